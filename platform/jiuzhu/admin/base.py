@@ -1,0 +1,118 @@
+"""The base classes every admin view derives from.
+
+Tenant and org scoping is not done here: the ORM does it for every query (see
+``jiuzhu.tenancy.scoping``), which covers Flask-Admin's ``get_one``, relation dropdowns, ajax
+loaders, bulk actions and exports at once. These classes add access by role, CSRF, Chinese
+messages, and 404 for a row the user cannot see.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from sqlalchemy.exc import IntegrityError
+
+from jiuzhu.auth.roles import Role
+from jiuzhu.errors import ServiceError
+
+
+class RoleAccess:
+    """Access by role: ``roles`` may use the view; ``read_roles`` may only look."""
+
+    roles: frozenset[Role] = frozenset()
+    read_roles: frozenset[Role] = frozenset()
+
+    def _role(self) -> Role | None:
+        return current_user.role if current_user.is_authenticated else None
+
+    def is_accessible(self) -> bool:
+        return self._role() in (self.roles | self.read_roles)
+
+    def may_write(self) -> bool:
+        return self._role() in self.roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+class SecureBaseView(RoleAccess, BaseView):
+    pass
+
+
+class TenantModelView(RoleAccess, ModelView):
+    """A model list/detail/edit screen over a tenant-owned model."""
+
+    form_base_class = FlaskForm  # Flask-WTF CSRF on every form, including delete and bulk actions
+    can_view_details = True
+    can_export = True
+    export_types = ["csv", "xlsx"]
+    page_size = 50
+    create_modal = False
+    edit_modal = False
+
+    # Writing is for ``roles`` only; ``read_roles`` see lists and details.
+    @property
+    def can_create(self):
+        return self.may_write() and self.allow_create
+
+    @property
+    def can_edit(self):
+        return self.may_write() and self.allow_edit
+
+    @property
+    def can_delete(self):
+        return self.may_write() and self.allow_delete
+
+    allow_create = True
+    allow_edit = True
+    allow_delete = True
+
+    def get_one(self, id):
+        obj = super().get_one(id)
+        if obj is None:
+            abort(404)  # another tenant's, township's or village's row looks like no row
+        return obj
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, ServiceError):
+            for message in exc.all_messages():
+                flash(message, "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            flash("保存失败：与已有数据冲突（例如名称或代码重复），或仍被其他数据引用。未做任何修改。", "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+class HomeView(AdminIndexView):
+    """The landing page after login: who you are, where you work, what you can do."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        from flask import current_app
+
+        from jiuzhu.extensions import db
+        from jiuzhu.tenancy.models import Tenant
+
+        tenant = db.session.get(Tenant, current_user.tenant_id) if current_user.tenant_id else None
+        registry = current_app.extensions["jiuzhu.plugins"]
+        plugin_name = None
+        if tenant is not None and tenant.plugin_key in registry:
+            plugin = registry.get(tenant.plugin_key)
+            plugin_name = f"{tenant.name} · {plugin.name}（{plugin.key}）"
+        return self.render("jiuzhu/home.html", tenant=tenant, plugin_name=plugin_name)
+
+
+__all__ = ["HomeView", "RoleAccess", "SecureBaseView", "TenantModelView", "expose"]

@@ -1,0 +1,30 @@
+"""Building the Admin object for one application."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from jiuzhu.admin.base import HomeView
+from jiuzhu.extensions import db
+
+CATEGORY_ORG = "组织与用户"
+CATEGORY_PLATFORM = "平台管理"
+
+
+def init_admin(app: Flask) -> Admin:
+    from jiuzhu.auth.admin import User, UserView
+    from jiuzhu.tenancy.admin import OrgUnitView, TenantView
+    from jiuzhu.tenancy.models import OrgUnit, Tenant
+
+    admin = Admin(
+        app,
+        name="救助 · 社会救助审核确认平台",
+        theme=Bootstrap4Theme(base_template="jiuzhu/admin_base.html", fluid=True),
+        index_view=HomeView(name="首页", url="/admin"),
+    )
+    admin.add_view(OrgUnitView(OrgUnit, db, name="组织机构", category=CATEGORY_ORG, endpoint="orgunit"))
+    admin.add_view(UserView(User, db, name="用户", category=CATEGORY_ORG, endpoint="user"))
+    admin.add_view(TenantView(Tenant, db, name="县（区）", category=CATEGORY_PLATFORM, endpoint="tenant"))
+    return admin

@@ -1,0 +1,103 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request, session
+
+from jiuzhu.config import load_config
+from jiuzhu.extensions import babel, csrf, db, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: the repository's migrations folder (source checkout or editable install)
+MIGRATIONS_DIR = PACKAGE_DIR.parent.parent / "migrations"
+
+SUPPORTED_LOCALES = ("zh_Hans_CN", "en")
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang")
+    if wanted in SUPPORTED_LOCALES:
+        session["lang"] = wanted
+    return session.get("lang") or "zh_Hans_CN"
+
+
+ERRORS = {
+    403: ("无权访问", "您的角色不能进行此操作。"),
+    404: ("未找到", "您要找的页面或记录不存在，或不在您的管辖范围内。"),
+    429: ("请求过于频繁", "请稍后再试。"),
+    500: ("系统错误", "处理请求时出错，所做的修改未保存。请稍后再试或联系管理员。"),
+}
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from jiuzhu.plugins import load_plugins
+
+    app = Flask("jiuzhu", root_path=str(PACKAGE_DIR))
+    app.config.update(load_config(overrides=overrides))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("JIUZHU_MIGRATIONS_DIR", MIGRATIONS_DIR)))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    app.extensions["jiuzhu.plugins"] = load_plugins(app.config.get("JIUZHU_PLUGINS"))
+
+    _register_models()
+    _register_request_hooks(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from jiuzhu.admin import init_admin
+
+    init_admin(app)
+    return app
+
+
+def _register_models() -> None:
+    # Every model module, so that metadata (migrations, tests) sees every table.
+    import jiuzhu.auth.models  # noqa: F401
+    import jiuzhu.tenancy.models  # noqa: F401
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from jiuzhu.auth.blueprint import enter_request_scope, leave_request_scope
+
+    app.before_request(enter_request_scope)
+    app.teardown_request(leave_request_scope)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    def _error(code):
+        def handler(exc):
+            title, message = ERRORS[code]
+            return render_template("jiuzhu/error.html", code=code, title=title, message=message), code
+
+        return handler
+
+    for code in ERRORS:
+        app.register_error_handler(code, _error(code))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from jiuzhu.auth.blueprint import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from jiuzhu.cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,1 @@
+"""Authentication and authorisation: users, roles, passwords, login throttling."""

@@ -1,0 +1,107 @@
+"""The county admin's user screen."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from jiuzhu.admin.base import TenantModelView
+from jiuzhu.auth.models import User
+from jiuzhu.auth.roles import TENANT_ROLES, Role
+from jiuzhu.auth.services import check_role_fits_unit, create_user, set_password
+from jiuzhu.errors import ValidationError
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.models import OrgUnit
+
+ROLE_CHOICES = [(r.value, r.label) for r in TENANT_ROLES]
+
+
+def _units():
+    return db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.id))
+
+
+class UserForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名。"), Length(max=64)])
+    full_name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=100)])
+    role = SelectField("角色", choices=ROLE_CHOICES, validators=[DataRequired("请选择角色。")])
+    org_unit = QuerySelectField("所属单位", query_factory=_units, get_label="full_name",
+                                validators=[DataRequired("请选择所属单位。")])
+    phone = StringField("手机号", validators=[Optional(), Length(max=32)])
+    email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确。"), Length(max=254)])
+    active = BooleanField("启用", default=True)
+    password = PasswordField("密码", validators=[Optional(), Length(max=256)],
+                             description="新建用户必填；编辑时留空表示不修改")
+
+
+class UserView(TenantModelView):
+    roles = frozenset({Role.county_admin})
+    column_list = ["username", "full_name", "role", "org_unit", "active", "last_login_at"]
+    column_labels = {"username": "用户名", "full_name": "姓名", "role": "角色", "org_unit": "所属单位",
+                     "active": "启用", "last_login_at": "最近登录", "phone": "手机号", "email": "电子邮箱",
+                     "created_at": "创建时间"}
+    column_searchable_list = ["username", "full_name"]
+    column_filters = ["role", "active", "org_unit.name"]
+    column_details_list = ["username", "full_name", "role", "org_unit", "phone", "email", "active",
+                           "created_at", "last_login_at"]
+    column_export_list = ["username", "full_name", "role", "org_unit", "phone", "email", "active", "last_login_at"]
+    column_formatters = {"role": lambda v, c, m, n: m.role.label,
+                         "org_unit": lambda v, c, m, n: m.org_unit.full_name if m.org_unit else ""}
+    column_formatters_export = column_formatters
+    form_ajax_refs = {"org_unit": {"fields": ["name"], "page_size": 20}}
+
+    def scaffold_form(self):
+        return UserForm
+
+    def create_model(self, form):
+        try:
+            user = create_user(db.session, username=form.username.data, full_name=form.full_name.data,
+                               role=form.role.data, password=form.password.data or "", org_unit=form.org_unit.data,
+                               phone=form.phone.data, email=form.email.data)
+            user.active = form.active.data
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        return user
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        del form.username
+        return form
+
+    def update_model(self, form, model):
+        try:
+            role, unit = Role(form.role.data), form.org_unit.data
+            problem = check_role_fits_unit(role, unit)
+            if problem:
+                raise ValidationError(problem)
+            if model.id == current_user.id and (role is not Role.county_admin or not form.active.data):
+                raise ValidationError("不能停用自己的账户或取消自己的县级管理员角色。")
+            model.full_name = form.full_name.data.strip()
+            model.role, model.org_unit = role, unit
+            model.phone, model.email = form.phone.data or None, form.email.data or None
+            model.active = form.active.data
+            if form.password.data:
+                set_password(model, form.password.data)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        return True
+
+    def delete_model(self, model):
+        if model.id == current_user.id:
+            self.handle_view_exception(ValidationError("不能删除自己的账户。"))
+            return False
+        return super().delete_model(model)
+
+
+__all__ = ["UserView", "User"]

@@ -1,0 +1,16 @@
+"""Operator commands: ``flask --app wsgi tenants|org|users|demo …``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from jiuzhu.auth.cli import users_cli
+    from jiuzhu.demo import demo_command
+    from jiuzhu.tenancy.cli import org_cli, tenants_cli
+
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(org_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,102 @@
+"""Settings read from the environment (``JIUZHU_*``), with small parse helpers.
+
+Every setting has one name, one parser and one documented default, so that the README's
+configuration table and this module cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; raised at start-up with a message naming it."""
+
+
+def parse_bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def parse_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    key: str
+    parse: Any = str
+    default: Any = None
+    required: bool = False
+    help: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("JIUZHU_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", required=True,
+            help="Database URL the application connects with. PostgreSQL (postgresql+psycopg://…) in "
+                 "production, as the non-owner application role; sqlite:///… for the demo."),
+    Setting("JIUZHU_DATABASE_ADMIN_URL", "JIUZHU_DATABASE_ADMIN_URL",
+            help="Database URL of the schema owner, used by `flask db upgrade`. Defaults to JIUZHU_DATABASE_URL."),
+    Setting("JIUZHU_DB_APP_ROLE", "JIUZHU_DB_APP_ROLE", default="jiuzhu_app",
+            help="PostgreSQL role the migrations create (NOBYPASSRLS, not the owner) for the application."),
+    Setting("JIUZHU_DB_APP_PASSWORD", "JIUZHU_DB_APP_PASSWORD",
+            help="If set, the migrations give the application role this password."),
+    Setting("JIUZHU_REDIS_URL", "JIUZHU_REDIS_URL", default="redis://127.0.0.1:6379/0",
+            help="Redis for RQ queues."),
+    Setting("JIUZHU_SECRET_KEY", "SECRET_KEY", required=True,
+            help="Signs sessions and CSRF tokens. Long and random."),
+    Setting("JIUZHU_PLUGINS", "JIUZHU_PLUGINS", parse=parse_list,
+            help="Comma-separated allowlist of jurisdiction plugin keys; empty or unset loads every installed plugin."),
+    Setting("JIUZHU_SECURE_COOKIES", "JIUZHU_SECURE_COOKIES", parse=parse_bool, default=True,
+            help="Send session cookies over HTTPS only. Turn off only for the local demo."),
+    Setting("JIUZHU_LOGIN_MAX_FAILURES", "JIUZHU_LOGIN_MAX_FAILURES", parse=int, default=5,
+            help="Failed logins for one account within the window that lock it."),
+    Setting("JIUZHU_LOGIN_MAX_FAILURES_PER_SOURCE", "JIUZHU_LOGIN_MAX_FAILURES_PER_SOURCE", parse=int, default=20,
+            help="Failed logins from one address within the window that lock the address."),
+    Setting("JIUZHU_LOGIN_LOCK_MINUTES", "JIUZHU_LOGIN_LOCK_MINUTES", parse=int, default=15,
+            help="Length of the failure window and of the lock, in minutes."),
+    Setting("JIUZHU_PASSWORD_HASHING", "JIUZHU_PASSWORD_HASHING", default="standard",
+            help="`standard` (argon2id, RFC 9106 low-memory profile) or `fast` (argon2id with minimal cost, for tests)."),
+    Setting("JIUZHU_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", default="zh_Hans_CN",
+            help="Default UI language."),
+)
+
+
+def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict:
+    """Build the Flask config from the environment; ``overrides`` (already parsed) win."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    config: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.key in overrides:
+            config[s.key] = overrides.pop(s.key)
+            continue
+        raw = environ.get(s.env)
+        if raw is None or raw == "":
+            if s.required:
+                raise ConfigError(f"{s.env} is not set. {s.help}")
+            config[s.key] = s.default
+            continue
+        try:
+            config[s.key] = s.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{s.env}={raw!r} is not valid: {exc}") from exc
+    config.update(overrides)
+    secure = config["JIUZHU_SECURE_COOKIES"]
+    config.setdefault("SESSION_COOKIE_SECURE", secure)
+    config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tokens live as long as the session
+    return config

@@ -1,0 +1,125 @@
+"""``flask --app wsgi demo``: a fresh, seeded database and a running server, for newcomers.
+
+Seeds one county per installed plugin, each with two townships of three villages and a user for
+every role, prints the credentials, and serves the app. Meant for the embedded SQLite default; it
+refuses to wipe anything but SQLite unless told to.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy.engine import make_url
+
+from jiuzhu.auth.roles import Role
+from jiuzhu.auth.services import create_user
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import Scope, use_scope
+from jiuzhu.tenancy.models import OrgUnit
+from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
+
+
+@dataclass(frozen=True)
+class DemoCounty:
+    plugin: str
+    code: str
+    name: str
+    division_code: str
+    townships: tuple[tuple[str, tuple[str, str, str]], ...]
+
+
+#: One county per plugin. County division codes are the official GB/T 2260 codes; townships and
+#: villages are illustrative and carry no codes.
+DEMO_COUNTIES = (
+    DemoCounty("shexian", "shexian", "歙县", "341021",
+               (("溪头镇", ("溪头村", "汪满田村", "蓝田村")), ("徽城镇", ("城东社区", "向杲村", "渔岸村")))),
+    DemoCounty("ningxia", "yongning", "永宁县", "640121",
+               (("杨和镇", ("红星村", "纳家户村", "观桥村")), ("望洪镇", ("望洪村", "新华村", "东和村")))),
+    DemoCounty("jingdezhen", "fuliang", "浮梁县", "360222",
+               (("浮梁镇", ("旧城村", "新平村", "大桥村")), ("鹅湖镇", ("鹅湖村", "桂湖村", "界田村")))),
+    DemoCounty("zongyang", "zongyang", "枞阳县", "340722",
+               (("枞阳镇", ("河口社区", "城关村", "义津村")), ("汤沟镇", ("汤沟村", "老洲村", "新民村")))),
+    DemoCounty("dangtu", "dangtu", "当涂县", "340521",
+               (("姑孰镇", ("湖西社区", "桃花村", "龙山村")), ("当涂经济开发区", ("太白村", "青山社区", "大陇村")))),
+)
+
+
+def seed_demo(password: str) -> list[tuple[str, str, str, str]]:
+    """Create the demo counties and users; returns (county, username, role label, unit) rows."""
+    registry = current_app.extensions["jiuzhu.plugins"]
+    session = db.session
+    rows: list[tuple[str, str, str, str]] = []
+    with use_scope(Scope.platform()):
+        create_user(session, username="operator", full_name="平台运维", role=Role.platform_operator,
+                    password=password)
+        session.commit()
+    rows.append(("（平台）", "operator", Role.platform_operator.label, "—"))
+    for county in DEMO_COUNTIES:
+        if county.plugin not in registry:
+            continue
+        with use_scope(Scope.platform()):
+            tenant = create_tenant(session, registry, code=county.code, name=county.name,
+                                   plugin_key=county.plugin, division_code=county.division_code)
+            session.commit()
+            tenant_id, tenant_name = tenant.id, tenant.name
+        with use_scope(Scope(tenant_id)):
+            root = county_root(session)
+            towns: list[tuple[OrgUnit, list[OrgUnit]]] = []
+            for town_name, village_names in county.townships:
+                town = add_org_unit(session, parent=root, name=town_name)
+                towns.append((town, [add_org_unit(session, parent=town, name=v) for v in village_names]))
+            people = [
+                (f"{county.code}-admin", "县级管理员", Role.county_admin, root),
+                (f"{county.code}-county", "县民政局工作人员", Role.county_staff, root),
+            ]
+            for i, (town, villages) in enumerate(towns, start=1):
+                people += [
+                    (f"{county.code}-t{i}-staff", f"{town.name}经办人", Role.township_staff, town),
+                    (f"{county.code}-t{i}-leader", f"{town.name}负责人", Role.township_leader, town),
+                    (f"{county.code}-t{i}-village", f"{villages[0].name}协理员", Role.village_assistant, villages[0]),
+                ]
+            for username, full_name, role, unit in people:
+                create_user(session, username=username, full_name=full_name, role=role, password=password,
+                            org_unit=unit)
+                rows.append((tenant_name, username, role.label, unit.name))
+            session.commit()
+    return rows
+
+
+def _reset_sqlite(url: str) -> None:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.unlink(missing_ok=True)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--password", envvar="JIUZHU_DEMO_PASSWORD", help="所有演示账户的密码（默认随机生成）。")
+@click.option("--serve/--no-serve", default=True, help="初始化后是否启动服务。")
+def demo_command(host, port, password, serve):
+    """重建演示数据库（SQLite），为每个插件建一个县并为每个角色建用户，打印账户，启动服务。"""
+    from flask_migrate import upgrade
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        raise click.ClickException("演示命令只重建 SQLite 数据库；请将 JIUZHU_DATABASE_URL 设为 sqlite:///… 。")
+    db.session.remove()
+    db.engine.dispose()
+    _reset_sqlite(url)
+    upgrade()
+    password = password or ("demo-" + secrets.token_urlsafe(8))
+    rows = seed_demo(password)
+    click.echo("\n演示数据已就绪。账户（密码相同）：\n")
+    click.echo(f"  密码：{password}\n")
+    for county, username, role, unit in rows:
+        click.echo(f"  {county:<8}{username:<22}{role:<16}{unit}")
+    if serve:
+        click.echo(f"\n请在浏览器打开 http://{host}:{port}/ （按 Ctrl+C 停止）\n")
+        current_app.run(host=host, port=port, use_reloader=False, threaded=True)

@@ -1,0 +1,39 @@
+"""The base class of every jurisdiction plugin.
+
+A plugin is declarative, in the manner of Indico's ``IndicoPlugin``: class attributes say what it
+is and what it supplies, and the core calls it directly. Plugins build on one another by
+inheritance (the national baseline in the core, Anhui's counties sharing rules).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+#: The plugin API this core offers, ``MAJOR.MINOR``. A plugin declares the version it was written
+#: for; it loads if the major versions are equal and its minor is not newer than the core's.
+PLUGIN_API_VERSION = "1.0"
+
+
+class JurisdictionPlugin:
+    #: entry-point name and the value stored on each tenant, e.g. ``shexian``
+    key: ClassVar[str] = ""
+    #: the jurisdiction's name as county staff say it, e.g. 歙县
+    name: ClassVar[str] = ""
+    #: province-level region, e.g. 安徽省
+    province: ClassVar[str] = ""
+    #: the source document the rules come from (file under shared/seeds), with its number
+    source_document: ClassVar[str] = ""
+    #: the plugin API version this plugin was written for
+    api_version: ClassVar[str] = PLUGIN_API_VERSION
+
+    def validate(self) -> list[str]:
+        """Problems that must stop the application from starting (empty when the plugin is sound)."""
+        problems = []
+        if not self.key or not self.key.isidentifier() or self.key != self.key.lower():
+            problems.append(f"key {self.key!r} must be a lower-case identifier")
+        if not self.name:
+            problems.append("name is empty")
+        return problems
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key}>"

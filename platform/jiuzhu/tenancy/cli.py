@@ -1,0 +1,59 @@
+"""``flask --app wsgi tenants …`` and ``flask --app wsgi org …``."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from jiuzhu.clihelpers import in_tenant, refused_cleanly
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import Scope, use_scope
+from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+from jiuzhu.tenancy.orgfile import read_org_file
+from jiuzhu.tenancy.services import create_tenant, import_org_tree
+
+tenants_cli = AppGroup("tenants", help="县（区）租户：创建、列出。")
+org_cli = AppGroup("org", help="组织机构：从 CSV/Excel 导入乡镇和村（社区）。")
+
+
+@tenants_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--plugin", "plugin_key", required=True, help="地方规则插件的键，如 shexian。")
+@click.option("--division-code", default=None, help="6 位行政区划代码。")
+def create_tenant_command(code, name, plugin_key, division_code):
+    """创建一个县（区）租户，绑定地方规则插件，并建立县级根单位。"""
+    with use_scope(Scope.platform()), refused_cleanly():
+        tenant = create_tenant(db.session, current_app.extensions["jiuzhu.plugins"], code=code, name=name,
+                               plugin_key=plugin_key, division_code=division_code)
+    click.echo(f"已创建：{tenant.name}（代码 {tenant.code}，插件 {tenant.plugin_key}，编号 {tenant.id}）")
+
+
+@tenants_cli.command("list")
+def list_tenants_command():
+    """列出所有县（区）租户。"""
+    tenants = db.session.scalars(select(Tenant).order_by(Tenant.code)).all()
+    if not tenants:
+        click.echo("尚无县（区）租户。")
+        return
+    click.echo(f"{'代码':<14}{'名称':<12}{'插件':<12}{'乡镇':>4}{'村':>6}  状态")
+    for t in tenants:
+        with use_scope(Scope(t.id)):
+            counts = dict(db.session.execute(
+                select(OrgUnit.level, func.count()).group_by(OrgUnit.level)).all())
+        db.session.rollback()
+        click.echo(f"{t.code:<14}{t.name:<12}{t.plugin_key:<12}{counts.get(OrgLevel.township, 0):>4}"
+                   f"{counts.get(OrgLevel.village, 0):>6}  {'启用' if t.active else '停用'}")
+
+
+@org_cli.command("import")
+@click.argument("tenant_code")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_org_command(tenant_code, path):
+    """从 CSV 或 Excel（.xlsx）导入乡镇和村（社区）；任何一行有误则整个文件不导入。"""
+    with in_tenant(tenant_code) as tenant, refused_cleanly():
+        rows = read_org_file(path)
+        towns, villages = import_org_tree(db.session, rows)
+    click.echo(f"{tenant.name}：新增乡镇（街道）{towns} 个，村（社区）{villages} 个。")

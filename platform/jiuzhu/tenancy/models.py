@@ -1,0 +1,115 @@
+"""Tenants (counties on the instance) and their org tree: county → township → village."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, UniqueConstraint, or_, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jiuzhu.db import Base, utcnow
+from jiuzhu.tenancy.context import Scope
+from jiuzhu.tenancy.mixins import OrgScoped
+
+
+class Tenant(Base):
+    """A county (县/区) running on this instance under one jurisdiction plugin."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: short ASCII code used in URLs and CLI commands, e.g. ``shexian``
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    #: the county's name, e.g. 歙县
+    name: Mapped[str] = mapped_column(String(100))
+    #: key of the jurisdiction plugin that carries this county's rules
+    plugin_key: Mapped[str] = mapped_column(String(40))
+    #: the county admin's plugin settings, validated by the plugin's settings schema
+    plugin_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: official administrative division code (GB/T 2260), 6 digits for a county
+    division_code: Mapped[str | None] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrgLevel(enum.StrEnum):
+    county = "county"
+    township = "township"
+    village = "village"
+
+    @property
+    def label(self) -> str:
+        return {"county": "县（区）", "township": "乡镇（街道、园区）", "village": "村（社区）"}[self.value]
+
+
+#: which level may sit under which
+PARENT_LEVEL = {OrgLevel.township: OrgLevel.county, OrgLevel.village: OrgLevel.township}
+
+
+class OrgUnit(OrgScoped, Base):
+    """One node of a county's org tree. Each tenant has exactly one county-level root."""
+
+    __tablename__ = "org_units"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "parent_id", "name"),
+        Index("uq_org_units_tenant_division_code", "tenant_id", "division_code", unique=True,
+              postgresql_where="division_code IS NOT NULL", sqlite_where="division_code IS NOT NULL"),
+        Index("uq_org_units_tenant_root", "tenant_id", unique=True,
+              postgresql_where="parent_id IS NULL", sqlite_where="parent_id IS NULL"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="RESTRICT"), index=True)
+    level: Mapped[OrgLevel] = mapped_column(Enum(OrgLevel, name="org_level", native_enum=False, length=16))
+    name: Mapped[str] = mapped_column(String(100))
+    #: official administrative division code (GB/T 2260 / 统计用区划代码), where known
+    division_code: Mapped[str | None] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent", order_by="OrgUnit.name")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def full_name(self) -> str:
+        parts, node = [], self
+        while node is not None:
+            parts.append(node.name)
+            node = node.parent
+        return " · ".join(reversed(parts))
+
+    @property
+    def township_id(self) -> int | None:
+        if self.level == OrgLevel.township:
+            return self.id
+        if self.level == OrgLevel.village:
+            return self.parent_id
+        return None
+
+    # A township sees itself and its villages; a village sees itself.
+    @classmethod
+    def township_criteria(cls, township_id):
+        return or_(cls.id == township_id, cls.parent_id == township_id)
+
+    @classmethod
+    def village_criteria(cls, village_id):
+        return cls.id == village_id
+
+    def in_org_scope(self, scope: Scope) -> bool:
+        if scope.village_id is not None:
+            return self.id is not None and self.id == scope.village_id
+        if scope.township_id is not None:
+            return scope.township_id in (self.id, self.parent_id)
+        return True
+
+
+def org_units_of_township(township_id):
+    """A subquery of the ids of a township and its villages (for scoping rows that point at an OrgUnit)."""
+    return select(OrgUnit.id).where(or_(OrgUnit.id == township_id, OrgUnit.parent_id == township_id))

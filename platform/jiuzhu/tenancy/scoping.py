@@ -1,0 +1,137 @@
+"""Central ORM scoping: every ORM statement and every flush passes through here.
+
+* ``do_orm_execute`` adds ``with_loader_criteria`` for the current tenant (and township/village)
+  to every SELECT, UPDATE and DELETE — list, detail, ``Session.get``, relationship loads, relation
+  dropdowns and ajax loaders alike — and raises when a tenant-owned model is queried with no scope.
+* ``before_flush`` fills ``tenant_id`` on new rows and rejects writes to another tenant's rows,
+  moves between tenants, and writes outside the user's township or village.
+* On PostgreSQL the tenant id is also handed to the database (``app.tenant_id``, transaction-local)
+  where row-level security enforces it a second time.
+"""
+
+from __future__ import annotations
+
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, false, inspect, text
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+
+from jiuzhu.tenancy.context import (
+    CrossTenantWriteError,
+    NoScopeError,
+    OutOfOrgScopeError,
+    Scope,
+    current_scope,
+)
+from jiuzhu.tenancy.mixins import OrgScoped, TenantScoped
+
+_GUC_KEY = "jiuzhu_rls_tenant"
+
+
+class ScopedSession(FlaskSession):
+    """The only session class the application uses; scoping is bound to it at definition time."""
+
+
+def _org_scoped_classes() -> list[type]:
+    from jiuzhu.db import Base
+
+    return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, OrgScoped)]
+
+
+def _tenant_options(scope: Scope) -> list:
+    tenant_id = scope.tenant_id
+    if tenant_id is None:
+        opts = [with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True)]
+    else:
+        opts = [with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)]
+    # Org criteria differ per model (a case has a township column, a user reaches it through its
+    # org unit), so each concrete class gets its own plain expression.
+    if scope.village_id is not None:
+        opts += [with_loader_criteria(cls, cls.village_criteria(scope.village_id), include_aliases=True)
+                 for cls in _org_scoped_classes()]
+    elif scope.township_id is not None:
+        opts += [with_loader_criteria(cls, cls.township_criteria(scope.township_id), include_aliases=True)
+                 for cls in _org_scoped_classes()]
+    return opts
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> bool:
+    return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+
+
+def _sync_rls(session, connection=None) -> None:
+    """Hand the current tenant to PostgreSQL for this transaction, if it changed."""
+    bind = connection if connection is not None else session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    scope = current_scope()
+    wanted = "" if scope is None or scope.tenant_id is None else str(scope.tenant_id)
+    if session.info.get(_GUC_KEY) == wanted:
+        return
+    if connection is None:
+        connection = session.connection()
+        if session.info.get(_GUC_KEY) == wanted:  # after_begin just set it
+            return
+    connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": wanted})
+    session.info[_GUC_KEY] = wanted
+
+
+@event.listens_for(ScopedSession, "after_begin")
+def _after_begin(session, transaction, connection) -> None:
+    session.info.pop(_GUC_KEY, None)
+    _sync_rls(session, connection)
+
+
+@event.listens_for(ScopedSession, "after_transaction_end")
+def _after_transaction_end(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_GUC_KEY, None)
+
+
+@event.listens_for(ScopedSession, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = current_scope()
+    if scope is None:
+        if _touches_tenant_data(state):
+            names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
+            raise NoScopeError(f"query on tenant-owned data ({names}) with no tenant scope set")
+        # Tenant-owned tables reached only through a join still yield nothing.
+        state.statement = state.statement.options(
+            with_loader_criteria(TenantScoped, lambda cls: false(), include_aliases=True))
+        return
+    if state.session.in_transaction():
+        _sync_rls(state.session)
+    state.statement = state.statement.options(*_tenant_options(scope))
+
+
+def _check_write(obj: TenantScoped, scope: Scope | None, *, new: bool) -> None:
+    name = type(obj).__name__
+    if scope is None:
+        raise NoScopeError(f"write to tenant-owned {name} with no tenant scope set")
+    if new and obj.tenant_id is None:
+        obj.tenant_id = scope.tenant_id
+    if not new:
+        hist = inspect(obj).attrs.tenant_id.history
+        if hist.deleted and hist.deleted[0] is not None and hist.deleted[0] != obj.tenant_id:
+            raise CrossTenantWriteError(f"{name} may not move from tenant {hist.deleted[0]} to {obj.tenant_id}")
+    if obj.tenant_id != scope.tenant_id:
+        raise CrossTenantWriteError(
+            f"{name} of tenant {obj.tenant_id} may not be written in the scope of tenant {scope.tenant_id}")
+    if obj.tenant_id is None and not type(obj).__tenant_nullable__:
+        raise NoScopeError(f"{name} needs a tenant; the platform scope cannot own it")
+    if isinstance(obj, OrgScoped) and not obj.in_org_scope(scope):
+        raise OutOfOrgScopeError(f"{name} lies outside the {scope.level} this user works in")
+
+
+@event.listens_for(ScopedSession, "before_flush")
+def _scope_flush(session, flush_context, instances) -> None:
+    scope = current_scope()
+    for obj in session.new:
+        if isinstance(obj, TenantScoped):
+            _check_write(obj, scope, new=True)
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped) and (obj in session.deleted or session.is_modified(obj)):
+            _check_write(obj, scope, new=False)
+    if scope is not None:
+        _sync_rls(session)

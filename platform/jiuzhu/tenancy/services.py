@@ -1,0 +1,149 @@
+"""Creating tenants and building their org trees. Each function validates everything first and
+writes nothing when input is refused; the caller commits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from jiuzhu.errors import ValidationError
+from jiuzhu.plugins import PluginRegistry
+from jiuzhu.tenancy.context import Scope, use_scope
+from jiuzhu.tenancy.models import PARENT_LEVEL, OrgLevel, OrgUnit, Tenant
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+DIVISION_RE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+
+
+def validate_division_code(code: str | None, level: OrgLevel) -> str | None:
+    code = (code or "").strip() or None
+    if code is None:
+        return None
+    if not DIVISION_RE.match(code):
+        raise ValidationError(f"区划代码“{code}”格式错误：应为 6 位（县）、9 位（乡镇）或 12 位数字。")
+    return code
+
+
+def create_tenant(session, registry: PluginRegistry, *, code: str, name: str, plugin_key: str,
+                  division_code: str | None = None) -> Tenant:
+    """A new county with its county-level root org unit, in the caller's transaction."""
+    code = (code or "").strip().lower()
+    name = (name or "").strip()
+    errors = []
+    if not CODE_RE.match(code):
+        errors.append(f"县（区）代码“{code}”无效：须以小写字母开头，只含小写字母、数字和连字符，2–40 个字符。")
+    if not name:
+        errors.append("县（区）名称不能为空。")
+    if plugin_key not in registry:
+        errors.append(f"插件“{plugin_key}”未安装或未启用；可用插件：{'、'.join(registry.keys()) or '无'}。")
+    try:
+        division_code = validate_division_code(division_code, OrgLevel.county)
+    except ValidationError as exc:
+        errors.extend(exc.messages)
+    if not errors and session.scalar(select(func.count()).select_from(Tenant).where(Tenant.code == code)):
+        errors.append(f"县（区）代码“{code}”已被使用。")
+    if errors:
+        raise ValidationError(*errors)
+    tenant = Tenant(code=code, name=name, plugin_key=plugin_key, division_code=division_code,
+                    plugin_settings={}, active=True)
+    session.add(tenant)
+    session.flush()
+    with use_scope(Scope(tenant.id)):
+        session.add(OrgUnit(tenant_id=tenant.id, level=OrgLevel.county, name=name, division_code=division_code))
+        session.flush()
+    return tenant
+
+
+def county_root(session) -> OrgUnit:
+    return session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_(None))).one()
+
+
+def add_org_unit(session, *, parent: OrgUnit, name: str, division_code: str | None = None) -> OrgUnit:
+    """A township under the county or a village under a township, in the current tenant's scope."""
+    name = (name or "").strip()
+    if parent.level == OrgLevel.village:
+        raise ValidationError(f"“{parent.name}”是村（社区），其下不能再设组织。")
+    level = OrgLevel.township if parent.level == OrgLevel.county else OrgLevel.village
+    assert PARENT_LEVEL[level] == parent.level
+    errors = []
+    if not name:
+        errors.append("名称不能为空。")
+    try:
+        division_code = validate_division_code(division_code, level)
+    except ValidationError as exc:
+        errors.extend(exc.messages)
+    if name and session.scalar(select(func.count()).select_from(OrgUnit)
+                               .where(OrgUnit.parent_id == parent.id, OrgUnit.name == name)):
+        errors.append(f"“{parent.name}”下已有名为“{name}”的单位。")
+    if division_code and session.scalar(select(func.count()).select_from(OrgUnit)
+                                        .where(OrgUnit.division_code == division_code)):
+        errors.append(f"区划代码“{division_code}”已被本县的其他单位使用。")
+    if errors:
+        raise ValidationError(*errors)
+    unit = OrgUnit(parent=parent, level=level, name=name, division_code=division_code)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    line: int
+    township: str
+    village: str | None
+    township_code: str | None
+    village_code: str | None
+
+
+def import_org_tree(session, rows: list[OrgRow]) -> tuple[int, int]:
+    """Add the townships and villages in ``rows`` (existing ones are matched by name and kept).
+
+    Every row is checked before anything is written; one bad row refuses the whole file with a
+    message per row. Returns (townships added, villages added).
+    """
+    errors: list[str] = []
+    root = county_root(session)
+    existing = {u.name: u for u in session.scalars(select(OrgUnit).where(OrgUnit.parent_id == root.id))}
+    seen_codes: dict[str, int] = {}
+    planned_towns: dict[str, str | None] = {}
+    planned_villages: dict[tuple[str, str], str | None] = {}
+    for r in rows:
+        if not r.township:
+            errors.append(f"第 {r.line} 行：乡镇（街道）名称为空。")
+            continue
+        for code, level in ((r.township_code, OrgLevel.township), (r.village_code, OrgLevel.village)):
+            try:
+                code = validate_division_code(code, level)
+            except ValidationError as exc:
+                errors.append(f"第 {r.line} 行：{exc.messages[0]}")
+                continue
+            if code and code in seen_codes and seen_codes[code] != r.line:
+                errors.append(f"第 {r.line} 行：区划代码“{code}”与第 {seen_codes[code]} 行重复。")
+            if code:
+                seen_codes.setdefault(code, r.line)
+        prev = planned_towns.get(r.township)
+        if r.township_code and prev and prev != r.township_code:
+            errors.append(f"第 {r.line} 行：乡镇“{r.township}”的区划代码与前面的行不一致。")
+        planned_towns[r.township] = r.township_code or prev
+        if r.village:
+            key = (r.township, r.village)
+            if key in planned_villages:
+                errors.append(f"第 {r.line} 行：“{r.township}·{r.village}”重复出现。")
+            planned_villages[key] = r.village_code
+    if errors:
+        raise ValidationError(*errors)
+
+    added_t = added_v = 0
+    for town_name, town_code in planned_towns.items():
+        if town_name not in existing:
+            existing[town_name] = add_org_unit(session, parent=root, name=town_name, division_code=town_code)
+            added_t += 1
+    for (town_name, village_name), village_code in planned_villages.items():
+        town = existing[town_name]
+        known = session.scalar(select(OrgUnit).where(OrgUnit.parent_id == town.id, OrgUnit.name == village_name))
+        if known is None:
+            add_org_unit(session, parent=town, name=village_name, division_code=village_code)
+            added_v += 1
+    return added_t, added_v

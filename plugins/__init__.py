@@ -1,0 +1,1 @@
+"""Jurisdiction plugins: one sub-package per county whose source document Jiuzhu implements."""

@@ -1,0 +1,188 @@
+"""Test fixtures: a real PostgreSQL database migrated with the real migrations, the application
+connected as the non-owner application role, and factories that go through the service layer.
+
+Each test cleans up after itself by truncating every table as the owner (real commits, no
+transaction tricks).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from jiuzhu import create_app
+from jiuzhu.auth.roles import Role
+from jiuzhu.auth.services import create_user
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import Scope, use_scope
+from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
+
+PG_SERVER = os.environ.get("JIUZHU_TEST_PG", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres")
+APP_ROLE = "jiuzhu_app"
+APP_PASSWORD = "jiuzhu-app-test"
+PASSWORD = "Test-pass-2026"
+
+
+def _test_db_name() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"jiuzhu_test{('_' + worker) if worker else ''}"
+
+
+@pytest.fixture(scope="session")
+def database_urls() -> Iterator[dict[str, str]]:
+    server = make_url(PG_SERVER)
+    name = _test_db_name()
+    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin_engine.dispose()
+    owner_url = server.set(database=name)
+    app_url = server.set(database=name, username=APP_ROLE, password=APP_PASSWORD)
+    yield {"owner": owner_url.render_as_string(hide_password=False),
+           "app": app_url.render_as_string(hide_password=False)}
+
+
+def make_app(database_urls, **overrides):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_urls["app"],
+        "JIUZHU_DATABASE_ADMIN_URL": database_urls["owner"],
+        "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD,
+        "SECRET_KEY": "test-secret-key",
+        "JIUZHU_PASSWORD_HASHING": "fast",
+        "JIUZHU_SECURE_COOKIES": False,
+        "TESTING": True,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(database_urls):
+    from flask_migrate import upgrade
+
+    app = make_app(database_urls)
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    return app
+
+
+@pytest.fixture(scope="session")
+def owner_engine(database_urls):
+    engine = create_engine(database_urls["owner"])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    engine = request.getfixturevalue("owner_engine") if "app" in request.fixturenames else None
+    yield
+    if engine is None:
+        return
+    with engine.begin() as conn:
+        tables = conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )).scalars().all()
+        keep = set(getattr(request.module, "KEEP_TABLES", ())) | {"workday_calendar", "calendar_years"}
+        wipe = [t for t in tables if t not in keep]
+        if wipe:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in wipe) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+# -- factories -----------------------------------------------------------------------------------
+
+class World:
+    """Tenants built for a test, with handles on their units and users."""
+
+    def __init__(self, app):
+        self.app = app
+        self.tenants: dict[str, dict] = {}
+
+    def county(self, code: str, plugin: str = "shexian", name: str | None = None, townships: int = 2,
+               villages: int = 2) -> dict:
+        """A tenant with ``townships`` townships of ``villages`` villages and a user per role."""
+        registry = self.app.extensions["jiuzhu.plugins"]
+        with self.app.app_context():
+            with use_scope(Scope.platform()):
+                tenant = create_tenant(db.session, registry, code=code, name=name or f"{code}县", plugin_key=plugin)
+                db.session.commit()
+                tid = tenant.id
+            info: dict = {"id": tid, "code": code, "towns": [], "villages": [], "users": {}}
+            with use_scope(Scope(tid)):
+                root = county_root(db.session)
+                info["root"] = root.id
+                users = [(f"{code}-admin", Role.county_admin, root), (f"{code}-county", Role.county_staff, root)]
+                for i in range(townships):
+                    town = add_org_unit(db.session, parent=root, name=f"{code}第{i + 1}镇")
+                    info["towns"].append(town.id)
+                    vs = [add_org_unit(db.session, parent=town, name=f"{code}第{i + 1}镇第{j + 1}村")
+                          for j in range(villages)]
+                    info["villages"].append([v.id for v in vs])
+                    users += [(f"{code}-t{i + 1}-staff", Role.township_staff, town),
+                              (f"{code}-t{i + 1}-leader", Role.township_leader, town)]
+                    if vs:
+                        users.append((f"{code}-t{i + 1}-village", Role.village_assistant, vs[0]))
+                for username, role, unit in users:
+                    u = create_user(db.session, username=username, full_name=username, role=role,
+                                    password=PASSWORD, org_unit=unit)
+                    info["users"][username] = u.id
+                db.session.commit()
+            db.session.remove()
+        self.tenants[code] = info
+        return info
+
+    def operator(self, username: str = "operator") -> str:
+        with self.app.app_context(), use_scope(Scope.platform()):
+            create_user(db.session, username=username, full_name="运维", role=Role.platform_operator,
+                        password=PASSWORD)
+            db.session.commit()
+            db.session.remove()
+        return username
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World(app)
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(html: str) -> str:
+    m = CSRF_RE.search(html)
+    assert m, "no csrf_token in page"
+    return m.group(1) or m.group(2)
+
+
+def login(client, username: str, password: str = PASSWORD, follow: bool = False):
+    page = client.get("/login")
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                       follow_redirects=follow)
+
+
+@pytest.fixture
+def client_for(app):
+    """``client_for(username)``: a test client logged in as that user."""
+
+    def make(username: str, password: str = PASSWORD):
+        client = app.test_client()
+        resp = login(client, username, password)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return client
+
+    return make

@@ -1,0 +1,174 @@
+"""Central ORM scoping and PostgreSQL row-level security."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, delete, func, select, text, update
+
+from jiuzhu.auth.models import User
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import (
+    CrossTenantWriteError,
+    NoScopeError,
+    OutOfOrgScopeError,
+    Scope,
+    use_scope,
+)
+from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+
+
+@pytest.fixture
+def two(world):
+    return world.county("aa"), world.county("bb")
+
+
+def test_query_on_tenant_owned_model_without_scope_raises(ctx, two):
+    with pytest.raises(NoScopeError):
+        db.session.scalars(select(OrgUnit)).all()
+    with pytest.raises(NoScopeError):
+        db.session.get(User, two[0]["users"]["aa-admin"])
+
+
+def test_tenant_table_joined_without_scope_yields_nothing(ctx, two):
+    rows = db.session.execute(select(Tenant.code).join(OrgUnit, OrgUnit.tenant_id == Tenant.id)).all()
+    assert rows == []
+
+
+def test_each_tenant_sees_only_its_rows(ctx, two):
+    a, b = two
+    with use_scope(Scope(a["id"])):
+        units = db.session.scalars(select(OrgUnit)).all()
+        assert {u.tenant_id for u in units} == {a["id"]}
+        assert db.session.get(OrgUnit, b["root"]) is None
+        assert db.session.get(User, b["users"]["bb-admin"]) is None
+
+
+def test_bulk_update_and_delete_are_scoped(ctx, two):
+    a, b = two
+    with use_scope(Scope(a["id"])):
+        db.session.execute(update(User).values(phone="110"))
+        db.session.execute(delete(User).where(User.role == "village_assistant"))
+        db.session.commit()
+    with use_scope(Scope(b["id"])):
+        users = db.session.scalars(select(User)).all()
+        assert all(u.phone is None for u in users)
+        assert any(u.role == "village_assistant" for u in users)
+
+
+def test_writing_a_row_of_another_tenant_raises(ctx, two):
+    a, b = two
+    with use_scope(Scope(a["id"])):
+        with pytest.raises(CrossTenantWriteError):
+            db.session.add(OrgUnit(tenant_id=b["id"], parent_id=b["root"], level=OrgLevel.township, name="x"))
+            db.session.flush()
+        db.session.rollback()
+        unit = db.session.get(OrgUnit, a["towns"][0])
+        unit.tenant_id = b["id"]
+        with pytest.raises(CrossTenantWriteError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_new_rows_get_the_current_tenant(ctx, two):
+    a, _ = two
+    with use_scope(Scope(a["id"])):
+        unit = OrgUnit(parent_id=a["root"], level=OrgLevel.township, name="新镇")
+        db.session.add(unit)
+        db.session.commit()
+        assert unit.tenant_id == a["id"]
+
+
+def test_township_scope_sees_its_township_and_villages(ctx, two):
+    a, _ = two
+    t1, t2 = a["towns"]
+    with use_scope(Scope(a["id"], township_id=t1)):
+        ids = set(db.session.scalars(select(OrgUnit.id)))
+        assert ids == {t1, *a["villages"][0]}
+        names = set(db.session.scalars(select(User.username)))
+        assert names == {"aa-t1-staff", "aa-t1-leader", "aa-t1-village"}
+        assert db.session.get(OrgUnit, t2) is None
+
+
+def test_village_scope_sees_its_village(ctx, two):
+    a, _ = two
+    v = a["villages"][0][0]
+    with use_scope(Scope(a["id"], township_id=a["towns"][0], village_id=v)):
+        assert set(db.session.scalars(select(OrgUnit.id))) == {v}
+        assert set(db.session.scalars(select(User.username))) == {"aa-t1-village"}
+
+
+def test_township_cannot_write_outside_its_township(ctx, two):
+    a, _ = two
+    t1, t2 = a["towns"]
+    with use_scope(Scope(a["id"], township_id=t1)):
+        db.session.add(OrgUnit(parent_id=t2, level=OrgLevel.village, name="越界村"))
+        with pytest.raises(OutOfOrgScopeError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_platform_scope_sees_only_platform_users(ctx, world, two):
+    world.operator()
+    with use_scope(Scope.platform()):
+        assert db.session.scalars(select(User.username)).all() == ["operator"]
+        assert db.session.scalars(select(OrgUnit)).all() == []
+
+
+# -- PostgreSQL row-level security, the second wall ------------------------------------------------
+
+@pytest.fixture
+def app_engine(database_urls):
+    engine = create_engine(database_urls["app"])
+    yield engine
+    engine.dispose()
+
+
+def test_raw_sql_as_application_role_returns_only_current_tenant(app_engine, two):
+    a, b = two
+    with app_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a["id"])})
+        for table in ("org_units", "users"):
+            tenants = set(conn.execute(text(f"SELECT DISTINCT tenant_id FROM {table}")).scalars())
+            assert tenants == {a["id"]}, table
+    with app_engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM org_units")).scalar() == 0  # no tenant set
+
+
+def test_rls_rejects_insert_for_another_tenant(app_engine, two):
+    a, b = two
+    with app_engine.connect() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a["id"])})
+        with pytest.raises(Exception, match="row-level security"):
+            conn.execute(text("INSERT INTO org_units (tenant_id, parent_id, level, name, active) "
+                              "VALUES (:b, :root, 'township', 'x', true)"), {"b": b["id"], "root": b["root"]})
+        conn.rollback()
+
+
+def test_application_role_cannot_bypass_rls(app_engine):
+    with app_engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user")).one()
+        assert row == (False, False)
+        owners = set(conn.execute(text(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")).scalars())
+        assert conn.execute(text("SELECT current_user")).scalar() not in owners
+
+
+def test_every_table_with_tenant_id_has_forced_rls(owner_engine, app):
+    with owner_engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+            FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind = 'r'""")).all()
+    assert rows, "no tenant-owned tables found"
+    assert [r.relname for r in rows if not (r.relrowsecurity and r.relforcerowsecurity)] == []
+
+
+def test_count_is_scoped(ctx, two):
+    a, b = two
+    with use_scope(Scope(a["id"])):
+        n_a = db.session.scalar(select(func.count()).select_from(User))
+    with use_scope(Scope(b["id"])):
+        n_b = db.session.scalar(select(func.count()).select_from(User))
+    assert n_a == n_b == 8
