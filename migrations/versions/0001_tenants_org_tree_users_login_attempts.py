@@ -61,8 +61,8 @@ def upgrade():
     with op.batch_alter_table('org_units', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_org_units_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_org_units_tenant_id'), ['tenant_id'], unique=False)
-        batch_op.create_index('uq_org_units_tenant_division_code', ['tenant_id', 'division_code'], unique=True, postgresql_where='division_code IS NOT NULL', sqlite_where='division_code IS NOT NULL')
-        batch_op.create_index('uq_org_units_tenant_root', ['tenant_id'], unique=True, postgresql_where='parent_id IS NULL', sqlite_where='parent_id IS NULL')
+        batch_op.create_index('uq_org_units_tenant_division_code', ['tenant_id', 'division_code'], unique=True, postgresql_where=sa.text('division_code IS NOT NULL'), sqlite_where=sa.text('division_code IS NOT NULL'))
+        batch_op.create_index('uq_org_units_tenant_root', ['tenant_id'], unique=True, postgresql_where=sa.text('parent_id IS NULL'), sqlite_where=sa.text('parent_id IS NULL'))
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -102,8 +102,8 @@ def downgrade():
 
     op.drop_table('users')
     with op.batch_alter_table('org_units', schema=None) as batch_op:
-        batch_op.drop_index('uq_org_units_tenant_root', postgresql_where='parent_id IS NULL', sqlite_where='parent_id IS NULL')
-        batch_op.drop_index('uq_org_units_tenant_division_code', postgresql_where='division_code IS NOT NULL', sqlite_where='division_code IS NOT NULL')
+        batch_op.drop_index('uq_org_units_tenant_root', postgresql_where=sa.text('parent_id IS NULL'), sqlite_where=sa.text('parent_id IS NULL'))
+        batch_op.drop_index('uq_org_units_tenant_division_code', postgresql_where=sa.text('division_code IS NOT NULL'), sqlite_where=sa.text('division_code IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_org_units_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_org_units_parent_id'))
 

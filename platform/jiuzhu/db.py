@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, registry
 
 from jiuzhu.tenancy.scoping import ScopedSession
@@ -18,13 +18,34 @@ NAMING_CONVENTION = {
 }
 
 
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored with time zone and always handed back aware, in UTC.
+
+    PostgreSQL returns aware values already; SQLite (the demo) returns naive ones, which would
+    break every comparison with ``utcnow()``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION),
-                        type_annotation_map={dt.datetime: DateTime(timezone=True)})
+                        type_annotation_map={dt.datetime: UTCDateTime()})
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-__all__ = ["Base", "ScopedSession", "utcnow"]
+__all__ = ["Base", "ScopedSession", "UTCDateTime", "utcnow"]

@@ -122,4 +122,6 @@ def demo_command(host, port, password, serve):
         click.echo(f"  {county:<8}{username:<22}{role:<16}{unit}")
     if serve:
         click.echo(f"\n请在浏览器打开 http://{host}:{port}/ （按 Ctrl+C 停止）\n")
-        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)

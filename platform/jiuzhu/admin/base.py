@@ -8,12 +8,14 @@ messages, and 404 for a row the user cannot see.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from flask_wtf import FlaskForm
-
+from sqlalchemy import Integer
 from sqlalchemy.exc import IntegrityError
 
 from jiuzhu.auth.roles import Role
@@ -72,6 +74,22 @@ class TenantModelView(RoleAccess, ModelView):
     allow_create = True
     allow_edit = True
     allow_delete = True
+
+    @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        # Row ids arrive as strings; psycopg 3 will not compare an integer key with text.
+        pk = self.model.__mapper__.primary_key[0]
+        if isinstance(pk.type, Integer):
+            ids = tuple(int(i) for i in ids if str(i).isdigit())
+        return super().action_delete(ids)
+
+    def _export_csv(self, return_url):
+        # Flask-Admin streams the CSV after the request has ended, when the tenant scope and the
+        # session are gone (and scoping fails closed). Admin exports are small: build them here.
+        response = super()._export_csv(return_url)
+        body = b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in response.response)
+        return Response(body, headers={"Content-Disposition": response.headers["Content-Disposition"]},
+                        mimetype="text/csv")
 
     def get_one(self, id):
         obj = super().get_one(id)

@@ -62,9 +62,11 @@ def create_user_command(tenant_code, username, full_name, role, org_ref, phone, 
         if tenant_code or org_ref:
             raise click.ClickException("平台运维人员不属于任何县（区），请不要填写 --tenant 或 --org。")
         password = _read_password()
-        with use_scope(Scope.platform()), refused_cleanly():
-            user = create_user(db.session, username=username, full_name=full_name, role=role, password=password)
-        click.echo(f"已创建平台运维人员 {user.username}。")
+        with use_scope(Scope.platform()):
+            with refused_cleanly():
+                user = create_user(db.session, username=username, full_name=full_name, role=role,
+                                   password=password)
+            click.echo(f"已创建平台运维人员 {user.username}。")
         return
     if not tenant_code:
         raise click.ClickException("县（区）用户须用 --tenant 指明所属县（区）。")

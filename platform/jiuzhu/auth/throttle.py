@@ -40,13 +40,8 @@ def _lock_from(session, column, value: str, limit: int, now: dt.datetime, reason
         .order_by(LoginAttempt.at.desc()).limit(limit)).scalars().all()
     if len(rows) < limit:
         return None
-    until = _as_aware(rows[0]) + _window()
+    until = rows[0] + _window()
     return Lock(reason, until) if until > now else None
-
-
-def _as_aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def current_lock(session, username: str, source: str, now: dt.datetime | None = None) -> Lock | None:

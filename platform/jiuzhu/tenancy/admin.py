@@ -16,7 +16,7 @@ from jiuzhu.auth.services import create_user
 from jiuzhu.errors import ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
-from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant, validate_division_code
 
 

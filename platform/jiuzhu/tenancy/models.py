@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, UniqueConstraint, or_, select
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, UniqueConstraint, or_, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.db import Base, utcnow
@@ -58,9 +58,9 @@ class OrgUnit(OrgScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "parent_id", "name"),
         Index("uq_org_units_tenant_division_code", "tenant_id", "division_code", unique=True,
-              postgresql_where="division_code IS NOT NULL", sqlite_where="division_code IS NOT NULL"),
+              postgresql_where=text("division_code IS NOT NULL"), sqlite_where=text("division_code IS NOT NULL")),
         Index("uq_org_units_tenant_root", "tenant_id", unique=True,
-              postgresql_where="parent_id IS NULL", sqlite_where="parent_id IS NULL"),
+              postgresql_where=text("parent_id IS NULL"), sqlite_where=text("parent_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

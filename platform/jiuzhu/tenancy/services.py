@@ -106,23 +106,27 @@ def import_org_tree(session, rows: list[OrgRow]) -> tuple[int, int]:
     errors: list[str] = []
     root = county_root(session)
     existing = {u.name: u for u in session.scalars(select(OrgUnit).where(OrgUnit.parent_id == root.id))}
-    seen_codes: dict[str, int] = {}
+    code_owner: dict[str, tuple[tuple[str, ...], int]] = {}  # division code → (unit, first line)
     planned_towns: dict[str, str | None] = {}
     planned_villages: dict[tuple[str, str], str | None] = {}
     for r in rows:
         if not r.township:
             errors.append(f"第 {r.line} 行：乡镇（街道）名称为空。")
             continue
-        for code, level in ((r.township_code, OrgLevel.township), (r.village_code, OrgLevel.village)):
+        units = [((r.township,), r.township_code, OrgLevel.township)]
+        if r.village:
+            units.append(((r.township, r.village), r.village_code, OrgLevel.village))
+        for unit, code, level in units:
             try:
                 code = validate_division_code(code, level)
             except ValidationError as exc:
                 errors.append(f"第 {r.line} 行：{exc.messages[0]}")
                 continue
-            if code and code in seen_codes and seen_codes[code] != r.line:
-                errors.append(f"第 {r.line} 行：区划代码“{code}”与第 {seen_codes[code]} 行重复。")
-            if code:
-                seen_codes.setdefault(code, r.line)
+            if code is None:
+                continue
+            owner = code_owner.setdefault(code, (unit, r.line))
+            if owner[0] != unit:
+                errors.append(f"第 {r.line} 行：区划代码“{code}”与第 {owner[1]} 行的“{'·'.join(owner[0])}”重复。")
         prev = planned_towns.get(r.township)
         if r.township_code and prev and prev != r.township_code:
             errors.append(f"第 {r.line} 行：乡镇“{r.township}”的区划代码与前面的行不一致。")

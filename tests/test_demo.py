@@ -1,0 +1,93 @@
+"""The README's demo command: a fresh SQLite database, seeded, served; every user can log in."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from jiuzhu.auth.roles import ROLE_LABELS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ,
+           "JIUZHU_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}",
+           "JIUZHU_SECRET_KEY": "demo-test", "JIUZHU_SECURE_COOKIES": "0", "PYTHONUNBUFFERED": "1"}
+    env.pop("JIUZHU_PLUGINS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "请在浏览器打开" in line:
+            break
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield port, "".join(lines)
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def credentials(output: str):
+    password = re.search(r"密码：(\S+)", output).group(1)
+    rows = re.findall(r"^\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", output, re.M)
+    return password, [(county, user, role) for county, user, role, _ in rows if role in ROLE_LABELS.values()]
+
+
+def test_demo_prints_a_user_for_every_role_in_every_county(demo_server):
+    _, output = demo_server
+    _, users = credentials(output)
+    counties = {c for c, _, _ in users if c != "（平台）"}
+    assert counties == {"歙县", "永宁县", "浮梁县", "枞阳县", "当涂县"}
+    for county in counties:
+        roles = {r for c, _, r in users if c == county}
+        assert roles == set(ROLE_LABELS.values()) - {ROLE_LABELS["platform_operator"]}, county
+    assert ("（平台）", "operator", ROLE_LABELS["platform_operator"]) in users
+
+
+def test_every_seeded_user_logs_in_and_sees_a_chinese_admin(demo_server):
+    port, output = demo_server
+    password, users = credentials(output)
+    base = f"http://127.0.0.1:{port}"
+    for _county, username, role in users:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(base + "/login").read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
+        html = opener.open(base + "/login", data=body).read().decode()
+        assert f'data-testid="role">{role}<' in html, username
+        assert "首页" in html and "退出" in html
+        if role == ROLE_LABELS["county_admin"]:
+            assert ">用户</a>" in html and ">组织机构</a>" in html
+        if role == ROLE_LABELS["platform_operator"]:
+            assert ">县（区）</a>" in html
+        if role == ROLE_LABELS["village_assistant"]:
+            assert ">用户</a>" not in html
