@@ -29,8 +29,10 @@ PASSWORD = "Test-pass-2026"
 
 
 def _test_db_name() -> str:
+    """``JIUZHU_TEST_DB`` (default ``jiuzhu_test``), so that parallel checkouts do not share one."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return f"jiuzhu_test{('_' + worker) if worker else ''}"
+    base = os.environ.get("JIUZHU_TEST_DB", "jiuzhu_test")
+    return f"{base}{('_' + worker) if worker else ''}"
 
 
 @pytest.fixture(scope="session")
