@@ -27,6 +27,15 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def render_item(type_, obj, autogen_context):
+    """Render our column types as the plain SQLAlchemy types they store (migrations stay stable)."""
+    from jiuzhu.db import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_online():
     def skip_empty(context_, revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
@@ -35,6 +44,7 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty)
+    conf_args.setdefault("render_item", render_item)
     engine = owner_engine()
     with engine.connect() as connection:
         conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")

@@ -64,7 +64,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
     import jiuzhu.auth.models  # noqa: F401
+    import jiuzhu.cases.households  # noqa: F401
+    import jiuzhu.cases.models  # noqa: F401
     import jiuzhu.tenancy.models  # noqa: F401
+    import jiuzhu.workflow.models  # noqa: F401
 
 
 def _register_request_hooks(app: Flask) -> None:

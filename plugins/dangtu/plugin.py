@@ -1,9 +1,9 @@
 """The dangtu plugin: 当涂县 (安徽省)."""
 
-from jiuzhu.plugins import JurisdictionPlugin
+from jiuzhu.plugins.baseline import BaselinePlugin
 
 
-class DangtuPlugin(JurisdictionPlugin):
+class DangtuPlugin(BaselinePlugin):
     key = "dangtu"
     name = "当涂县"
     province = "安徽省"

@@ -1,9 +1,9 @@
 """The jingdezhen plugin: 景德镇市 (江西省)."""
 
-from jiuzhu.plugins import JurisdictionPlugin
+from jiuzhu.plugins.baseline import BaselinePlugin
 
 
-class JingdezhenPlugin(JurisdictionPlugin):
+class JingdezhenPlugin(BaselinePlugin):
     key = "jingdezhen"
     name = "景德镇市"
     province = "江西省"

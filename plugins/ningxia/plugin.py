@@ -1,9 +1,9 @@
 """The ningxia plugin: 宁夏回族自治区 (宁夏回族自治区)."""
 
-from jiuzhu.plugins import JurisdictionPlugin
+from jiuzhu.plugins.baseline import BaselinePlugin
 
 
-class NingxiaPlugin(JurisdictionPlugin):
+class NingxiaPlugin(BaselinePlugin):
     key = "ningxia"
     name = "宁夏回族自治区"
     province = "宁夏回族自治区"

@@ -1,9 +1,9 @@
 """The shexian plugin: 歙县 (安徽省)."""
 
-from jiuzhu.plugins import JurisdictionPlugin
+from jiuzhu.plugins.baseline import BaselinePlugin
 
 
-class ShexianPlugin(JurisdictionPlugin):
+class ShexianPlugin(BaselinePlugin):
     key = "shexian"
     name = "歙县"
     province = "安徽省"

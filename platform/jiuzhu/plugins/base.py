@@ -26,6 +26,30 @@ class JurisdictionPlugin:
     #: the plugin API version this plugin was written for
     api_version: ClassVar[str] = PLUGIN_API_VERSION
 
+    # The engine's calls into a plugin. ``jiuzhu.plugins.baseline.BaselinePlugin`` implements every
+    # one of them with the national rules; jurisdiction plugins subclass it and override what their
+    # source document changes.
+
+    def workflow_for(self, case):
+        """The :class:`~jiuzhu.workflow.spec.Workflow` a case runs through."""
+        raise NotImplementedError
+
+    def materials_for(self, case) -> list:
+        """The materials checklist of a new case (``MaterialSpec`` items)."""
+        raise NotImplementedError
+
+    def check_application(self, household, categories: list[str], consent: bool, on) -> list[str]:
+        """Refusals of a new application (Chinese messages); empty when it may be filed."""
+        raise NotImplementedError
+
+    def check_outcome(self, case, view, spec, outcome, data: dict, on) -> list[str]:
+        """The plugin's own preconditions of an outcome (Chinese messages)."""
+        raise NotImplementedError
+
+    def benefit_start(self, case, decided_on):
+        """The first day of the first month benefits are paid for."""
+        raise NotImplementedError
+
     def validate(self) -> list[str]:
         """Problems that must stop the application from starting (empty when the plugin is sound)."""
         problems = []

@@ -1,0 +1,1 @@
+"""Cases: households and their members, applications, materials, findings, decisions, notices."""

@@ -1,0 +1,208 @@
+"""Cases (申请/案件): one application by one household for one or more categories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jiuzhu.cases.categories import CaseKind, CaseStatus, Category, Channel, Finding
+from jiuzhu.cases.households import MONEY, Household
+from jiuzhu.db import Base, utcnow
+from jiuzhu.tenancy.context import Scope
+from jiuzhu.tenancy.mixins import OrgScoped, TenantScoped
+
+
+def _enum(cls, length=24):
+    return Enum(cls, native_enum=False, length=length)
+
+
+class Case(OrgScoped, Base):
+    """An application (or a periodic review) carried through the plugin's workflow."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_tenant_township_status", "tenant_id", "township_id", "status"),
+        Index("ix_cases_tenant_applied", "tenant_id", "applied_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: handled where the household lives (受理地): township and village
+    township_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind), default=CaseKind.application)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    #: categories asked for, in the plugin's determination order
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.pending_acceptance)
+    #: the plugin that ran this case (a tenant's plugin may change later; the case keeps its rules)
+    plugin_key: Mapped[str] = mapped_column(String(40))
+    #: the applicant consented to staff determining the categories (一次申请、分类审核认定)
+    consent_classification: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: dates the 授权书 (check authorization) and 承诺书 (commitment) were signed
+    authorization_signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    commitment_signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    applied_on: Mapped[dt.date] = mapped_column(Date)
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: loop counter: an objection during publicity starts round 2, and so on
+    round: Mapped[int] = mapped_column(SmallInteger, default=1)
+
+    #: overall time limit (办理时限) in working days, and the due date it gives
+    limit_workdays: Mapped[int | None] = mapped_column(SmallInteger)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    #: working days the clock stood still (e.g. Dangtu does not count the publicity period)
+    paused_workdays: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+    #: priority handling (绿色通道), with why
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_reason: Mapped[str | None] = mapped_column(String(200))
+
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: approved monthly benefit of the household, yuan
+    monthly_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    #: first month benefits are paid for (the 1st of that month)
+    benefit_start: Mapped[dt.date | None] = mapped_column(Date)
+    #: where an applicant outside civil-affairs help was referred (转介), recorded
+    referral: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    #: for a periodic review (定期复核): the approved case under review
+    review_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: optimistic lock: a stale write fails instead of overwriting
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    household: Mapped[Household] = relationship()
+    materials: Mapped[list[CaseMaterial]] = relationship(back_populates="case", order_by="CaseMaterial.id",
+                                                         cascade="all, delete-orphan")
+    findings: Mapped[list[CategoryFinding]] = relationship(back_populates="case",
+                                                           order_by="CategoryFinding.position",
+                                                           cascade="all, delete-orphan")
+    notices: Mapped[list[Notice]] = relationship(back_populates="case", order_by="Notice.id")
+
+    @property
+    def category_enums(self) -> list[Category]:
+        return [Category(c) for c in self.categories]
+
+    @property
+    def missing_materials(self) -> list[CaseMaterial]:
+        return [m for m in self.materials if m.required and not m.satisfied]
+
+    def __str__(self) -> str:
+        return f"案件 {self.id}"
+
+
+class ScopedThroughCase(OrgScoped):
+    """Rows that belong to a case and are visible where the case is."""
+
+    @classmethod
+    def township_criteria(cls, township_id):
+        return cls.case_id.in_(select(Case.id).where(Case.township_id == township_id))
+
+    @classmethod
+    def village_criteria(cls, village_id):
+        return cls.case_id.in_(select(Case.id).where(Case.village_id == village_id))
+
+    def in_org_scope(self, scope: Scope) -> bool:
+        case = self.case
+        return case is None or case.in_org_scope(scope)
+
+
+class CaseMaterial(ScopedThroughCase, Base):
+    """One line of the materials checklist of a case."""
+
+    __tablename__ = "case_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(100))
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    provided: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: obtained from a government platform instead of the applicant (never asked for again)
+    via_platform: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+    case: Mapped[Case] = relationship(back_populates="materials")
+
+    @property
+    def satisfied(self) -> bool:
+        return self.provided or self.via_platform
+
+
+class CategoryFinding(ScopedThroughCase, Base):
+    """The finding for one category, recorded in the plugin's determination order."""
+
+    __tablename__ = "case_findings"
+    __table_args__ = (UniqueConstraint("case_id", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    #: 1-based place in the determination order
+    position: Mapped[int] = mapped_column(SmallInteger)
+    finding: Mapped[Finding] = mapped_column(_enum(Finding, 16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="findings")
+
+
+class Notice(ScopedThroughCase, Base):
+    """A numbered written notice or certificate issued on a case."""
+
+    __tablename__ = "case_notices"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    #: e.g. missing_materials (一次性告知书), not_accepted, denial, certificate
+    kind: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(60))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    #: what the notice says, e.g. the missing items or the reasons
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(back_populates="notices")
+
+
+class DocumentSequence(TenantScoped, Base):
+    """Per-tenant, per-kind, per-year counter for notice and certificate numbers."""
+
+    __tablename__ = "document_sequences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "year"),)
+
+
+__all__ = ["Case", "CaseMaterial", "CategoryFinding", "Notice", "DocumentSequence", "ScopedThroughCase",
+           "Channel", "CaseKind", "CaseStatus"]

@@ -1,0 +1,166 @@
+"""Registering households: members with validated ID numbers, incomes, property, legal supporters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from jiuzhu.audit import record
+from jiuzhu.auth.models import User
+from jiuzhu.cases.households import (
+    Health,
+    Household,
+    IncomeItem,
+    IncomeKind,
+    LegalSupporter,
+    Member,
+    PropertyItem,
+    Relation,
+    WorkAbility,
+)
+from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
+from jiuzhu.clock import china_today
+from jiuzhu.errors import PermissionDenied, ValidationError
+from jiuzhu.tenancy.models import OrgLevel, OrgUnit
+
+
+@dataclass
+class MemberInput:
+    name: str
+    id_number: str
+    relation: str
+    coresident: bool = True
+    disability_grade: int = 0
+    health: str = "healthy"
+    work_ability: str = "full"
+    working: bool = False
+    #: monthly income by kind, yuan
+    incomes: dict[str, Decimal | str | int] = field(default_factory=dict)
+
+
+@dataclass
+class SupporterInput:
+    name: str
+    id_number: str
+    duty: str  # 赡养 / 抚养 / 扶养
+    supports: str | None = None  # the supported member's ID number
+    monthly_income: Decimal | str | int = 0
+    monthly_support_paid: Decimal | str | int = 0
+    address: str | None = None
+
+
+DUTIES = ("赡养", "抚养", "扶养")
+
+
+def _money(value, label: str, errors: list[str]) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        errors.append(f"{label}“{value}”不是有效金额。")
+        return Decimal("0")
+    if amount < 0:
+        errors.append(f"{label}不能为负数。")
+    return amount
+
+
+def register_household(session, user: User, *, village: OrgUnit | None, township: OrgUnit | None = None,
+                       address: str, members: list[MemberInput], supporters: list[SupporterInput] = (),
+                       properties: list[tuple[str, Decimal | str | int]] = (), phone: str | None = None,
+                       registered_unit: OrgUnit | None = None, registered_place: str | None = None,
+                       tags: list[str] = (), on: dt.date | None = None) -> Household:
+    """A household with its members, incomes, property and legal supporters, validated as a whole."""
+    on = on or china_today()
+    errors: list[str] = []
+    # A village user cannot see the township row itself: work with its id.
+    township_id = township.id if township is not None else None
+    if village is not None:
+        if village.level != OrgLevel.village:
+            errors.append(f"“{village.name}”不是村（社区）。")
+        elif township_id is not None and village.parent_id != township_id:
+            errors.append(f"“{village.name}”不属于“{township.name}”。")
+        township_id = village.parent_id
+    elif township is None or township.level != OrgLevel.township:
+        errors.append("请选择该户实际居住的乡镇（街道）。")
+    if user.role.is_village and (village is None or village.id != user.org_unit_id):
+        raise PermissionDenied("村（社区）协理员只能登记本村（社区）的家庭。")
+    if not members:
+        errors.append("请至少登记一名家庭成员。")
+    heads = [m for m in members if m.relation == Relation.head]
+    if members and len(heads) != 1:
+        errors.append("须有且只有一名户主。")
+    seen: set[str] = set()
+    parsed = {}
+    for i, m in enumerate(members, start=1):
+        who = m.name.strip() or f"第 {i} 名成员"
+        if not m.name.strip():
+            errors.append(f"第 {i} 名成员姓名为空。")
+        try:
+            parsed[i] = parse_id_number(m.id_number, on)
+        except InvalidIdNumber as exc:
+            errors.append(f"{who}：{exc}")
+            continue
+        if parsed[i].number in seen:
+            errors.append(f"{who}：身份证号码与其他成员重复。")
+        seen.add(parsed[i].number)
+        if m.relation not in Relation.__members__:
+            errors.append(f"{who}：与户主关系“{m.relation}”无效。")
+        if m.disability_grade not in range(0, 5):
+            errors.append(f"{who}：残疾等级应为 0（无）至 4。")
+        if m.health not in Health.__members__ or m.work_ability not in WorkAbility.__members__:
+            errors.append(f"{who}：健康状况或劳动能力填写无效。")
+        for kind, amount in m.incomes.items():
+            if kind not in IncomeKind.__members__:
+                errors.append(f"{who}：收入类别“{kind}”无效。")
+            _money(amount, f"{who}的收入", errors)
+    if seen:
+        taken = session.scalars(select(Member.id_number).where(Member.id_number.in_(seen))).all()
+        for number in taken:
+            errors.append(f"身份证号码 {number[:6]}********{number[-4:]} 已登记在本县其他家庭中（一户一档）。")
+    for s in supporters:
+        if s.duty not in DUTIES:
+            errors.append(f"义务人{s.name}：义务类别应为赡养、抚养或扶养。")
+        try:
+            parse_id_number(s.id_number, on)
+        except InvalidIdNumber as exc:
+            errors.append(f"义务人{s.name}：{exc}")
+        if s.supports and s.supports.upper() not in seen:
+            errors.append(f"义务人{s.name}：被供养的成员不在本户成员中。")
+        _money(s.monthly_income, f"义务人{s.name}的月收入", errors)
+        _money(s.monthly_support_paid, f"义务人{s.name}的给付", errors)
+    for kind, value in properties:
+        _money(value, f"财产“{kind}”", errors)
+    if errors:
+        raise ValidationError(*errors)
+
+    household = Household(township_id=township_id, village_id=village.id if village else None,
+                          registered_unit_id=registered_unit.id if registered_unit else None,
+                          registered_place=(registered_place or "").strip() or None, address=address.strip(),
+                          phone=phone, tags=list(tags))
+    session.add(household)
+    by_number = {}
+    for i, m in enumerate(members, start=1):
+        info = parsed[i]
+        member = Member(name=m.name.strip(), id_number=info.number, birth_date=info.birth_date, sex=info.sex,
+                        relation=Relation(m.relation), coresident=m.coresident, disability_grade=m.disability_grade,
+                        health=Health(m.health), work_ability=WorkAbility(m.work_ability), working=m.working)
+        household.members.append(member)
+        by_number[info.number] = member
+        for kind, amount in m.incomes.items():
+            household.incomes.append(IncomeItem(member=member, kind=IncomeKind(kind),
+                                                monthly_amount=Decimal(str(amount))))
+    for s in supporters:
+        household.supporters.append(LegalSupporter(
+            name=s.name.strip(), id_number=s.id_number.strip().upper(), duty=s.duty,
+            supported_member=by_number.get((s.supports or "").upper()),
+            monthly_income=Decimal(str(s.monthly_income)), monthly_support_paid=Decimal(str(s.monthly_support_paid)),
+            address=s.address))
+    for kind, value in properties:
+        household.properties.append(PropertyItem(kind=kind, value=Decimal(str(value))))
+    session.flush()
+    record(session, entity_type="household", entity_id=household.id, action="register",
+           after={"township_id": household.township_id, "village_id": household.village_id,
+                  "members": len(household.members), "supporters": len(household.supporters)})
+    return household

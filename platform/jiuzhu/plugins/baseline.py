@@ -1,0 +1,336 @@
+"""The national baseline: 民政部《最低生活保障审核确认办法》（民发〔2021〕57号）.
+
+Every jurisdiction plugin extends this class and changes what its own document changes. A county
+whose province has published nothing beyond the national rules can run it as it is (key
+``baseline``).
+
+The national procedure, as implemented here:
+
+1. 受理 (township): complete materials → accept; incomplete → one written notice listing every
+   missing item (一次性告知); refusal to accept needs a reason and a written notice.
+2. 家庭经济状况核对 (county) and 入户调查 (township, at least 2 investigators) in parallel.
+3. 民主评议 (township) — may be skipped, with a recorded reason, when the check and the
+   investigation raised no doubt.
+4. 审核意见 (township): propose to approve (→ publicity) or to deny (→ decision).
+5. 公示 (township), 7 days; an objection returns the case to investigation and a new publicity follows.
+6. 审核确认 (county): approve (monthly amount, benefits from the month after) or deny (reasons).
+7. 不予确认 notice within 3 working days of the decision; 最低生活保障证 for the approved.
+Overall: 30 working days from acceptance, extendable once to 45.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
+
+from jiuzhu.cases.categories import CaseKind, Category
+from jiuzhu.errors import ValidationError
+from jiuzhu.plugins.base import JurisdictionPlugin
+from jiuzhu.tenancy.models import OrgLevel
+from jiuzhu.workflow import forms
+from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, Unit, Workflow
+
+NATIONAL = "《最低生活保障审核确认办法》（民发〔2021〕57号）"
+
+
+@dataclass(frozen=True)
+class MaterialSpec:
+    key: str
+    label: str
+    required: bool = True
+    #: obtainable from a government platform: never asked for again when found there
+    platform: bool = False
+
+
+def _no_doubt(case, view) -> bool:
+    """Checks and investigation raised no doubt (the condition for skipping the appraisal)."""
+    inv = view.data("home_investigation")
+    check = view.data("economic_check")
+    return inv.get("doubt") is False and check.get("result") == "pass"
+
+
+class BaselineSettings(Schema):
+    """What a county admin may set. Bounds come from the plugin (``limits``); messages are Chinese."""
+
+    class Meta:
+        unknown = "raise"
+
+    dibao_standard = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
+                                    validate=validate.Range(min=0, min_inclusive=False,
+                                                            error="低保标准须大于 0 元/人·月。"),
+                                    metadata={"label": "城乡低保标准（元/人·月）"})
+    tekun_standard = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
+                                    validate=validate.Range(min=0, min_inclusive=False,
+                                                            error="特困供养标准须大于 0 元/人·月。"),
+                                    metadata={"label": "特困人员基本生活标准（元/人·月）"})
+    limit_workdays = fields.Integer(load_default=None, allow_none=True,
+                                    metadata={"label": "办理时限（工作日）"})
+    extended_limit_workdays = fields.Integer(load_default=None, allow_none=True,
+                                             metadata={"label": "延长后的办理时限（工作日）"})
+    publicity_days = fields.Integer(load_default=None, allow_none=True, metadata={"label": "公示天数"})
+    denial_notice_workdays = fields.Integer(load_default=None, allow_none=True,
+                                            metadata={"label": "不予确认告知时限（工作日）"})
+    reminder_days_before = fields.List(fields.Integer(validate=validate.Range(min=0, max=30)),
+                                       load_default=None, allow_none=True,
+                                       metadata={"label": "到期前提醒（提前天数，工作日）"})
+
+    def __init__(self, plugin: BaselinePlugin, **kwargs):
+        super().__init__(**kwargs)
+        self.plugin = plugin
+
+    @validates_schema
+    def _bounds(self, data, **kwargs):
+        errors: dict[str, list[str]] = {}
+        for name, (low, high, what) in self.plugin.setting_bounds().items():
+            value = data.get(name)
+            if value is None:
+                continue
+            if value < low or value > high:
+                errors.setdefault(name, []).append(f"{what}须在 {low} 至 {high} 之间（依据：{self.plugin.limit_source}）。")
+        limit = data.get("limit_workdays") or self.plugin.defaults()["limit_workdays"]
+        ext = data.get("extended_limit_workdays")
+        if ext is not None and ext < limit:
+            errors.setdefault("extended_limit_workdays", []).append("延长后的办理时限不能短于办理时限。")
+        if errors:
+            raise SchemaError(errors)
+
+
+class BaselinePlugin(JurisdictionPlugin):
+    key = "baseline"
+    name = "全国基本规则"
+    province = "全国"
+    source_document = NATIONAL
+
+    categories: ClassVar[tuple[Category, ...]] = (
+        Category.tekun, Category.dibao, Category.dibao_edge, Category.rigid_expense,
+        Category.low_income_other, Category.temporary_relief)
+    #: the order categories are determined in (Shexian fixes it; elsewhere it is just display order)
+    category_order: ClassVar[tuple[Category, ...]] = categories
+
+    #: the legal maxima of the time limits (working days) and the minimum publicity
+    max_limit_workdays: ClassVar[int] = 30
+    max_extended_workdays: ClassVar[int | None] = 45
+    min_publicity_days: ClassVar[int] = 7
+    max_denial_notice_workdays: ClassVar[int] = 3
+    limit_source: ClassVar[str] = NATIONAL
+
+    settings_schema: ClassVar[type[Schema]] = BaselineSettings
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def defaults(self) -> dict[str, Any]:
+        return {"dibao_standard": None, "tekun_standard": None, "limit_workdays": self.max_limit_workdays,
+                "extended_limit_workdays": self.max_extended_workdays, "publicity_days": self.min_publicity_days,
+                "denial_notice_workdays": self.max_denial_notice_workdays, "reminder_days_before": [3, 1]}
+
+    def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
+        bounds = {"limit_workdays": (1, self.max_limit_workdays, "办理时限"),
+                  "publicity_days": (self.min_publicity_days, 30, "公示天数"),
+                  "denial_notice_workdays": (1, self.max_denial_notice_workdays, "不予确认告知时限")}
+        if self.max_extended_workdays is not None:
+            bounds["extended_limit_workdays"] = (1, self.max_extended_workdays, "延长后的办理时限")
+        return bounds
+
+    def validate_settings(self, raw: dict | None) -> dict[str, Any]:
+        """Validated settings (raises :class:`ValidationError` with a Chinese message per field)."""
+        try:
+            loaded = self.settings_schema(self).load(dict(raw or {}))
+        except SchemaError as exc:
+            fields_ = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in exc.messages.items()}
+            raise ValidationError(field_errors=fields_) from None
+        return {k: v for k, v in loaded.items() if v is not None}
+
+    def settings(self, raw: dict | None) -> dict[str, Any]:
+        """Defaults overlaid with the county's saved settings."""
+        merged = self.defaults()
+        merged.update({k: v for k, v in (raw or {}).items() if v is not None})
+        if merged.get("dibao_standard") is not None:
+            merged["dibao_standard"] = Decimal(str(merged["dibao_standard"]))
+        return merged
+
+    def tenant_settings(self, tenant_id: int) -> dict[str, Any]:
+        from jiuzhu.extensions import db
+        from jiuzhu.tenancy.models import Tenant
+
+        tenant = db.session.get(Tenant, tenant_id)
+        return self.settings(tenant.plugin_settings if tenant else None)
+
+    # -- the workflow -----------------------------------------------------------------------------
+
+    def workflow_for(self, case) -> Workflow:
+        s = self.tenant_settings(case.tenant_id)
+        if case.kind == CaseKind.review:
+            return self._review_workflow(s["limit_workdays"])
+        return self._workflow(s["limit_workdays"], s.get("extended_limit_workdays"), s["publicity_days"],
+                              s["denial_notice_workdays"])
+
+    @lru_cache(maxsize=16)  # noqa: B019
+    def _review_workflow(self, limit: int) -> Workflow:
+        return self.build_review_workflow(limit=limit)
+
+    def build_review_workflow(self, *, limit: int) -> Workflow:
+        """定期复核: re-check and re-visit an approved household, then continue, adjust or stop."""
+        return Workflow(
+            steps=(
+                StepSpec("economic_check", "家庭经济状况核对", OrgLevel.county, outcomes=(
+                    Outcome("reported", "出具核对报告", next=("review_decision",)),
+                ), form=forms.EconomicCheckForm),
+                StepSpec("home_investigation", "入户复核", OrgLevel.township, outcomes=(
+                    Outcome("done", "完成复核调查", next=("review_decision",)),
+                ), form=forms.InvestigationForm),
+                StepSpec("review_decision", "复核决定", self.deciding_level, outcomes=(
+                    Outcome("continue", "继续保障（可调整金额）", decision=Decision.approve, form=forms.ApprovalForm),
+                    Outcome("stop", "停发", decision=Decision.close, requires_reason=True),
+                ), join=("economic_check", "home_investigation"),
+                    source=f"{NATIONAL}：定期复核，及时办理停发、减发或者增发手续"),
+            ),
+            start=("economic_check", "home_investigation"),
+            limit=OverallLimit(limit, None),
+        )
+
+    def default_workflow(self) -> Workflow:
+        s = self.defaults()
+        return self._workflow(s["limit_workdays"], s.get("extended_limit_workdays"), s["publicity_days"],
+                              s["denial_notice_workdays"])
+
+    @lru_cache(maxsize=64)  # noqa: B019 — plugins are process-wide singletons
+    def _workflow(self, limit: int, extended: int | None, publicity_days: int, denial_days: int) -> Workflow:
+        return self.build_workflow(limit=limit, extended=extended, publicity_days=publicity_days,
+                                   denial_days=denial_days)
+
+    def build_workflow(self, *, limit: int, extended: int | None, publicity_days: int,
+                       denial_days: int) -> Workflow:
+        """The national steps. Subclasses call this and change what their document changes."""
+        return Workflow(
+            steps=(
+                StepSpec("acceptance", "受理", OrgLevel.township, outcomes=(
+                    Outcome("accept", "受理", next=("economic_check", "home_investigation"),
+                            decision=Decision.accept),
+                    Outcome("refuse", "不予受理", decision=Decision.refuse_acceptance, requires_reason=True,
+                            issues="not_accepted"),
+                ), source=f"{NATIONAL}：材料齐备的，予以受理；材料不齐备的，一次性告知补齐所有规定材料"),
+                StepSpec("economic_check", "家庭经济状况核对", OrgLevel.county, outcomes=(
+                    Outcome("reported", "出具核对报告", next=("appraisal",)),
+                ), form=forms.EconomicCheckForm, source=f"{NATIONAL}：县级民政部门开展家庭经济状况信息核对"),
+                StepSpec("home_investigation", "入户调查", OrgLevel.township, outcomes=(
+                    Outcome("done", "完成调查", next=("appraisal",)),
+                ), form=forms.InvestigationForm, source=f"{NATIONAL}：调查人员不少于 2 人"),
+                StepSpec("appraisal", "民主评议", OrgLevel.township, outcomes=(
+                    Outcome("done", "完成评议", next=("review_opinion",)),
+                ), join=("economic_check", "home_investigation"), form=forms.AppraisalForm,
+                    skip=Skip(when=_no_doubt, condition="家庭经济状况核对和入户调查均无疑义"),
+                    source=f"{NATIONAL}：民主评议"),
+                StepSpec("review_opinion", "审核意见", OrgLevel.township, outcomes=(
+                    Outcome("propose_approve", "拟同意", next=("publicity",)),
+                    Outcome("propose_deny", "拟不同意", next=("decision",), requires_reason=True),
+                ), form=forms.OpinionForm, source=f"{NATIONAL}：乡镇人民政府（街道办事处）提出审核意见"),
+                StepSpec("publicity", "公示", OrgLevel.township, outcomes=(
+                    Outcome("no_objection", "公示期满无异议", next=("decision",), early=False),
+                    Outcome("objection", "有异议，重新调查", next=("home_investigation",), loop=True,
+                            requires_reason=True),
+                ), runs=Due(publicity_days, Unit.calendar), due=Due(publicity_days, Unit.calendar),
+                    form=forms.PublicityForm, source=f"{NATIONAL}：公示期为 7 天；有异议的，重新组织调查核实"),
+                self.decision_step(),
+                StepSpec("denial_notice", "不予确认告知", self.deciding_level, outcomes=(
+                    Outcome("issued", "出具不予确认通知书", issues="denial"),
+                ), due=Due(denial_days), form=forms.NoticeForm,
+                    source=f"{NATIONAL}：不予确认的，自作出决定之日起 3 个工作日内书面告知并说明理由"),
+                StepSpec("certificate", "发放证书", self.deciding_level, outcomes=(
+                    Outcome("issued", "发放最低生活保障证", issues="certificate"),
+                ), form=forms.NoticeForm, source=f"{NATIONAL}：确认同意的，发放最低生活保障证"),
+            ),
+            start=("acceptance",),
+            limit=OverallLimit(limit, extended, source=f"{NATIONAL}：自受理之日起 30 个工作日内完成，"
+                                                      "特殊情况可延长至 45 个工作日"),
+        )
+
+    #: who decides: the county in the national rules; delegating plugins move it to the township
+    deciding_level: ClassVar[OrgLevel] = OrgLevel.county
+
+    def decision_step(self) -> StepSpec:
+        return StepSpec("decision", "审核确认", self.deciding_level, outcomes=(
+            Outcome("approve", "确认给予", next=("certificate",), decision=Decision.approve,
+                    form=forms.ApprovalForm),
+            Outcome("deny", "不予确认", next=("denial_notice",), decision=Decision.deny, requires_reason=True,
+                    form=forms.DenialForm),
+        ), source=f"{NATIONAL}：审核确认")
+
+    # -- applications and materials ---------------------------------------------------------------
+
+    def materials_for(self, case) -> list[MaterialSpec]:
+        return [
+            MaterialSpec("application_form", "低收入人口申请认定表（申请书）"),
+            MaterialSpec("id_and_register", "居民身份证、户口簿", platform=True),
+            MaterialSpec("authorization", "家庭经济状况核查授权书"),
+            MaterialSpec("commitment", "承诺书"),
+            MaterialSpec("income_statement", "家庭收入情况说明", required=False),
+            MaterialSpec("disability_certificate", "残疾人证", required=False, platform=True),
+            MaterialSpec("medical_records", "疾病诊断证明、医疗费用票据", required=False),
+        ]
+
+    def check_application(self, household, categories: list[str], consent: bool, on: dt.date) -> list[str]:
+        return []
+
+    def check_outcome(self, case, view, spec: StepSpec, outcome: Outcome, data: dict, on: dt.date) -> list[str]:
+        return []
+
+    def priority_reason(self, household, on: dt.date) -> str | None:
+        return None
+
+    # -- money ------------------------------------------------------------------------------------
+
+    def benefit_start(self, case, decided_on: dt.date) -> dt.date:
+        """National: from the month after the decision (从作出确认决定之日下月起)."""
+        return first_of_next_month(decided_on)
+
+    def excluded_income_kinds(self, settings: dict) -> set:
+        return set()
+
+    def income_deductions(self, household, settings: dict, standard: Decimal, on: dt.date) -> list:
+        return []
+
+    # -- notices ----------------------------------------------------------------------------------
+
+    NOTICE_TITLES: ClassVar[dict[str, str]] = {
+        "missing_materials": "社会救助申请材料一次性告知书",
+        "not_accepted": "社会救助申请不予受理通知书",
+        "denial": "不予确认通知书",
+        "certificate": "最低生活保障证",
+    }
+    NOTICE_CODES: ClassVar[dict[str, str]] = {"missing_materials": "告", "not_accepted": "不受",
+                                              "denial": "不确", "certificate": "低保证"}
+
+    def notice_title(self, kind: str) -> str:
+        return self.NOTICE_TITLES.get(kind, kind)
+
+    def notice_number(self, case, kind: str, year: int, n: int) -> str:
+        """e.g. 救告〔2026〕0007号 — numbered per county, per kind, per year."""
+        return f"救{self.NOTICE_CODES.get(kind, kind)}〔{year}〕{n:04d}号"
+
+    # -- start-up checks --------------------------------------------------------------------------
+
+    def validate(self) -> list[str]:
+        from jiuzhu.workflow.spec import validate_workflow
+
+        problems = super().validate()
+        problems += validate_workflow(self.default_workflow())
+        try:
+            self.validate_settings({})
+        except ValidationError as exc:
+            problems.append("默认设置无效：" + "；".join(exc.all_messages()))
+        return problems
+
+
+def first_of_next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+plugin = BaselinePlugin()
+
+__all__ = ["BaselinePlugin", "MaterialSpec", "plugin", "first_of_next_month"]

@@ -1,0 +1,1 @@
+"""The workflow engine: runs the steps a jurisdiction plugin declares."""

@@ -1,0 +1,62 @@
+"""Working out due dates: a step's own limit and the case's overall limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from jiuzhu.calendar import Deadline, add_calendar_days, add_workdays, workdays_between
+from jiuzhu.cases.models import Case
+from jiuzhu.workflow.models import Step
+from jiuzhu.workflow.spec import Due, StepSpec, Unit, Workflow
+
+
+def _start_date(due: Due, case: Case, step: Step | None, steps: list[Step]) -> dt.date | None:
+    if due.start == "opened":
+        return step.opened_on if step is not None else None
+    if due.start == "accepted":
+        return case.accepted_on
+    if due.start == "applied":
+        return case.applied_on
+    if due.start.startswith("closed:"):
+        key = due.start.split(":", 1)[1]
+        closed = [s for s in steps if s.key == key and s.closed_on is not None]
+        return max(closed, key=lambda s: (s.round, s.id)).closed_on if closed else None
+    raise ValueError(f"unknown deadline start {due.start!r}")
+
+
+def resolve_due(spec_due, case: Case) -> Due | None:
+    return spec_due(case) if callable(spec_due) else spec_due
+
+
+def compute(due: Due, start: dt.date) -> Deadline:
+    if due.unit == Unit.calendar:
+        return add_calendar_days(start, due.days)
+    return add_workdays(start, due.days)
+
+
+def step_deadline(spec: StepSpec, case: Case, step: Step, steps: list[Step]) -> Deadline | None:
+    due = resolve_due(spec.due, case)
+    if due is None:
+        return None
+    start = _start_date(due, case, step, steps)
+    return compute(due, start) if start is not None else None
+
+
+def step_run_end(spec: StepSpec, step: Step) -> dt.date | None:
+    if spec.runs is None:
+        return None
+    return compute(spec.runs, step.opened_on).due
+
+
+def case_deadline(case: Case, workflow: Workflow) -> Deadline | None:
+    """Acceptance date + the limit (extended if granted) + the working days the clock was paused."""
+    if case.accepted_on is None:
+        return None
+    limit = workflow.limit
+    days = (limit.extended_workdays if case.extended and limit.extended_workdays else limit.workdays)
+    return add_workdays(case.accepted_on, days + (case.paused_workdays or 0))
+
+
+def paused_between(opened_on: dt.date, closed_on: dt.date) -> int:
+    """Working days a pausing step held the clock: the days after it opened up to its close."""
+    return max(0, workdays_between(opened_on, closed_on))

@@ -1,0 +1,77 @@
+"""Step instances: one row each time a step of a case's workflow opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jiuzhu.cases.models import Case
+from jiuzhu.db import Base, utcnow
+from jiuzhu.tenancy.mixins import OrgScoped
+from jiuzhu.tenancy.models import OrgLevel
+
+
+class StepStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
+    skipped = "skipped"
+    cancelled = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"open": "办理中", "done": "已完成", "skipped": "已跳过", "cancelled": "已取消"}[self.value]
+
+
+class Step(OrgScoped, Base):
+    """One step of one case in one round: who acted, when, by when, with what outcome."""
+
+    __tablename__ = "case_steps"
+    __table_args__ = (
+        # the worklists and the reminder sweep: open steps by deadline
+        Index("ix_case_steps_open_due", "tenant_id", "township_id", "due_on",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_case_steps_open_level_due", "tenant_id", "level", "due_on",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    #: copied from the case so worklists need no join
+    township_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    key: Mapped[str] = mapped_column(String(40))
+    round: Mapped[int] = mapped_column(SmallInteger, default=1)
+    level: Mapped[OrgLevel] = mapped_column(Enum(OrgLevel, native_enum=False, length=16))
+    status: Mapped[StepStatus] = mapped_column(Enum(StepStatus, native_enum=False, length=16),
+                                               default=StepStatus.open)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: the due date lies in a year whose holiday schedule is not yet published (weekends only)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the step's one extension was used (with reason)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the end of the step's minimum run (publicity), if it has one
+    runs_until: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str | None] = mapped_column(String(120))
+    #: the step's form data (investigators, findings, report number…)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: the reason given for an outcome, a skip or an extension
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    case: Mapped[Case] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == StepStatus.open
