@@ -32,6 +32,7 @@ from marshmallow import ValidationError as SchemaError
 from jiuzhu.cases.categories import CaseKind, Category
 from jiuzhu.errors import ValidationError
 from jiuzhu.plugins.base import JurisdictionPlugin
+from jiuzhu.plugins.rules import BenefitStart, DisclosureRule, PaymentRule, SpotCheckRule, WarningRule
 from jiuzhu.tenancy.models import OrgLevel
 from jiuzhu.workflow import forms
 from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, Unit, Workflow
@@ -121,6 +122,15 @@ class BaselinePlugin(JurisdictionPlugin):
     limit_source: ClassVar[str] = NATIONAL
 
     settings_schema: ClassVar[type[Schema]] = BaselineSettings
+
+    # Declarative rules read by the core's payment, spot-check, disclosure and warning modules.
+    payment_rule: ClassVar[PaymentRule] = PaymentRule(
+        BenefitStart.month_after, source=f"{NATIONAL}：从作出确认同意决定之日下月起发放")
+    spot_check_rule: ClassVar[SpotCheckRule | None] = None
+    disclosure_rule: ClassVar[DisclosureRule] = DisclosureRule(source=f"{NATIONAL}：公示中应当保护个人隐私")
+    warning_rule: ClassVar[WarningRule | None] = None
+    #: household tags the county uses (e.g. Jingdezhen's nine must-visit groups), key → label
+    household_tags: ClassVar[dict[str, str]] = {}
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -286,7 +296,9 @@ class BaselinePlugin(JurisdictionPlugin):
     # -- money ------------------------------------------------------------------------------------
 
     def benefit_start(self, case, decided_on: dt.date) -> dt.date:
-        """National: from the month after the decision (从作出确认决定之日下月起)."""
+        """From the month after the decision (national), or the same month (``payment_rule``)."""
+        if self.payment_rule.start == BenefitStart.same_month:
+            return decided_on.replace(day=1)
         return first_of_next_month(decided_on)
 
     def excluded_income_kinds(self, settings: dict) -> set:
