@@ -17,7 +17,7 @@ from jiuzhu.plugins import ENTRY_POINT_GROUP, PluginError, load_plugins
 from jiuzhu.workflow import engine
 from jiuzhu.workflow.models import Step
 from tests.factories import acting
-from tests.test_workflow_baseline import CHECK_PASS, INVESTIGATION, do, new_case, open_step
+from tests.test_workflow_baseline import CHECK_PASS, INVESTIGATION, do, new_case, open_step, run_to_publicity
 
 D = dt.date
 PLUGINS = ["baseline", "shexian", "ningxia", "jingdezhen", "zongyang", "dangtu"]
@@ -125,16 +125,6 @@ def test_all_bundled_plugins_pass_the_village_rule():
 def test_village_rule_holds_in_publicity_and_run(app, world):
     world.county("vr", plugin="baseline", townships=1, villages=2)
     case_id = new_case(app, username="vr-t1-staff", on=D(2026, 9, 30))
-    run_to_publicity_vr(app, case_id)
+    run_to_publicity(app, case_id, prefix="vr")
     with acting(app, "vr-t1-village") as user, pytest.raises(PermissionDenied):
         engine.act(db.session, user, open_step(case_id, "publicity").id, "no_objection", on=D(2026, 10, 21))
-
-
-def run_to_publicity_vr(app, case_id):
-    do(app, "vr-t1-staff", case_id, "acceptance", "accept", D(2026, 9, 30))
-    do(app, "vr-county", case_id, "economic_check", "reported", D(2026, 10, 12), CHECK_PASS)
-    do(app, "vr-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 9), INVESTIGATION)
-    with acting(app, "vr-t1-staff") as user:
-        engine.skip(db.session, user, open_step(case_id, "appraisal").id, "无疑义", on=D(2026, 10, 12))
-    do(app, "vr-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 10, 13), {"opinion": "拟同意"})
-

@@ -62,14 +62,14 @@ def case_of(app, username, case_id) -> dict:
                     select(Notice).where(Notice.case_id == case_id).order_by(Notice.id))]}
 
 
-def run_to_publicity(app, case_id, accept_on=SEPT_30):
-    do(app, "base-t1-staff", case_id, "acceptance", "accept", accept_on)
-    do(app, "base-county", case_id, "economic_check", "reported", D(2026, 10, 12), CHECK_PASS)
-    do(app, "base-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 9), INVESTIGATION)
-    with acting(app, "base-t1-staff") as user:
+def run_to_publicity(app, case_id, accept_on=SEPT_30, prefix="base"):
+    do(app, f"{prefix}-t1-staff", case_id, "acceptance", "accept", accept_on)
+    do(app, f"{prefix}-county", case_id, "economic_check", "reported", D(2026, 10, 12), CHECK_PASS)
+    do(app, f"{prefix}-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 9), INVESTIGATION)
+    with acting(app, f"{prefix}-t1-staff") as user:
         engine.skip(db.session, user, open_step(case_id, "appraisal").id, "核对和调查均无疑义，经研究不再评议",
                     on=D(2026, 10, 12))
-    do(app, "base-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 10, 13),
+    do(app, f"{prefix}-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 10, 13),
        {"opinion": "符合低保条件，拟同意", "proposed_amount": "1260.00"})
 
 

@@ -8,9 +8,11 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from jiuzhu.auth.cli import users_cli
     from jiuzhu.demo import demo_command
+    from jiuzhu.reminders.cli import reminders_cli
     from jiuzhu.tenancy.cli import org_cli, tenants_cli
 
     app.cli.add_command(tenants_cli)
     app.cli.add_command(org_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(reminders_cli)

@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="If set, the migrations give the application role this password."),
     Setting("JIUZHU_REDIS_URL", "JIUZHU_REDIS_URL", default="redis://127.0.0.1:6379/0",
             help="Redis for RQ queues."),
+    Setting("JIUZHU_REMINDER_SWEEP_SECONDS", "JIUZHU_REMINDER_SWEEP_SECONDS", parse=int, default=300,
+            help="How often `rq cron` sweeps the reminder outbox."),
     Setting("JIUZHU_SECRET_KEY", "SECRET_KEY", required=True,
             help="Signs sessions and CSRF tokens. Long and random."),
     Setting("JIUZHU_PLUGINS", "JIUZHU_PLUGINS", parse=parse_list,

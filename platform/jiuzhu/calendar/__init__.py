@@ -34,3 +34,11 @@ def workdays_between(a, b):
         d += dt.timedelta(1)
         n += _wd(d)
     return n
+
+def is_workday(d):
+    return _wd(d)
+
+def next_workday(d):
+    while not _wd(d):
+        d += dt.timedelta(1)
+    return d

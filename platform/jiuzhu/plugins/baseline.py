@@ -77,9 +77,16 @@ class BaselineSettings(Schema):
     publicity_days = fields.Integer(load_default=None, allow_none=True, metadata={"label": "公示天数"})
     denial_notice_workdays = fields.Integer(load_default=None, allow_none=True,
                                             metadata={"label": "不予确认告知时限（工作日）"})
-    reminder_days_before = fields.List(fields.Integer(validate=validate.Range(min=0, max=30)),
+    reminder_days_before = fields.List(fields.Integer(validate=validate.Range(min=0, max=30,
+                                                                              error="提前天数须在 0 至 30 之间。")),
                                        load_default=None, allow_none=True,
-                                       metadata={"label": "到期前提醒（提前天数，工作日）"})
+                                       metadata={"label": "到期前提醒（提前几个工作日）"})
+    overdue_repeat_workdays = fields.Integer(load_default=None, allow_none=True,
+                                             validate=validate.Range(min=1, max=10,
+                                                                     error="超期重复提醒间隔须在 1 至 10 个工作日之间。"),
+                                             metadata={"label": "超期后每隔几个工作日重复提醒"})
+    remind_on_non_workdays = fields.Boolean(load_default=None, allow_none=True,
+                                            metadata={"label": "节假日也发送提醒"})
 
     def __init__(self, plugin: BaselinePlugin, **kwargs):
         super().__init__(**kwargs)
@@ -137,7 +144,8 @@ class BaselinePlugin(JurisdictionPlugin):
     def defaults(self) -> dict[str, Any]:
         return {"dibao_standard": None, "tekun_standard": None, "limit_workdays": self.max_limit_workdays,
                 "extended_limit_workdays": self.max_extended_workdays, "publicity_days": self.min_publicity_days,
-                "denial_notice_workdays": self.max_denial_notice_workdays, "reminder_days_before": [3, 1]}
+                "denial_notice_workdays": self.max_denial_notice_workdays, "reminder_days_before": [3, 1],
+                "overdue_repeat_workdays": 2, "remind_on_non_workdays": False}
 
     def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
         bounds = {"limit_workdays": (1, self.max_limit_workdays, "办理时限"),

@@ -169,6 +169,15 @@ def _refresh_case_due(case: Case, workflow: Workflow) -> None:
         case.due_on, case.due_provisional = due.due, due.provisional
 
 
+def _after_change(session, case: Case, view: CaseView | None, on: dt.date) -> None:
+    """Keep the reminder outbox in step with the case's open deadlines."""
+    from jiuzhu.reminders.planner import sync_case
+
+    view = view or load_view(session, case)
+    plugin = plugin_for(case)
+    sync_case(session, case, view, plugin.workflow_for(case), plugin.tenant_settings(case.tenant_id), on)
+
+
 # -- notices ------------------------------------------------------------------------------------
 
 NOTICE_TITLES = {
@@ -258,6 +267,7 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
         _cancel_open(view, on, keep=())
         _open_next(session, view, workflow, outcome.next, on)
     session.flush()
+    _after_change(session, case, view, on)
     record(session, entity_type="case_step", entity_id=step.id, action=f"outcome:{outcome.key}",
            case_id=case.id, reason=reason,
            before=before, after={"step": step.key, "status": step.status.value, "outcome": outcome.key,
@@ -387,6 +397,7 @@ def skip(session, user: User, step_id: int, reason: str, *, on: dt.date | None =
     then = spec.skip.then if spec.skip.then is not None else spec.outcomes[0].next
     _open_next(session, view, workflow, then, on)
     session.flush()
+    _after_change(session, case, view, on)
     record(session, entity_type="case_step", entity_id=step.id, action="skip", case_id=case.id, reason=reason,
            before={"step": step.key, "status": "open"}, after={"step": step.key, "status": "skipped"})
     return step
@@ -417,6 +428,7 @@ def extend(session, user: User, case_id: int, reason: str, *, on: dt.date | None
     case.extension_reason = reason
     _refresh_case_due(case, workflow)
     session.flush()
+    _after_change(session, case, None, on)
     record(session, entity_type="case", entity_id=case.id, action="extend", case_id=case.id, reason=reason,
            before=before, after={"due_on": case.due_on.isoformat(), "extended": True,
                                  "limit_workdays": case.limit_workdays})
@@ -445,6 +457,7 @@ def _end_case(session, user: User, case_id: int, reason: str, on: dt.date | None
     case.closed_on = on
     case.decision_reason = reason
     session.flush()
+    _after_change(session, case, view, on)
     record(session, entity_type="case", entity_id=case.id, action=action_key(status), case_id=case.id,
            reason=reason, before=before, after={"status": status.value, "closed_on": on.isoformat()})
     return case
@@ -569,6 +582,7 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
     view = CaseView(case, [])
     _open_next(session, view, workflow, workflow.start, applied_on)
     session.flush()
+    _after_change(session, case, view, applied_on)
     record(session, entity_type="case", entity_id=case.id, action="open", case_id=case.id,
            after={"categories": wanted, "channel": channel.value, "applied_on": applied_on.isoformat(),
                   "priority": case.priority, "household_id": household.id})
@@ -597,8 +611,10 @@ def open_review(session, user: User, case_id: int, *, on: dt.date | None = None)
     session.flush()
     workflow = workflow_for(review)
     _refresh_case_due(review, workflow)
-    _open_next(session, CaseView(review, []), workflow, workflow.start, on)
+    view = CaseView(review, [])
+    _open_next(session, view, workflow, workflow.start, on)
     session.flush()
+    _after_change(session, review, view, on)
     record(session, entity_type="case", entity_id=review.id, action="open_review", case_id=review.id,
            after={"review_of": original.id, "opened_on": on.isoformat()})
     return review
@@ -625,5 +641,7 @@ def recompute_open_deadlines(session) -> int:
             run_end = deadlines.step_run_end(spec, step)
             if run_end != step.runs_until:
                 step.runs_until = run_end
+        session.flush()
+        _after_change(session, case, view, china_today())
     session.flush()
     return changed

@@ -1,0 +1,98 @@
+"""RQ entry points. Jobs take ids, never ORM objects, and run inside the tenant's scope."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import select
+
+from jiuzhu.calendar import is_workday
+from jiuzhu.clock import china_today
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import Scope, use_scope
+from jiuzhu.tenancy.models import Tenant
+
+log = logging.getLogger(__name__)
+QUEUE = "jiuzhu"
+_app: Flask | None = None
+
+
+def job_app() -> Flask:
+    """The Flask app of this worker process (created once), or the one already active."""
+    global _app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _app is None:
+        from jiuzhu import create_app
+
+        _app = create_app()
+    return _app
+
+
+def redis_connection(app: Flask):
+    from redis import Redis
+
+    return Redis.from_url(app.config["JIUZHU_REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+
+
+def queue(app: Flask):
+    from rq import Queue
+
+    return Queue(QUEUE, connection=redis_connection(app))
+
+
+def active_tenant_ids() -> list[int]:
+    return list(db.session.scalars(select(Tenant.id).where(Tenant.active.is_(True)).order_by(Tenant.id)))
+
+
+def sweep() -> int:
+    """The cron job: one job per active tenant. Returns how many were enqueued."""
+    app = job_app()
+    with app.app_context():
+        ids = active_tenant_ids()
+        db.session.remove()
+        q = queue(app)
+        for tenant_id in ids:
+            q.enqueue(send_tenant_reminders, tenant_id, job_timeout=600, result_ttl=3600, failure_ttl=7 * 86400,
+                      meta={"tenant_id": tenant_id}, description=f"reminders for tenant {tenant_id}")
+    return len(ids)
+
+
+def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: str | None = None) -> dict:
+    """Send the tenant's due reminders, then attempt its pending external deliveries.
+
+    ``today`` (ISO date) is for operators re-running a past day; normally the China date.
+    """
+    import datetime as dt
+    import os
+
+    from jiuzhu.reminders.channels import deliver_pending
+    from jiuzhu.reminders.dispatch import dispatch_due
+
+    app = job_app()
+    with app.app_context(), use_scope(Scope(tenant_id)):
+        try:
+            tenant = db.session.get(Tenant, tenant_id)
+            if tenant is None or not tenant.active:
+                return {"skipped": "inactive"}
+            plugin = app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
+            settings = plugin.settings(tenant.plugin_settings)
+            day = dt.date.fromisoformat(today) if today else china_today()
+            if not is_workday(day) and not settings.get("remind_on_non_workdays"):
+                return {"skipped": "non-workday"}
+            batch = batch or int(os.environ.get("JIUZHU_REMINDER_BATCH", "200"))
+            sent = dispatch_due(db.session, day, repeat_workdays=settings.get("overdue_repeat_workdays", 2),
+                                batch=batch)
+            delivered, failed = deliver_pending(db.session)
+            return {"sent": sent, "delivered": delivered, "failed": failed}
+        finally:
+            db.session.remove()
+
+
+def run_inline(app: Flask) -> dict[int, dict]:
+    """Everything a sweep would enqueue, run here and now (the demo without Redis; operators)."""
+    with app.app_context():
+        ids = active_tenant_ids()
+        db.session.remove()
+    return {tenant_id: send_tenant_reminders(tenant_id) for tenant_id in ids}
