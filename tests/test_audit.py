@@ -39,6 +39,19 @@ def county(world):
 
 
 @pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def run(*args):
+        result = runner.invoke(args=list(args))
+        with app.app_context():
+            db.session.remove()
+        return result
+
+    return run
+
+
+@pytest.fixture
 def app_engine(database_urls):
     engine = create_engine(database_urls["app"])
     yield engine
@@ -309,12 +322,19 @@ def test_events_cannot_be_changed_through_the_orm(app, county):
 
 # -- verification and tampering ----------------------------------------------------------------------
 
-def test_an_untouched_chain_verifies(app, county, world):
+def test_an_untouched_chain_verifies(app, county, world, cli):
     world.county("bb", townships=1, villages=1)
     with in_county(app, county) as session:
         report = check_chain(session, county["id"])
         n = session.scalar(select(func.count()).select_from(AuditEvent))
     assert report.ok and report.events == n == report.last_seq > 0
+    r = cli("audit", "verify")
+    assert r.exit_code == 0, r.output
+    assert f"aa县：共 {n} 条，链完整" in r.output and "bb县：共" in r.output
+    r = cli("audit", "verify", "--tenant", "bb")
+    assert r.exit_code == 0 and "aa县" not in r.output and "链完整" in r.output
+    r = cli("audit", "verify", "--tenant", "nowhere")
+    assert r.exit_code == 1 and "没有代码为“nowhere”的县（区）" in r.output
 
 
 @contextmanager
@@ -326,11 +346,14 @@ def tampering(owner_engine):
         conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
 
 
-def test_altered_content_is_reported_with_its_seq(app, county, owner_engine):
+def test_altered_content_is_reported_with_its_seq(app, county, owner_engine, cli):
     with tampering(owner_engine) as conn:
         conn.execute(text("UPDATE audit_events SET after = CAST(:a AS json) WHERE tenant_id = :t AND seq = 3"),
                      {"a": '{"name": "篡改"}', "t": county["id"]})
     assert breaks(app, county) == [(BreakKind.content_altered, 3)]
+    r = cli("audit", "verify")
+    assert r.exit_code == 1
+    assert "发现 1 处问题" in r.output and "第 3 条：内容被改动" in r.output
 
 
 def test_a_rewritten_hash_breaks_the_next_link(app, county, owner_engine):
@@ -348,19 +371,23 @@ def test_a_rewritten_hash_breaks_the_next_link(app, county, owner_engine):
     assert breaks(app, county) == [(BreakKind.broken_link, 4)]
 
 
-def test_a_deleted_event_is_a_gap(app, county, owner_engine):
+def test_a_deleted_event_is_a_gap(app, county, owner_engine, cli):
     with tampering(owner_engine) as conn:
         conn.execute(text("DELETE FROM audit_events WHERE tenant_id = :t AND seq IN (5, 6)"), {"t": county["id"]})
     assert breaks(app, county) == [(BreakKind.gap, 5)]
+    r = cli("audit", "verify", "--tenant", "aa")
+    assert r.exit_code == 1 and "第 5 条：记录缺失——第 5–6 条不存在" in r.output
 
 
-def test_deleting_the_last_events_is_a_head_mismatch(app, county, owner_engine):
+def test_deleting_the_last_events_is_a_head_mismatch(app, county, owner_engine, cli):
     with tampering(owner_engine) as conn:
         last = conn.execute(text("SELECT max(seq) FROM audit_events WHERE tenant_id = :t"),
                             {"t": county["id"]}).scalar()
         conn.execute(text("DELETE FROM audit_events WHERE tenant_id = :t AND seq = :s"),
                      {"t": county["id"], "s": last})
     assert breaks(app, county) == [(BreakKind.head_mismatch, last)]
+    r = cli("audit", "verify")
+    assert r.exit_code == 1 and f"链头记为第 {last} 条，而最后一条记录是第 {last - 1} 条" in r.output
 
 
 def test_the_trigger_refuses_even_the_owner(app, county, owner_engine):
