@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from jiuzhu import create_app
+from jiuzhu.audit import BreakKind, check_chain, record, verify
 from jiuzhu.audit.canonical import canonical, jsonable
 from jiuzhu.audit.capture import REDACTED, AppendOnlyError
 from jiuzhu.audit.chain import GENESIS, event_hash
-from jiuzhu.audit.context import SYSTEM, Actor, current_actor, use_actor
+from jiuzhu.audit.context import SYSTEM, Actor, actor_for, current_actor, use_actor
 from jiuzhu.audit.models import AuditEvent, AuditHead
-from jiuzhu.audit.services import BreakKind, check_chain, record, verify
 from jiuzhu.auth.models import User
 from jiuzhu.auth.roles import Role
 from jiuzhu.auth.services import create_user, set_password
@@ -133,6 +133,14 @@ def test_with_no_one_acting_the_actor_is_the_system():
     with use_actor(CLERK):
         assert current_actor() == CLERK
     assert current_actor() is SYSTEM
+
+
+def test_a_users_actor_is_a_snapshot_of_name_and_role(app, county):
+    with in_county(app, county) as session:
+        user = session.get(User, county["users"]["aa-t1-staff"])
+        user.full_name = "汪某"
+        assert actor_for(user) == Actor(user.id, "汪某（aa-t1-staff）", "township_staff")
+        session.rollback()
 
 
 # -- automatic capture through the service layer ---------------------------------------------------

@@ -5,4 +5,10 @@
   appends insert/update/delete events automatically;
 * :mod:`~jiuzhu.audit.services` — :func:`record` for semantic events, :func:`verify` for the chain;
 * :mod:`~jiuzhu.audit.chain` — the one place that appends to a chain and computes hashes.
+
+Services import ``record`` from here: ``from jiuzhu.audit import record``.
 """
+
+from jiuzhu.audit.services import Break, BreakKind, check_chain, record, verify
+
+__all__ = ["Break", "BreakKind", "check_chain", "record", "verify"]

@@ -34,7 +34,7 @@ def current_actor() -> Actor:
     return _current.get() or SYSTEM
 
 
-def actor_for_user(user) -> Actor:
+def actor_for(user) -> Actor:
     """The actor for a logged-in :class:`~jiuzhu.auth.models.User`."""
     return Actor(id=user.id, name=str(user), role=str(user.role.value))
 

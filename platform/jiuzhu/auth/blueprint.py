@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from jiuzhu.audit.context import actor_for_user, reset_actor, set_actor
+from jiuzhu.audit.context import actor_for, reset_actor, set_actor
 from jiuzhu.auth.lookup import login_directory
 from jiuzhu.auth.models import User
 from jiuzhu.auth.passwords import verify_password
@@ -84,7 +84,7 @@ def enter_request_actor() -> None:
     """before_request, after :func:`enter_request_scope`: the audit trail records this request's
     changes as the logged-in user's (with no one logged in, as the system's)."""
     user = current_user._get_current_object()
-    g._jiuzhu_actor_token = set_actor(actor_for_user(user) if user.is_authenticated else None)
+    g._jiuzhu_actor_token = set_actor(actor_for(user) if user.is_authenticated else None)
 
 
 def leave_request_actor(exc=None) -> None:
