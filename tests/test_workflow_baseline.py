@@ -247,3 +247,28 @@ def test_other_township_cannot_see_or_act(app, county):
     with acting(app, "base-t2-staff"):
         assert db.session.get(Case, case_id) is None
         assert db.session.scalars(select(Step).where(Step.case_id == case_id)).all() == []
+
+
+def test_every_change_to_a_case_is_on_its_audit_timeline_and_the_chain_verifies(app, county):
+    from jiuzhu.audit import verify
+    from jiuzhu.audit.models import AuditEvent
+
+    case_id = new_case(app)
+    run_to_publicity(app, case_id)
+    do(app, "base-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 20))
+    do(app, "base-county", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "1260.00"})
+    with acting(app, "base-county"):
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                    .order_by(AuditEvent.seq)).all()
+        outcomes = [(e.action, e.actor_name) for e in events if e.action.startswith("outcome:")]
+        assert outcomes[0] == ("outcome:accept", "base-t1-staff（base-t1-staff）")
+        assert ("outcome:approve", "base-county（base-county）") in outcomes
+        approve = next(e for e in events if e.action == "outcome:approve")
+        assert approve.before["case_status"] == "in_review" and approve.after["case_status"] == "approved"
+        # the automatic capture saw the case row change too, column by column
+        status_changes = [e for e in events if e.entity_type == "case" and e.action == "update"
+                          and "status" in (e.after or {})]
+        assert [e.after["status"] for e in status_changes] == ["in_review", "approved"]
+        skip = next(e for e in events if e.action == "skip")
+        assert skip.reason == "核对和调查均无疑义，经研究不再评议"
+        assert verify(db.session, county["id"]) == []

@@ -1,7 +1,7 @@
 """households, cases, steps, notices
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ TENANT_TABLES = ("households", "household_members", "household_incomes", "househ
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -63,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
+    import jiuzhu.audit.models  # noqa: F401
     import jiuzhu.auth.models  # noqa: F401
     import jiuzhu.cases.households  # noqa: F401
     import jiuzhu.cases.models  # noqa: F401
@@ -72,10 +73,17 @@ def _register_models() -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from jiuzhu.auth.blueprint import enter_request_scope, leave_request_scope
+    from jiuzhu.auth.blueprint import (
+        enter_request_actor,
+        enter_request_scope,
+        leave_request_actor,
+        leave_request_scope,
+    )
 
     app.before_request(enter_request_scope)
+    app.before_request(enter_request_actor)  # after the scope hook, which loads the user
     app.teardown_request(leave_request_scope)
+    app.teardown_request(leave_request_actor)
 
     @app.after_request
     def _security_headers(response):

@@ -1,4 +1,5 @@
-"""Log in and log out (Chinese pages), and the per-request tenant scope of the logged-in user."""
+"""Log in and log out (Chinese pages), and the per-request tenant scope and audit actor of the
+logged-in user."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from jiuzhu.audit.context import actor_for, reset_actor, set_actor
 from jiuzhu.auth.lookup import login_directory
 from jiuzhu.auth.models import User
 from jiuzhu.auth.passwords import verify_password
@@ -76,6 +78,19 @@ def leave_request_scope(exc=None) -> None:
     token = g.pop("_jiuzhu_scope_token", None)
     if token is not None:
         reset_scope(token)
+
+
+def enter_request_actor() -> None:
+    """before_request, after :func:`enter_request_scope`: the audit trail records this request's
+    changes as the logged-in user's (with no one logged in, as the system's)."""
+    user = current_user._get_current_object()
+    g._jiuzhu_actor_token = set_actor(actor_for(user) if user.is_authenticated else None)
+
+
+def leave_request_actor(exc=None) -> None:
+    token = g.pop("_jiuzhu_actor_token", None)
+    if token is not None:
+        reset_actor(token)
 
 
 @bp.route("/login", methods=["GET", "POST"])

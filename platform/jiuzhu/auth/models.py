@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from jiuzhu.audit.capture import Audited
 from jiuzhu.auth.roles import Role
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
@@ -14,14 +15,19 @@ from jiuzhu.tenancy.mixins import OrgScoped
 from jiuzhu.tenancy.models import OrgUnit, org_units_of_township
 
 
-class User(OrgScoped, Base):
+class User(OrgScoped, Audited, Base):
     """A person who works in Jiuzhu: one tenant, one org unit, one role.
 
-    The platform operator is the exception: no tenant and no org unit.
+    The platform operator is the exception: no tenant and no org unit. Every change to a county's
+    user is in the audit trail — that a password changed, never the hash; logins are in
+    :class:`LoginAttempt`, not in the trail.
     """
 
     __tablename__ = "users"
     __tenant_nullable__ = True
+    __audit_entity__ = "user"
+    __audit_exclude__ = frozenset({"password_hash"})
+    __audit_ignore__ = frozenset({"last_login_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: login name, unique on the whole instance (case-insensitive)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Numeric, SmallInteger, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from jiuzhu.audit.capture import Audited
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
 from jiuzhu.tenancy.mixins import OrgScoped
@@ -16,7 +17,7 @@ from jiuzhu.tenancy.mixins import OrgScoped
 MONEY = Numeric(12, 2)
 
 
-class Household(OrgScoped, Base):
+class Household(Audited, OrgScoped, Base):
     """A household applying for or receiving assistance, placed where it actually lives."""
 
     __tablename__ = "households"
@@ -62,8 +63,8 @@ class Household(OrgScoped, Base):
         return f"{head.name}户" if head else f"户 {self.id}"
 
 
-class ScopedThroughHousehold(OrgScoped):
-    """Rows that belong to a household and are visible where the household is."""
+class ScopedThroughHousehold(Audited, OrgScoped):
+    """Rows that belong to a household, visible where the household is, audited."""
 
     @classmethod
     def township_criteria(cls, township_id):

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from jiuzhu.audit.capture import Audited
 from jiuzhu.cases.categories import CaseKind, CaseStatus, Category, Channel, Finding
 from jiuzhu.cases.households import MONEY, Household
 from jiuzhu.db import Base, utcnow
@@ -33,7 +34,7 @@ def _enum(cls, length=24):
     return Enum(cls, native_enum=False, length=length)
 
 
-class Case(OrgScoped, Base):
+class Case(Audited, OrgScoped, Base):
     """An application (or a periodic review) carried through the plugin's workflow."""
 
     __tablename__ = "cases"
@@ -95,6 +96,12 @@ class Case(OrgScoped, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    __audit_entity__ = "case"
+    __audit_ignore__ = frozenset({"version"})
+
+    @property
+    def audit_case_id(self) -> int | None:
+        return self.id
 
     household: Mapped[Household] = relationship()
     materials: Mapped[list[CaseMaterial]] = relationship(back_populates="case", order_by="CaseMaterial.id",
@@ -116,8 +123,12 @@ class Case(OrgScoped, Base):
         return f"案件 {self.id}"
 
 
-class ScopedThroughCase(OrgScoped):
-    """Rows that belong to a case and are visible where the case is."""
+class ScopedThroughCase(Audited, OrgScoped):
+    """Rows that belong to a case, visible where the case is, recorded in the case's audit timeline."""
+
+    @property
+    def audit_case_id(self) -> int | None:
+        return self.case_id
 
     @classmethod
     def township_criteria(cls, township_id):

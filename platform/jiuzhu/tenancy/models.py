@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, UniqueConstraint, or_, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from jiuzhu.audit.capture import Audited
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
 from jiuzhu.tenancy.mixins import OrgScoped
@@ -51,10 +52,12 @@ class OrgLevel(enum.StrEnum):
 PARENT_LEVEL = {OrgLevel.township: OrgLevel.county, OrgLevel.village: OrgLevel.township}
 
 
-class OrgUnit(OrgScoped, Base):
-    """One node of a county's org tree. Each tenant has exactly one county-level root."""
+class OrgUnit(OrgScoped, Audited, Base):
+    """One node of a county's org tree. Each tenant has exactly one county-level root.
+    Every change is in the audit trail."""
 
     __tablename__ = "org_units"
+    __audit_entity__ = "org_unit"
     __table_args__ = (
         UniqueConstraint("tenant_id", "parent_id", "name"),
         Index("uq_org_units_tenant_division_code", "tenant_id", "division_code", unique=True,

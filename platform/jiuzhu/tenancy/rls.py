@@ -61,6 +61,17 @@ def grant_app_access(op, *tables: str) -> None:
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
 
+def grant_app_only(op, table: str, privileges: str) -> None:
+    """Exactly ``privileges`` (e.g. ``"SELECT, INSERT"``) on ``table`` for the application role,
+    taking back what the default privileges gave it — an append-only table gets no UPDATE/DELETE."""
+    if not _is_pg(op):
+        return
+    role = app_role()
+    op.execute(f"REVOKE ALL ON {table} FROM {role}")
+    op.execute(f"GRANT {privileges} ON {table} TO {role}")
+    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+
+
 def enable_tenant_rls(op, table: str, *, platform_rows: bool = False) -> None:
     """Row-level security on a tenant-owned table.
 
