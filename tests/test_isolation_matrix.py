@@ -12,25 +12,49 @@ import json
 import pytest
 from sqlalchemy import select
 
+import datetime as dt
+
 from jiuzhu.auth.models import User
+from jiuzhu.reminders.models import ChannelKind, Notification, NotificationChannel, Subject, SupervisionItem
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import OrgUnit
 from tests.conftest import csrf_token
 
 
+def add_reminder_rows(app, county):
+    """A notification for the county admin, a supervision item and a channel, in the county's scope."""
+    code = county["code"]
+    with app.app_context(), use_scope(Scope(county["id"])):
+        note = Notification(user_id=county["users"][f"{code}-admin"], title=f"{code}通知", body="正文")
+        item = SupervisionItem(township_id=county["towns"][0], subject=Subject.case, subject_id=1,
+                               title=f"{code}督办事项", due_on=dt.date(2026, 11, 17), flagged_on=dt.date(2026, 11, 18))
+        channel = NotificationChannel(kind=ChannelKind.webhook, enabled=True, config={"url": "http://127.0.0.1:9/x"},
+                                      last_error=f"{code}网关错误")
+        db.session.add_all([note, item, channel])
+        db.session.commit()
+        county["rows"] = {"inbox": note.id, "supervision": item.id, "channel": channel.id}
+        db.session.remove()
+    return county
+
+
 @pytest.fixture
-def ab(world):
-    return world.county("north"), world.county("south")
+def ab(app, world):
+    return (add_reminder_rows(app, world.county("north")), add_reminder_rows(app, world.county("south")))
 
 
-# view endpoint → (how to find B's row id, a text that only B's row shows, edit form data)
+# view endpoint → (B's row id, a text only B's row shows, edit form data — None for read-only screens)
 MODELS = {
     "orgunit": (lambda b: b["towns"][0], "south第1镇",
                 lambda b: {"name": "篡改", "division_code": "", "active": "y"}),
     "user": (lambda b: b["users"]["south-t1-staff"], "south-t1-staff",
              lambda b: {"full_name": "篡改", "role": "county_admin", "org_unit": str(b["root"]), "active": "y"}),
+    "inbox": (lambda b: b["rows"]["inbox"], "south通知", None),
+    "supervision": (lambda b: b["rows"]["supervision"], "south督办事项", None),
+    "channel": (lambda b: b["rows"]["channel"], "south网关错误",
+                lambda b: {"kind": "webhook", "enabled": "y", "url": "http://evil.example/"}),
 }
+EXPORTABLE = ["orgunit", "user", "supervision"]
 
 
 def snapshot(app, tenant):
@@ -38,8 +62,11 @@ def snapshot(app, tenant):
     with app.app_context(), use_scope(Scope(tenant["id"])):
         units = sorted((u.id, u.name, u.active) for u in db.session.scalars(select(OrgUnit)))
         users = sorted((u.id, u.full_name, u.role.value, u.active) for u in db.session.scalars(select(User)))
+        notes = sorted((n.id, n.title, n.read_at) for n in db.session.scalars(select(Notification)))
+        items = sorted((i.id, i.title, i.resolved_on) for i in db.session.scalars(select(SupervisionItem)))
+        channels = sorted((c.id, c.enabled, str(c.config)) for c in db.session.scalars(select(NotificationChannel)))
         db.session.remove()
-    return units, users
+    return units, users, notes, items, channels
 
 
 @pytest.fixture
@@ -62,22 +89,32 @@ def test_search_hides_other_tenant(app, ab, admin_a, view):
     assert "south第" not in html and "south-" not in html
 
 
-@pytest.mark.parametrize("view", list(MODELS))
-@pytest.mark.parametrize("page", ["details", "edit"])
-def test_detail_and_edit_pages_of_other_tenant_are_404(app, ab, admin_a, view, page):
-    b = ab[1]
-    row = MODELS[view][0](b)
-    assert admin_a.get(f"/admin/{view}/{page}/?id={row}").status_code == 404
+DETAILED = ["orgunit", "user", "inbox", "supervision"]
+
+
+@pytest.mark.parametrize("view", DETAILED)
+def test_detail_page_of_other_tenant_is_404(app, ab, admin_a, view):
+    row = MODELS[view][0](ab[1])
+    assert admin_a.get(f"/admin/{view}/details/?id={row}").status_code == 404
 
 
 @pytest.mark.parametrize("view", list(MODELS))
-def test_edit_post_to_other_tenant_is_404_and_changes_nothing(app, ab, admin_a, view):
+def test_edit_page_of_other_tenant_is_refused(app, ab, admin_a, view):
+    row_id, _, data = MODELS[view]
+    status = admin_a.get(f"/admin/{view}/edit/?id={row_id(ab[1])}").status_code
+    # an editable screen says 404; a read-only one has no edit page at all (redirect to the list)
+    assert status == (404 if data else 302)
+
+
+@pytest.mark.parametrize("view", list(MODELS))
+def test_edit_post_to_other_tenant_is_refused_and_changes_nothing(app, ab, admin_a, view):
     b = ab[1]
     before = snapshot(app, b)
     row_id, _, data = MODELS[view]
     token = csrf_token(admin_a.get("/admin/").get_data(as_text=True))
-    resp = admin_a.post(f"/admin/{view}/edit/?id={row_id(b)}", data={**data(b), "csrf_token": token})
-    assert resp.status_code == 404
+    payload = data(b) if data else {"title": "篡改"}
+    resp = admin_a.post(f"/admin/{view}/edit/?id={row_id(b)}", data={**payload, "csrf_token": token})
+    assert resp.status_code == (404 if data else 302)
     assert snapshot(app, b) == before
 
 
@@ -87,7 +124,7 @@ def test_delete_of_other_tenant_is_404_and_changes_nothing(app, ab, admin_a, vie
     before = snapshot(app, b)
     token = csrf_token(admin_a.get("/admin/").get_data(as_text=True))
     resp = admin_a.post(f"/admin/{view}/delete/", data={"id": str(MODELS[view][0](b)), "csrf_token": token})
-    assert resp.status_code == 404
+    assert resp.status_code == (404 if MODELS[view][2] else 302)
     assert snapshot(app, b) == before
 
 
@@ -99,13 +136,14 @@ def test_bulk_delete_skips_other_tenant_rows(app, ab, admin_a, view):
     ids = [MODELS[view][0](b)]
     if view == "user":
         ids.append(b["users"]["south-admin"])
+    action = "mark_read" if view == "inbox" else "delete"
     resp = admin_a.post(f"/admin/{view}/action/", data={
-        "action": "delete", "rowid": [str(i) for i in ids], "csrf_token": token})
+        "action": action, "rowid": [str(i) for i in ids], "csrf_token": token})
     assert resp.status_code == 302
     assert snapshot(app, b) == before
 
 
-@pytest.mark.parametrize("view", list(MODELS))
+@pytest.mark.parametrize("view", EXPORTABLE)
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_holds_only_own_tenant(app, ab, admin_a, view, fmt):
     resp = admin_a.get(f"/admin/{view}/export/{fmt}/")

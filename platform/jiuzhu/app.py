@@ -85,6 +85,16 @@ def _register_request_hooks(app: Flask) -> None:
     app.teardown_request(leave_request_scope)
     app.teardown_request(leave_request_actor)
 
+    @app.context_processor
+    def _unread():
+        from flask_login import current_user
+
+        from jiuzhu.reminders.dispatch import unread_count
+
+        if current_user.is_authenticated and current_user.tenant_id:
+            return {"unread_count": unread_count(db.session, current_user.id)}
+        return {"unread_count": 0}
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -13,6 +13,10 @@ from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model import filters as model_filters
+from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Integer
@@ -47,8 +51,25 @@ class SecureBaseView(RoleAccess, BaseView):
     pass
 
 
+class JiuzhuModelConverter(AdminModelConverter):
+    """Forms for our column types (``UTCDateTime`` is a ``TypeDecorator`` Flask-Admin cannot see into)."""
+
+    @converts("jiuzhu.db.UTCDateTime", "UTCDateTime")
+    def convert_utc_datetime(self, field_args, **extra):
+        return self.convert_datetime(field_args, **extra)
+
+
+class JiuzhuFilterConverter(sqla_filters.FilterConverter):
+    @model_filters.convert("utcdatetime")
+    def conv_utc_datetime(self, column, name, **kwargs):
+        return self.conv_datetime(column, name, **kwargs)
+
+
 class TenantModelView(RoleAccess, ModelView):
     """A model list/detail/edit screen over a tenant-owned model."""
+
+    model_form_converter = JiuzhuModelConverter
+    filter_converter = JiuzhuFilterConverter()
 
     form_base_class = FlaskForm  # Flask-WTF CSRF on every form, including delete and bulk actions
     can_view_details = True

@@ -11,10 +11,13 @@ from jiuzhu.extensions import db
 
 CATEGORY_ORG = "组织与用户"
 CATEGORY_PLATFORM = "平台管理"
+CATEGORY_REMINDERS = "提醒与督办"
 
 
 def init_admin(app: Flask) -> Admin:
     from jiuzhu.auth.admin import User, UserView
+    from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
+    from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
     from jiuzhu.tenancy.models import OrgUnit, Tenant
 
@@ -27,4 +30,10 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(OrgUnitView(OrgUnit, db, name="组织机构", category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name="用户", category=CATEGORY_ORG, endpoint="user"))
     admin.add_view(TenantView(Tenant, db, name="县（区）", category=CATEGORY_PLATFORM, endpoint="tenant"))
+    admin.add_view(InboxView(Notification, db, name="站内消息", endpoint="inbox"))
+    admin.add_view(SupervisionView(SupervisionItem, db, name="督办事项", category=CATEGORY_REMINDERS,
+                                   endpoint="supervision"))
+    admin.add_view(ChannelView(NotificationChannel, db, name="通知渠道", category=CATEGORY_REMINDERS,
+                               endpoint="channel"))
+    admin.add_view(QueueView(name="任务队列", category=CATEGORY_REMINDERS, endpoint="queues"))
     return admin

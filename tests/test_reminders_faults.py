@@ -1,0 +1,219 @@
+"""Reminders under faults, with real RQ workers and cron processes against a Redis of our own:
+a worker killed mid-batch, Redis stopped and restarted, two workers and two cron processes at once.
+Every due reminder reaches every recipient's inbox exactly once, counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.models import Tenant
+from jiuzhu.workflow import engine
+from tests.bulk import seed_due_reminders
+from tests.conftest import PASSWORD  # noqa: F401  (the fixtures' users)
+from tests.factories import acting
+from tests.test_workflow_baseline import do, new_case
+
+ROOT = Path(__file__).resolve().parent.parent
+DUE = dt.date(2026, 11, 20)
+RECIPIENTS = 2  # the township's staff and leader
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.tmp = tmp
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def county(app, world):
+    county = world.county("ft", plugin="baseline", townships=1, villages=1)
+    with app.app_context():
+        tenant = db.session.get(Tenant, county["id"])
+        tenant.plugin_settings = {"remind_on_non_workdays": True}  # the test may run on a weekend
+        db.session.commit()
+        db.session.remove()
+    return county
+
+
+class Processes:
+    def __init__(self, database_urls, redis_url):
+        self.env = {**os.environ, "JIUZHU_DATABASE_URL": database_urls["app"], "JIUZHU_SECRET_KEY": "fault-test",
+                    "JIUZHU_REDIS_URL": redis_url, "JIUZHU_REMINDER_BATCH": "25",
+                    "JIUZHU_REMINDER_SWEEP_SECONDS": "1", "PYTHONUNBUFFERED": "1", "TZ": "Asia/Shanghai"}
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, *args) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "reminders", *args], cwd=ROOT,
+                                env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+        for p in self.procs:
+            p.wait(10)
+
+
+@pytest.fixture
+def processes(database_urls, redis_server):
+    procs = Processes(database_urls, redis_server.url)
+    yield procs
+    procs.stop_all()
+
+
+def counts(owner_engine, tenant_id):
+    with owner_engine.connect() as conn:
+        return conn.execute(text("""
+            SELECT (SELECT count(*) FROM reminders WHERE tenant_id = :t AND status = 'sent'),
+                   (SELECT count(*) FROM reminders WHERE tenant_id = :t AND status = 'pending'),
+                   (SELECT count(*) FROM notifications WHERE tenant_id = :t),
+                   (SELECT count(*) FROM (SELECT reminder_id, user_id FROM notifications WHERE tenant_id = :t
+                                          GROUP BY 1, 2 HAVING count(*) > 1) d)"""), {"t": tenant_id}).one()
+
+
+def wait_for(predicate, timeout=60.0, interval=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def enqueue_sweep(redis_url):
+    """What one cron tick does: one job per active tenant (as the operator's `reminders sweep`)."""
+    from redis import Redis
+    from rq import Queue
+
+    q = Queue("jiuzhu", connection=Redis.from_url(redis_url))
+    from jiuzhu.reminders.jobs import send_tenant_reminders
+
+    return q, send_tenant_reminders
+
+
+def test_worker_killed_mid_batch_delivers_everything_exactly_once(app, county, owner_engine, processes,
+                                                                   redis_server):
+    n = 600
+    seed_due_reminders(owner_engine, county, n, DUE)
+    q, job = enqueue_sweep(redis_server.url)
+    q.enqueue(job, county["id"])
+    worker = processes.start("worker", "--burst")
+    assert wait_for(lambda: counts(owner_engine, county["id"])[0] > 0), "worker never started sending"
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(10)
+    sent, pending, notes, dupes = counts(owner_engine, county["id"])
+    assert 0 < sent < n and pending == n - sent  # killed in the middle: the open batch was rolled back
+    assert notes == sent * RECIPIENTS and dupes == 0
+    q.enqueue(job, county["id"])  # the next sweep
+    processes.start("worker", "--burst").wait(120)
+    assert counts(owner_engine, county["id"]) == (n, 0, n * RECIPIENTS, 0)
+
+
+def test_redis_stopped_and_restarted_nothing_lost_nothing_doubled(app, county, owner_engine, processes,
+                                                                 redis_server):
+    n = 400
+    seed_due_reminders(owner_engine, county, n, DUE)
+    processes.start("cron")
+    processes.start("worker")
+    assert wait_for(lambda: counts(owner_engine, county["id"])[0] > 0, timeout=60)
+    redis_server.stop()
+    time.sleep(1.5)
+    mid = counts(owner_engine, county["id"])
+    redis_server.start()  # same port, empty: every queued job is gone
+    processes.stop_all()  # as a supervisor would, start them again
+    processes.start("cron")
+    processes.start("worker")
+    assert wait_for(lambda: counts(owner_engine, county["id"])[1] == 0, timeout=120), counts(owner_engine,
+                                                                                             county["id"])
+    time.sleep(2.5)  # further sweeps find nothing more to send
+    assert mid[3] == 0
+    assert counts(owner_engine, county["id"]) == (n, 0, n * RECIPIENTS, 0)
+
+
+def test_two_workers_and_two_cron_processes_send_each_reminder_once(app, county, owner_engine, processes,
+                                                                    redis_server):
+    n = 600
+    seed_due_reminders(owner_engine, county, n, DUE)
+    for _ in range(2):
+        processes.start("cron")
+        processes.start("worker")
+    assert wait_for(lambda: counts(owner_engine, county["id"])[1] == 0, timeout=120)
+    time.sleep(2.5)
+    assert counts(owner_engine, county["id"]) == (n, 0, n * RECIPIENTS, 0)
+
+
+def test_with_redis_down_staff_still_work_and_reminders_go_out_once_it_is_back(app, county, owner_engine,
+                                                                               redis_server, database_urls):
+    from redis.exceptions import ConnectionError as RedisDown
+    from rq import SimpleWorker
+
+    from jiuzhu.reminders.jobs import redis_connection, sweep
+
+    redis_server.stop()
+    app.config["JIUZHU_REDIS_URL"] = redis_server.url
+    try:
+        case_id = new_case(app, username="ft-t1-staff", on=dt.date(2026, 9, 30))
+        do(app, "ft-t1-staff", case_id, "acceptance", "accept", dt.date(2026, 9, 30))  # works without Redis
+        with acting(app, "ft-t1-staff") as user:
+            engine.extend(db.session, user, case_id, "等待核对", on=dt.date(2026, 10, 9))
+        with app.app_context(), pytest.raises(RedisDown):
+            sweep()
+        seed_due_reminders(owner_engine, county, 50, DUE)
+        assert counts(owner_engine, county["id"])[2] == 0
+        redis_server.start()
+        with app.app_context():
+            assert sweep() == 1
+            SimpleWorker(["jiuzhu"], connection=redis_connection(app)).work(burst=True)
+        sent, pending, notes, dupes = counts(owner_engine, county["id"])
+        assert (notes, dupes) == (50 * RECIPIENTS, 0) and sent == 50
+    finally:
+        app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:6379/0"
