@@ -7,16 +7,15 @@ row never shows, every direct access is a 404, and B's data is unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from sqlalchemy import select
 
-import datetime as dt
-
 from jiuzhu.auth.models import User
-from jiuzhu.reminders.models import ChannelKind, Notification, NotificationChannel, Subject, SupervisionItem
 from jiuzhu.extensions import db
+from jiuzhu.reminders.models import ChannelKind, Notification, NotificationChannel, Subject, SupervisionItem
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import OrgUnit
 from tests.conftest import csrf_token
