@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -31,10 +33,13 @@ def demo_server(tmp_path_factory):
     port = free_port()
     env = {**os.environ,
            "JIUZHU_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}",
-           "JIUZHU_SECRET_KEY": "demo-test", "JIUZHU_SECURE_COOKIES": "0", "PYTHONUNBUFFERED": "1"}
+           "JIUZHU_SECRET_KEY": "demo-test", "JIUZHU_SECURE_COOKIES": "0", "PYTHONUNBUFFERED": "1",
+           # no Redis: the demo sends reminders in-process (and touches no shared queue)
+           "JIUZHU_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
     env.pop("JIUZHU_PLUGINS", None)
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     lines: list[str] = []
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -52,7 +57,11 @@ def demo_server(tmp_path_factory):
             time.sleep(0.1)
     yield port, "".join(lines)
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def credentials(output: str):
@@ -70,6 +79,11 @@ def test_demo_prints_a_user_for_every_role_in_every_county(demo_server):
         roles = {r for c, _, r in users if c == county}
         assert roles == set(ROLE_LABELS.values()) - {ROLE_LABELS["platform_operator"]}, county
     assert ("（平台）", "operator", ROLE_LABELS["platform_operator"]) in users
+
+
+def test_demo_sends_reminders_without_redis(demo_server):
+    _, output = demo_server
+    assert "未连接 Redis，提醒在本进程内每分钟发送一次" in output
 
 
 def test_every_seeded_user_logs_in_and_sees_a_chinese_admin(demo_server):

@@ -121,7 +121,61 @@ def demo_command(host, port, password, serve):
     for county, username, role, unit in rows:
         click.echo(f"  {county:<8}{username:<22}{role:<16}{unit}")
     if serve:
+        import signal
+
+        app = current_app._get_current_object()
+        background = start_reminders(app)
+        # SIGTERM ends the demo like Ctrl+C does, so the reminder processes stop with it
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(0)))
         click.echo(f"\n请在浏览器打开 http://{host}:{port}/ （按 Ctrl+C 停止）\n")
         from werkzeug.serving import run_simple
 
-        run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
+        try:
+            run_simple(host, port, app, use_reloader=False, threaded=True)
+        finally:
+            background.stop()
+
+
+class Background:
+    """The demo's reminder machinery: RQ worker and cron processes when Redis answers, else a thread
+    that runs the same per-county jobs in this process every minute."""
+
+    def __init__(self):
+        self.procs: list = []
+        self.stop_event = None
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        if self.stop_event is not None:
+            self.stop_event.set()
+
+
+def start_reminders(app, interval: int = 60) -> Background:
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from jiuzhu.reminders.jobs import redis_connection, run_inline
+
+    bg = Background()
+    try:
+        redis_connection(app).ping()
+    except Exception:
+        bg.stop_event = threading.Event()
+
+        def loop():
+            while not bg.stop_event.wait(interval):
+                try:
+                    run_inline(app)
+                except Exception as exc:  # the demo keeps serving whatever happens here
+                    app.logger.warning("reminder sweep failed: %s", exc)
+
+        threading.Thread(target=loop, name="jiuzhu-reminders", daemon=True).start()
+        click.echo("提醒：未连接 Redis，提醒在本进程内每分钟发送一次。")
+        return bg
+    for args in (["reminders", "worker"], ["reminders", "cron"]):
+        bg.procs.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], env=os.environ.copy()))
+    click.echo("提醒：已启动 RQ 工作进程和 rq cron。")
+    return bg

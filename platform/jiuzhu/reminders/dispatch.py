@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,21 +36,38 @@ TOWNSHIP_ROLES = (Role.township_staff, Role.township_leader)
 COUNTY_ROLES = (Role.county_staff,)
 
 
-def _still_due(session, r: Reminder) -> bool:
-    """The deadline the reminder is about still stands, open and unchanged."""
-    if r.subject in (Subject.step, Subject.publicity):
-        step = session.get(Step, r.subject_id)
-        if step is None or step.status != StepStatus.open:
-            return False
-        return (step.runs_until if r.subject == Subject.publicity else step.due_on) == r.due_on
-    if r.subject == Subject.case:
-        case = session.get(Case, r.subject_id)
-        return case is not None and case.status.is_open and case.due_on == r.due_on
-    if r.subject == Subject.warning:
-        from jiuzhu.reminders.subjects import warning_still_due
+class _Batch:
+    """What a batch of reminders needs, loaded once: their steps, cases and recipients."""
 
-        return warning_still_due(session, r)
-    return False
+    def __init__(self, session, rows: list[Reminder]):
+        self.session = session
+        step_ids = [r.subject_id for r in rows if r.subject in (Subject.step, Subject.publicity)]
+        case_ids = [r.subject_id for r in rows if r.subject == Subject.case]
+        self.steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_(step_ids)))} if step_ids else {}
+        self.cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
+        self._people: dict[tuple, list[User]] = {}
+
+    def still_due(self, r: Reminder) -> bool:
+        """The deadline the reminder is about still stands, open and unchanged."""
+        if r.subject in (Subject.step, Subject.publicity):
+            step = self.steps.get(r.subject_id)
+            if step is None or step.status != StepStatus.open:
+                return False
+            return (step.runs_until if r.subject == Subject.publicity else step.due_on) == r.due_on
+        if r.subject == Subject.case:
+            case = self.cases.get(r.subject_id)
+            return case is not None and case.status.is_open and case.due_on == r.due_on
+        if r.subject == Subject.warning:
+            from jiuzhu.reminders.subjects import warning_still_due
+
+            return warning_still_due(self.session, r)
+        return False
+
+    def recipients(self, r: Reminder) -> list[User]:
+        key = (r.level, r.township_id, r.escalate)
+        if key not in self._people:
+            self._people[key] = recipients(self.session, r)
+        return self._people[key]
 
 
 def recipients(session, r: Reminder) -> list[User]:
@@ -87,42 +104,55 @@ def _insert_ignore(session, model, rows: list[dict], keys: list[str]) -> None:
     session.execute(insert(model).values(rows).on_conflict_do_nothing(index_elements=keys))
 
 
-def send_one(session, r: Reminder, today: dt.date, channels: dict[ChannelKind, NotificationChannel],
-             repeat_workdays: int) -> None:
-    if not _still_due(session, r):
-        r.status = ReminderStatus.cancelled
-        return
-    title, body = _message(r)
-    people = recipients(session, r)
-    _insert_ignore(session, Notification, [
-        {"tenant_id": r.tenant_id, "user_id": u.id, "reminder_id": r.id, "case_id": r.case_id, "title": title,
-         "body": body, "created_at": utcnow()} for u in people], ["reminder_id", "user_id"])
-    deliveries = []
-    for u in people:
-        if ChannelKind.email in channels and u.email:
-            deliveries.append((ChannelKind.email, u.email, u.id))
-        if ChannelKind.webhook in channels and u.phone:
-            deliveries.append((ChannelKind.webhook, u.phone, u.id))
-    _insert_ignore(session, Delivery, [
-        {"tenant_id": r.tenant_id, "reminder_id": r.id, "channel": kind, "recipient": to, "user_id": uid,
-         "subject": title, "body": body, "status": "pending", "attempts": 0, "next_attempt_at": utcnow(),
-         "created_at": utcnow()} for kind, to, uid in deliveries], ["reminder_id", "channel", "recipient"])
-    if r.escalate:
-        _insert_ignore(session, SupervisionItem, [{
-            "tenant_id": r.tenant_id, "township_id": r.township_id, "village_id": r.village_id, "case_id": r.case_id,
-            "subject": r.subject, "subject_id": r.subject_id, "title": r.title, "due_on": r.due_on,
-            "flagged_on": today}], ["tenant_id", "subject", "subject_id", "due_on"])
-    if r.kind == ReminderKind.overdue:  # repeat at the county's interval until the work is done
-        _insert_ignore(session, Reminder, [{
-            "tenant_id": r.tenant_id, "township_id": r.township_id, "village_id": r.village_id, "case_id": r.case_id,
-            "subject": r.subject, "subject_id": r.subject_id, "kind": ReminderKind.overdue, "offset": r.offset + 1,
-            "due_on": r.due_on, "send_on": add_workdays(max(today, r.send_on), repeat_workdays).due,
-            "level": r.level, "escalate": True, "title": r.title, "status": ReminderStatus.pending,
-            "recipients": 0, "created_at": utcnow()}],
-            ["tenant_id", "subject", "subject_id", "kind", "offset", "due_on"])
-    r.status = ReminderStatus.sent
-    r.sent_at = utcnow()
-    r.recipients = len(people)
+def send_batch(session, rows: list[Reminder], today: dt.date, channels: dict[ChannelKind, NotificationChannel],
+               repeat_workdays: int) -> int:
+    """Write the inbox rows, deliveries, supervision items and overdue repeats of a claimed batch,
+    with one statement each, and mark the reminders sent (or cancelled when their deadline went)."""
+    batch = _Batch(session, rows)
+    now = utcnow()
+    notes, deliveries, items, repeats = [], [], [], []
+    cancelled: list[int] = []
+    sent_by_count: dict[int, list[int]] = {}
+    for r in rows:
+        if not batch.still_due(r):
+            cancelled.append(r.id)
+            continue
+        title, body = _message(r)
+        people = batch.recipients(r)
+        for u in people:
+            notes.append({"tenant_id": r.tenant_id, "user_id": u.id, "reminder_id": r.id, "case_id": r.case_id,
+                          "title": title, "body": body, "created_at": now})
+            for kind, to in ((ChannelKind.email, u.email), (ChannelKind.webhook, u.phone)):
+                if kind in channels and to:
+                    deliveries.append({"tenant_id": r.tenant_id, "reminder_id": r.id, "channel": kind,
+                                       "recipient": to, "user_id": u.id, "subject": title, "body": body,
+                                       "status": "pending", "attempts": 0, "next_attempt_at": now,
+                                       "created_at": now})
+        if r.escalate:
+            items.append({"tenant_id": r.tenant_id, "township_id": r.township_id, "village_id": r.village_id,
+                          "case_id": r.case_id, "subject": r.subject, "subject_id": r.subject_id, "title": r.title,
+                          "due_on": r.due_on, "flagged_on": today})
+        if r.kind == ReminderKind.overdue:  # repeat at the county's interval until the work is done
+            repeats.append({"tenant_id": r.tenant_id, "township_id": r.township_id, "village_id": r.village_id,
+                            "case_id": r.case_id, "subject": r.subject, "subject_id": r.subject_id,
+                            "kind": ReminderKind.overdue, "offset": r.offset + 1, "due_on": r.due_on,
+                            "send_on": add_workdays(max(today, r.send_on), repeat_workdays).due, "level": r.level,
+                            "escalate": True, "title": r.title, "status": ReminderStatus.pending,
+                            "recipients": 0, "created_at": now})
+        sent_by_count.setdefault(len(people), []).append(r.id)
+    # One UPDATE per outcome rather than one per row (the rows are locked by this transaction).
+    if cancelled:
+        session.execute(update(Reminder).where(Reminder.id.in_(cancelled))
+                        .values(status=ReminderStatus.cancelled).execution_options(synchronize_session=False))
+    for count, ids in sent_by_count.items():
+        session.execute(update(Reminder).where(Reminder.id.in_(ids))
+                        .values(status=ReminderStatus.sent, sent_at=now, recipients=count)
+                        .execution_options(synchronize_session=False))
+    _insert_ignore(session, Notification, notes, ["reminder_id", "user_id"])
+    _insert_ignore(session, Delivery, deliveries, ["reminder_id", "channel", "recipient"])
+    _insert_ignore(session, SupervisionItem, items, ["tenant_id", "subject", "subject_id", "due_on"])
+    _insert_ignore(session, Reminder, repeats, ["tenant_id", "subject", "subject_id", "kind", "offset", "due_on"])
+    return sum(len(ids) for ids in sent_by_count.values())
 
 
 def enabled_channels(session) -> dict[ChannelKind, NotificationChannel]:
@@ -140,10 +170,7 @@ def dispatch_due(session, today: dt.date, *, repeat_workdays: int = 2, batch: in
             .order_by(Reminder.send_on, Reminder.id).limit(batch).with_for_update(skip_locked=True)).all()
         if not rows:
             break
-        channels = enabled_channels(session)
-        for r in rows:
-            send_one(session, r, today, channels, repeat_workdays)
-            sent += r.status == ReminderStatus.sent
+        sent += send_batch(session, rows, today, enabled_channels(session), repeat_workdays)
         session.commit()
         batches += 1
     return sent
@@ -156,4 +183,4 @@ def unread_count(session, user_id: int) -> int:
         Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 
 
-__all__ = ["dispatch_due", "recipients", "send_one", "unread_count"]
+__all__ = ["dispatch_due", "recipients", "send_batch", "unread_count"]

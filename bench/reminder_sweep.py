@@ -1,0 +1,169 @@
+"""The reminder sweep at scale: 1,000,000 open steps over 100 counties.
+
+    python bench/reminder_sweep.py [--tenants 100] [--steps 1000000] [--keep]
+
+Needs PostgreSQL (JIUZHU_BENCH_PG, default postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres).
+It (re)creates the database ``jiuzhu_bench``, runs the migrations, creates the counties with a
+township each and its staff through the service layer, then seeds with SQL, per county, open cases
+each with one open step and the four reminders the planner gives a deadline (3 and 1 working days
+before, on the day, the first overdue). Due dates are spread over the next 90 days with a few
+already past, so a day's sweep finds a realistic few per cent of the outbox due.
+
+It prints, for the same day:
+* the bare SQL query that finds the due rows of every county (what the sweep must at least read);
+* the sweep's claim alone: the ``FOR UPDATE SKIP LOCKED`` batches in each county's scope, rolled back;
+* the whole sweep: every county's job as a worker runs it (claim, inbox rows, mark sent, commit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+
+from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+TODAY = dt.date(2026, 11, 20)  # a Friday and a working day
+APP_PASSWORD = "jiuzhu-bench"
+
+SEED = text("""
+WITH h AS (
+  INSERT INTO households (tenant_id, township_id, village_id, address, tags, created_at)
+  SELECT :tenant, :town, :village, 'h' || g, '[]', now() FROM generate_series(1, :n) g RETURNING id
+), c AS (
+  INSERT INTO cases (tenant_id, township_id, village_id, household_id, kind, channel, categories, status, plugin_key,
+                     consent_classification, applied_on, accepted_on, round, due_on, due_provisional, extended,
+                     paused_workdays, priority, version, created_at, limit_workdays)
+  SELECT :tenant, :town, :village, h.id, 'application', 'window', '["dibao"]', 'in_review', 'baseline', false,
+         :today, :today, 1, NULL, false, false, 0, false, 1, now(), 30 FROM h RETURNING id
+), s AS (
+  INSERT INTO case_steps (tenant_id, case_id, township_id, village_id, key, round, level, status, opened_on,
+                          opened_at, due_on, due_provisional, extended, data, version)
+  SELECT :tenant, c.id, :town, :village, 'home_investigation', 1, 'township', 'open', :today, now(),
+         :today + ((c.id % 93) - 2), false, false, '{}', 1 FROM c RETURNING id, case_id, due_on
+)
+INSERT INTO reminders (tenant_id, township_id, village_id, case_id, subject, subject_id, kind, "offset", due_on,
+                       send_on, level, escalate, title, status, created_at, recipients)
+SELECT :tenant, :town, :village, s.case_id, 'step', s.id, k.kind, k.off, s.due_on, s.due_on + k.shift, 'township',
+       k.kind = 'overdue', '某户 · 入户调查', 'pending', now(), 0
+FROM s CROSS JOIN (VALUES ('before', 3, -3), ('before', 1, -1), ('due', 0, 0), ('overdue', 1, 1)) AS k(kind, off, shift)
+""")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="reuse an already seeded jiuzhu_bench")
+    args = parser.parse_args()
+    server = make_url(os.environ.get("JIUZHU_BENCH_PG",
+                                     "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
+    owner_url = server.set(database="jiuzhu_bench")
+    app_url = server.set(database="jiuzhu_bench", username="jiuzhu_app", password=APP_PASSWORD)
+    os.environ.update({"JIUZHU_DATABASE_URL": app_url.render_as_string(hide_password=False),
+                       "JIUZHU_DATABASE_ADMIN_URL": owner_url.render_as_string(hide_password=False),
+                       "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD, "JIUZHU_SECRET_KEY": "bench",
+                       "JIUZHU_PASSWORD_HASHING": "fast"})
+    from flask_migrate import upgrade
+
+    from jiuzhu import create_app
+    from jiuzhu.auth.roles import Role
+    from jiuzhu.auth.services import create_user
+    from jiuzhu.extensions import db
+    from jiuzhu.reminders.jobs import send_tenant_reminders
+    from jiuzhu.reminders.models import Reminder, ReminderStatus
+    from jiuzhu.tenancy.context import Scope, use_scope
+    from jiuzhu.tenancy.models import Tenant
+    from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
+
+    owner = create_engine(owner_url)
+    if not args.keep:
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS jiuzhu_bench WITH (FORCE)"))
+            conn.execute(text("CREATE DATABASE jiuzhu_bench"))
+        admin.dispose()
+    app = create_app()
+    with app.app_context():
+        if not args.keep:
+            upgrade()
+            t0 = time.perf_counter()
+            per = args.steps // args.tenants
+            registry = app.extensions["jiuzhu.plugins"]
+            for i in range(args.tenants):
+                with use_scope(Scope.platform()):
+                    tenant = create_tenant(db.session, registry, code=f"b{i:03d}", name=f"县{i:03d}",
+                                           plugin_key="baseline")
+                    db.session.commit()
+                    tid = tenant.id
+                with use_scope(Scope(tid)):
+                    town = add_org_unit(db.session, parent=county_root(db.session), name="某镇")
+                    village = add_org_unit(db.session, parent=town, name="某村")
+                    for role in (Role.township_staff, Role.township_leader):
+                        create_user(db.session, username=f"b{i:03d}-{role.value}", full_name="经办",
+                                    role=role, password="Bench-pass-1", org_unit=town)
+                    db.session.commit()
+                    town_id, village_id = town.id, village.id
+                with owner.begin() as conn:
+                    conn.execute(SEED, {"tenant": tid, "town": town_id, "village": village_id, "n": per,
+                                        "today": TODAY})
+            with owner.begin() as conn:
+                conn.execute(text("ANALYZE"))
+            print(f"seeded {args.tenants} counties × {per:,} open steps (4 reminders each) "
+                  f"in {time.perf_counter() - t0:.1f} s")
+        tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+        db.session.remove()
+
+        with owner.connect() as conn:
+            total = conn.execute(text("SELECT count(*) FROM reminders")).scalar()
+            t0 = time.perf_counter()
+            due = 0
+            for tid in tenant_ids:
+                due += len(conn.execute(text(
+                    "SELECT id FROM reminders WHERE tenant_id = :t AND status = 'pending' AND send_on <= :d "
+                    "ORDER BY send_on, id"), {"t": tid, "d": TODAY}).all())
+            bare = time.perf_counter() - t0
+        print(f"outbox: {total:,} rows; due on {TODAY}: {due:,}")
+        print(f"bare SQL, due rows of every county:        {bare * 1000:9.1f} ms")
+
+        t0 = time.perf_counter()
+        claimed = 0
+        for tid in tenant_ids:
+            with use_scope(Scope(tid)):
+                offset = 0
+                while True:
+                    rows = db.session.scalars(
+                        select(Reminder.id).where(Reminder.status == ReminderStatus.pending,
+                                                  Reminder.send_on <= TODAY)
+                        .order_by(Reminder.send_on, Reminder.id).offset(offset).limit(200)
+                        .with_for_update(skip_locked=True)).all()
+                    claimed += len(rows)
+                    offset += 200
+                    if len(rows) < 200:
+                        break
+                db.session.rollback()
+        claim = time.perf_counter() - t0
+        db.session.remove()
+        print(f"sweep claim (SKIP LOCKED batches of 200):  {claim * 1000:9.1f} ms  ({claimed:,} rows)")
+
+        t0 = time.perf_counter()
+        sent = 0
+        for tid in tenant_ids:
+            result = send_tenant_reminders(tid, today=TODAY.isoformat())
+            sent += result.get("sent", 0)
+        whole = time.perf_counter() - t0
+        print(f"whole sweep (claim, inbox, mark sent):     {whole * 1000:9.1f} ms  ({sent:,} reminders, "
+              f"{sent / whole:,.0f}/s)")
+        print(f"claim / bare SQL: {claim / bare:.1f}×   whole sweep / bare SQL: {whole / bare:.1f}×")
+    owner.dispose()
+
+
+if __name__ == "__main__":
+    main()
