@@ -33,6 +33,7 @@ ERRORS = {
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from jiuzhu.calendar.cache import init_calendar
     from jiuzhu.plugins import load_plugins
 
     app = Flask("jiuzhu", root_path=str(PACKAGE_DIR))
@@ -49,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     app.extensions["jiuzhu.plugins"] = load_plugins(app.config.get("JIUZHU_PLUGINS"))
+    init_calendar(app)
 
     _register_models()
     _register_request_hooks(app)
@@ -64,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
     import jiuzhu.auth.models  # noqa: F401
+    import jiuzhu.calendar.models  # noqa: F401
     import jiuzhu.tenancy.models  # noqa: F401
 
 
