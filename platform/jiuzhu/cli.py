@@ -1,4 +1,4 @@
-"""Operator commands: ``flask --app wsgi tenants|org|users|demo …``."""
+"""Operator commands: ``flask --app wsgi tenants|org|users|calendar|demo …``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from jiuzhu.auth.cli import users_cli
+    from jiuzhu.calendar.cli import calendar_cli
     from jiuzhu.demo import demo_command
     from jiuzhu.tenancy.cli import org_cli, tenants_cli
 
     app.cli.add_command(tenants_cli)
     app.cli.add_command(org_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(demo_command)
