@@ -26,6 +26,7 @@ from jiuzhu.calendar import (
     is_workday,
     next_workday,
     schedule_entered,
+    workdays_before,
     workdays_between,
 )
 from jiuzhu.calendar.cache import CalendarCache, calendar_cache
@@ -150,6 +151,20 @@ def test_next_workday_is_strictly_after(cal):
     assert next_workday(D(2026, 9, 30)) == D(2026, 10, 8)
     assert next_workday(D(2026, 10, 9)) == D(2026, 10, 10)
     assert next_workday(D(2026, 10, 8)) == D(2026, 10, 9)
+
+
+def test_workdays_before_inverts_add_workdays(cal):
+    assert workdays_before(D(2026, 10, 15), 7) == D(2026, 9, 30)
+    assert workdays_before(D(2026, 10, 8), 1) == D(2026, 9, 30)  # back over National Day
+    assert workdays_before(D(2026, 10, 4), 1) == D(2026, 9, 30)  # from a holiday
+    assert workdays_before(D(2026, 10, 4), 0) == D(2026, 10, 4)
+    rng = random.Random(3)
+    for _ in range(500):
+        due = add_workdays(D(2004, 2, 1) + dt.timedelta(days=rng.randrange(8000)), 0).due
+        n = rng.randrange(0, 40)
+        assert add_workdays(workdays_before(due, n), n).due == due, (due, n)
+    with pytest.raises(OutOfCalendarRange):
+        workdays_before(D(2004, 1, 5), 3)
 
 
 def test_calendar_days_are_plain_and_never_provisional(cal):

@@ -33,6 +33,12 @@ def workdays_between(a: dt.date, b: dt.date) -> int:
     return current_index().workdays_between(a, b)
 
 
+def workdays_before(day: dt.date, n: int) -> dt.date:
+    """The n-th working day before ``day`` (``day`` never counts); inverts :func:`add_workdays`
+    for a working day: ``add_workdays(workdays_before(due, n), n).due == due``."""
+    return current_index().workdays_before(day, n)
+
+
 def is_workday(day: dt.date) -> bool:
     return current_index().is_workday(day)
 
@@ -45,5 +51,5 @@ def next_workday(day: dt.date) -> dt.date:
 __all__ = [
     "Deadline", "HolidayPeriod", "MakeUpWorkday", "OutOfCalendarRange", "WorkdayIndex",
     "add_calendar_days", "add_workdays", "current_index", "enter_year", "invalidate", "is_workday",
-    "next_workday", "schedule_entered", "workdays_between", "year_schedule",
+    "next_workday", "schedule_entered", "workdays_before", "workdays_between", "year_schedule",
 ]

@@ -136,6 +136,23 @@ class WorkdayIndex:
             due = self._nth_workday(done + n - 1, start, n)
         return Deadline(due, self.is_provisional(start, due))
 
+    def workdays_before(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day before ``day`` (``day`` itself never counts; ``n = 0`` gives ``day``).
+
+        For a working day ``day`` this inverts :meth:`add_workdays`: ``add_workdays(result, n).due == day``
+        (reminders: "3 working days before the deadline").
+        """
+        if n < 0:
+            raise ValueError(f"n must not be negative, got {n}")
+        offset = self._offset(day, "day")
+        if n == 0:
+            return day
+        before = self._count[offset] - self._flags[offset]  # working days strictly before day
+        if before - n < 0:
+            raise OutOfCalendarRange(
+                f"{day.isoformat()} 之前 {n} 个工作日超出工作日历的范围（自 {self.first_day.isoformat()} 起）。")
+        return self._date(self._nth[before - n])
+
     def next_workday(self, day: dt.date) -> dt.date:
         """The first working day strictly after ``day``."""
         return self.add_workdays(day, 1).due
