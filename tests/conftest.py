@@ -82,6 +82,10 @@ def owner_engine(database_urls):
     engine.dispose()
 
 
+#: the seeded working-day calendar survives between tests (tests that enter years use ``forget_entered_years``)
+CALENDAR_TABLES = {"calendar_years", "calendar_exceptions"}
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request):
     engine = request.getfixturevalue("owner_engine") if "app" in request.fixturenames else None
@@ -92,10 +96,21 @@ def _clean_database(request):
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         )).scalars().all()
-        keep = set(getattr(request.module, "KEEP_TABLES", ())) | {"workday_calendar", "calendar_years"}
+        keep = set(getattr(request.module, "KEEP_TABLES", ())) | CALENDAR_TABLES
         wipe = [t for t in tables if t not in keep]
         if wipe:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in wipe) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def forget_entered_years(app, owner_engine):
+    """For tests that enter years: afterwards the calendar is the seeded 2004–2026 again."""
+    from jiuzhu.calendar import invalidate
+
+    yield
+    with owner_engine.begin() as conn:
+        conn.execute(text("DELETE FROM calendar_years WHERE year NOT BETWEEN 2004 AND 2026"))
+    invalidate(app)
 
 
 @pytest.fixture

@@ -272,3 +272,29 @@ def test_every_change_to_a_case_is_on_its_audit_timeline_and_the_chain_verifies(
         skip = next(e for e in events if e.action == "skip")
         assert skip.reason == "核对和调查均无疑义，经研究不再评议"
         assert verify(db.session, county["id"]) == []
+
+
+def test_deadline_in_2027_is_provisional_until_the_2027_schedule_is_entered(app, county, forget_entered_years):
+    from jiuzhu.calendar import enter_year
+    from jiuzhu.reminders.models import Reminder, ReminderStatus
+    from jiuzhu.tenancy.context import Scope, use_scope
+
+    case_id = new_case(app, on=D(2026, 12, 10))
+    do(app, "base-t1-staff", case_id, "acceptance", "accept", D(2026, 12, 10))
+    c = case_of(app, "base-t1-staff", case_id)
+    # 30 working days after 2026-12-10, counting 2027 on weekends only: 2027-01-21, provisional
+    assert c["due_on"] == D(2027, 1, 21)
+    with acting(app, "base-t1-staff"):
+        assert db.session.get(Case, case_id).due_provisional is True
+    with app.app_context(), use_scope(Scope.platform()):
+        enter_year(db.session, 2027, holidays=[(D(2027, 1, 1), D(2027, 1, 3), "元旦")], workdays=[],
+                   entered_by="operator", note="国务院办公厅通知（测试用日程）")
+        db.session.commit()
+        db.session.remove()
+    with acting(app, "base-t1-staff"):
+        case = db.session.get(Case, case_id)
+        # New Year's Day 2027 is a Friday holiday: the deadline moves one working day, and is final
+        assert (case.due_on, case.due_provisional) == (D(2027, 1, 22), False)
+        pending = db.session.scalars(select(Reminder).where(Reminder.case_id == case_id,
+                                                            Reminder.status == ReminderStatus.pending)).all()
+        assert {r.due_on for r in pending} == {D(2027, 1, 22)}

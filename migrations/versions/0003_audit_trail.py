@@ -1,7 +1,7 @@
 """audit trail: append-only events hash-chained per tenant, and each chain's head
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 14:00:00.000000
 
 """
@@ -13,7 +13,7 @@ from jiuzhu.tenancy import rls
 
 # revision identifiers, used by Alembic.
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

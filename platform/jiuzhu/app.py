@@ -33,6 +33,7 @@ ERRORS = {
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from jiuzhu.calendar.cache import init_calendar
     from jiuzhu.plugins import load_plugins
 
     app = Flask("jiuzhu", root_path=str(PACKAGE_DIR))
@@ -49,8 +50,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     app.extensions["jiuzhu.plugins"] = load_plugins(app.config.get("JIUZHU_PLUGINS"))
+    init_calendar(app)
 
     _register_models()
+    _register_signals()
     _register_request_hooks(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -65,11 +68,19 @@ def _register_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
     import jiuzhu.audit.models  # noqa: F401
     import jiuzhu.auth.models  # noqa: F401
+    import jiuzhu.calendar.models  # noqa: F401
     import jiuzhu.cases.households  # noqa: F401
     import jiuzhu.cases.models  # noqa: F401
     import jiuzhu.reminders.models  # noqa: F401
     import jiuzhu.tenancy.models  # noqa: F401
     import jiuzhu.workflow.models  # noqa: F401
+
+
+def _register_signals() -> None:
+    from jiuzhu.calendar.signals import schedule_entered
+    from jiuzhu.workflow.engine import on_schedule_entered
+
+    schedule_entered.connect(on_schedule_entered)
 
 
 def _register_request_hooks(app: Flask) -> None:

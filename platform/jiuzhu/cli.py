@@ -1,4 +1,4 @@
-"""Operator commands: ``flask --app wsgi tenants|org|users|audit|demo …``."""
+"""Operator commands: ``flask --app wsgi tenants|org|users|calendar|audit|reminders|demo …``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from jiuzhu.audit.cli import audit_cli
     from jiuzhu.auth.cli import users_cli
+    from jiuzhu.calendar.cli import calendar_cli
     from jiuzhu.demo import demo_command
     from jiuzhu.reminders.cli import reminders_cli
     from jiuzhu.tenancy.cli import org_cli, tenants_cli
@@ -16,5 +17,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(org_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(reminders_cli)

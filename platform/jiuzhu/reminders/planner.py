@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from jiuzhu.calendar import is_workday
+from jiuzhu.calendar import add_workdays, next_workday, workdays_before
 from jiuzhu.reminders.models import Reminder, ReminderKind, ReminderStatus, Subject, SupervisionItem
 
 
@@ -35,24 +35,8 @@ class Planned:
         return (self.subject, self.subject_id, self.kind, self.offset, self.due_on)
 
 
-def workdays_before(day: dt.date, n: int) -> dt.date:
-    """The working day ``n`` working days before ``day`` (so that ``add_workdays(result, n) == day``)."""
-    d = day
-    while n > 0:
-        d -= dt.timedelta(days=1)
-        if is_workday(d):
-            n -= 1
-    return d
-
-
 def on_or_after_workday(day: dt.date) -> dt.date:
-    while not is_workday(day):
-        day += dt.timedelta(days=1)
-    return day
-
-
-def next_workday_after(day: dt.date) -> dt.date:
-    return on_or_after_workday(day + dt.timedelta(days=1))
+    return add_workdays(day, 0).due
 
 
 def series(subject: Subject, subject_id: int, due_on: dt.date, *, level: str, title: str,
@@ -65,7 +49,7 @@ def series(subject: Subject, subject_id: int, due_on: dt.date, *, level: str, ti
         if send_on >= today:  # a "due in 3 days" that would go out late is not sent at all
             out.append(Planned(subject, subject_id, ReminderKind.before, n, due_on, send_on, level, False, title))
     out.append(Planned(subject, subject_id, ReminderKind.due, 0, due_on, shift(due_on), level, False, title))
-    overdue_on = next_workday_after(due_on) if workdays_only else due_on + dt.timedelta(days=1)
+    overdue_on = next_workday(due_on) if workdays_only else due_on + dt.timedelta(days=1)
     out.append(Planned(subject, subject_id, ReminderKind.overdue, 1, due_on, overdue_on, level, True, title))
     return out
 

@@ -620,13 +620,19 @@ def open_review(session, user: User, case_id: int, *, on: dt.date | None = None)
     return review
 
 
-def recompute_open_deadlines(session) -> int:
-    """Recompute every open step's and open case's due date in the current tenant (after a new
-    year's holiday schedule is entered). Returns how many dates changed."""
+def recompute_open_deadlines(session, since: dt.date | None = None) -> int:
+    """Recompute the due dates of the current tenant's open cases and steps (after a new year's
+    holiday schedule is entered). ``since``: only deadlines on or after that day, or provisional
+    ones, can have changed. Returns how many dates changed."""
+    open_statuses = [CaseStatus.pending_acceptance, CaseStatus.in_review]
+    query = select(Case).where(Case.status.in_(open_statuses))
+    if since is not None:
+        steps_affected = select(Step.case_id).where(
+            Step.status == StepStatus.open,
+            (Step.due_on >= since) | Step.due_provisional.is_(True) | (Step.runs_until >= since))
+        query = query.where((Case.due_on >= since) | Case.due_provisional.is_(True) | Case.id.in_(steps_affected))
     changed = 0
-    cases = session.scalars(select(Case).where(Case.status.in_([CaseStatus.pending_acceptance,
-                                                                 CaseStatus.in_review]))).all()
-    for case in cases:
+    for case in session.scalars(query).all():
         workflow = workflow_for(case)
         view = load_view(session, case)
         old = (case.due_on, case.due_provisional)
@@ -645,3 +651,15 @@ def recompute_open_deadlines(session) -> int:
         _after_change(session, case, view, china_today())
     session.flush()
     return changed
+
+
+def on_schedule_entered(year: int, session, replaced: bool = False, **_) -> None:
+    """Receiver of ``calendar.schedule_entered``: recompute every county's open deadlines that the
+    new year can move, in the transaction that enters the year."""
+    from jiuzhu.tenancy.context import Scope, use_scope
+    from jiuzhu.tenancy.models import Tenant
+
+    tenant_ids = session.scalars(select(Tenant.id).where(Tenant.active.is_(True)).order_by(Tenant.id)).all()
+    for tenant_id in tenant_ids:
+        with use_scope(Scope(tenant_id)):
+            recompute_open_deadlines(session, since=dt.date(year - 1, 12, 1))
