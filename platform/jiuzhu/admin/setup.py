@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_admin import Admin
+from flask_admin.menu import MenuLink
+from flask_login import current_user
 from flask_admin.theme import Bootstrap4Theme
 
 from jiuzhu.admin.base import HomeView
+from jiuzhu.auth.roles import Role
 from jiuzhu.extensions import db
 
 CATEGORY_ORG = "组织与用户"
@@ -14,8 +17,24 @@ CATEGORY_PLATFORM = "平台管理"
 CATEGORY_REMINDERS = "提醒与督办"
 
 
+class RoleLink(MenuLink):
+    """A menu link shown only to some roles."""
+
+    def __init__(self, name, *, endpoint, roles):
+        super().__init__(name, endpoint=endpoint)
+        self.roles = roles
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.role in self.roles
+
+
+CASE_READERS = frozenset(Role) - {Role.platform_operator}
+INTAKE_ROLES = frozenset({Role.township_staff, Role.township_leader, Role.county_staff, Role.village_assistant})
+
+
 def init_admin(app: Flask) -> Admin:
     from jiuzhu.auth.admin import User, UserView
+    from jiuzhu.cases.views import CaseworkView
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
     from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
@@ -27,6 +46,9 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="jiuzhu/admin_base.html", fluid=True),
         index_view=HomeView(name="首页", url="/admin"),
     )
+    admin.add_view(CaseworkView(name="我的待办", endpoint="casework", url="/admin/casework"))
+    admin.add_link(RoleLink("案件查询", endpoint="casework.cases", roles=CASE_READERS))
+    admin.add_link(RoleLink("受理登记", endpoint="casework.new", roles=INTAKE_ROLES))
     admin.add_view(OrgUnitView(OrgUnit, db, name="组织机构", category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name="用户", category=CATEGORY_ORG, endpoint="user"))
     admin.add_view(TenantView(Tenant, db, name="县（区）", category=CATEGORY_PLATFORM, endpoint="tenant"))

@@ -1,0 +1,380 @@
+"""The screens township, village and county staff work in: the worklist (我的待办), intake, the case
+page with its timeline and the form of the step at hand, the household page, the case list.
+
+Views only read requests, call the service layer (``jiuzhu.workflow.engine``,
+``jiuzhu.cases.services``) and render; every rule lives there. Each POST is one transaction: commit
+on success, roll back and show the refusal otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from sqlalchemy import and_, or_, select
+
+from jiuzhu.admin.base import SecureBaseView
+from jiuzhu.auth.roles import Role
+from jiuzhu.calendar import workdays_between
+from jiuzhu.cases.assessment import assess
+from jiuzhu.cases.categories import CASE_STATUS_LABELS, CaseStatus, Category, Channel
+from jiuzhu.cases.households import Health, Household, Relation, WorkAbility
+from jiuzhu.cases.models import Case
+from jiuzhu.cases.services import MemberInput, SupporterInput, register_household
+from jiuzhu.clock import china_today
+from jiuzhu.errors import PermissionDenied, ServiceError, ValidationError
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+from jiuzhu.workflow import engine
+from jiuzhu.workflow.formrender import field_views, read_form
+from jiuzhu.workflow.models import Step, StepStatus
+
+WORKERS = frozenset({Role.township_staff, Role.township_leader, Role.county_staff})
+EVERYONE = WORKERS | {Role.village_assistant, Role.county_admin}
+PAGE_SIZE = 50
+
+
+def _plugin():
+    tenant = db.session.get(Tenant, current_user.tenant_id)
+    return current_app.extensions["jiuzhu.plugins"].get(tenant.plugin_key), tenant
+
+
+def _cursor(*parts) -> str:
+    return base64.urlsafe_b64encode("|".join("" if p is None else str(p) for p in parts).encode()).decode()
+
+
+def _uncursor(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    try:
+        return base64.urlsafe_b64decode(raw.encode()).decode().split("|")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _refused(exc: ServiceError):
+    db.session.rollback()
+    for message in exc.all_messages():
+        flash(message, "error")
+
+
+def worklist_query(user, *, category=None, village_id=None, step_key=None, channel=None, after=None):
+    """Open steps the user's level acts on, in their scope, by deadline (keyset on due date, id)."""
+    level = user.role.org_level
+    q = (select(Step, Case).join(Case, Case.id == Step.case_id)
+         .where(Step.status == StepStatus.open, Step.level == level))
+    if category:
+        q = q.where(Case.categories.cast(db.String).like(f'%"{category}"%'))
+    if village_id:
+        q = q.where(Step.village_id == village_id)
+    if step_key:
+        q = q.where(Step.key == step_key)
+    if channel:
+        q = q.where(Case.channel == channel)
+    if after:
+        due, last_id = after
+        if due:
+            q = q.where(or_(Step.due_on > due, and_(Step.due_on == due, Step.id > int(last_id)),
+                            Step.due_on.is_(None)))
+        else:
+            q = q.where(Step.due_on.is_(None), Step.id > int(last_id))
+    return q.order_by(Step.due_on.asc().nulls_last(), Step.id)
+
+
+class CaseworkView(SecureBaseView):
+    roles = EVERYONE
+
+    # -- the worklist ---------------------------------------------------------------------------
+
+    @expose("/")
+    def index(self):
+        if current_user.role.is_village or current_user.role is Role.county_admin:
+            return redirect(url_for(".cases"))
+        plugin, tenant = _plugin()
+        after = _uncursor(request.args.get("after"))
+        filters = {k: request.args.get(k) or None for k in ("category", "village_id", "step_key", "channel")}
+        rows = db.session.execute(worklist_query(
+            current_user, category=filters["category"],
+            village_id=int(filters["village_id"]) if (filters["village_id"] or "").isdigit() else None,
+            step_key=filters["step_key"], channel=filters["channel"],
+            after=(after[0] or None, after[1]) if after and len(after) == 2 else None).limit(PAGE_SIZE + 1)).all()
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        today = china_today()
+        items = []
+        for step, case in rows:
+            workflow = plugin.workflow_for(case)
+            left = workdays_between(today, step.due_on) if step.due_on else None
+            items.append(SimpleNamespace(step=step, case=case, label=workflow.step(step.key).label,
+                                         household=str(case.household), left=left,
+                                         overdue=left is not None and left < 0))
+        next_cursor = _cursor(rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
+        villages = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.village).order_by(OrgUnit.name))
+        steps = plugin.default_workflow().steps
+        return self.render("cases/worklist.html", items=items, next_cursor=next_cursor, filters=filters,
+                           villages=list(villages), steps=steps, categories=plugin.categories, today=today,
+                           channels=list(Channel))
+
+    # -- the case list --------------------------------------------------------------------------
+
+    @expose("/cases")
+    def cases(self):
+        q = select(Case).order_by(Case.id.desc())
+        status = request.args.get("status")
+        if status in CaseStatus.__members__:
+            q = q.where(Case.status == status)
+        after = request.args.get("after", type=int)
+        if after:
+            q = q.where(Case.id < after)
+        search = (request.args.get("q") or "").strip()
+        if search:
+            from jiuzhu.cases.households import Member
+
+            q = q.where(Case.household_id.in_(select(Member.household_id).where(
+                or_(Member.name.contains(search), Member.id_number == search.upper()))))
+        rows = db.session.scalars(q.limit(PAGE_SIZE + 1)).all()
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        return self.render("cases/list.html", cases=rows, next_after=rows[-1].id if more and rows else None,
+                           statuses=CASE_STATUS_LABELS, status=status, search=search)
+
+    # -- intake ---------------------------------------------------------------------------------
+
+    def _intake_context(self, form=None, errors=None):
+        plugin, tenant = _plugin()
+        user = current_user
+        if user.role.is_village:
+            villages = [user.org_unit]
+        else:
+            villages = list(db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.village)
+                                               .order_by(OrgUnit.parent_id, OrgUnit.name)))
+        probe = SimpleNamespace(categories=[c.value for c in plugin.categories], channel="window",
+                                household=None, tenant_id=tenant.id)
+        return dict(plugin=plugin, villages=villages, materials=plugin.materials_for(probe),
+                    categories=plugin.categories, relations=list(Relation), healths=list(Health),
+                    abilities=list(WorkAbility), channels=list(Channel), form=form or MultiDict(), errors=errors or [],
+                    today=china_today(), member_rows=range(6), supporter_rows=range(2))
+
+    @expose("/new", methods=["GET", "POST"])
+    def new(self):
+        if current_user.role not in (WORKERS | {Role.village_assistant}):
+            abort(403)
+        if request.method == "GET":
+            return self.render("cases/intake.html", **self._intake_context())
+        form = request.form
+        try:
+            case = self._create_case(form)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            return self.render("cases/intake.html", **self._intake_context(form, exc.all_messages())), 400
+        flash(f"已登记：案件 {case.id}。", "success")
+        if case.missing_materials:
+            flash("材料不全：请在案件页出具一次性告知书，列明全部需补齐的材料。", "info")
+        return redirect(url_for(".case", case_id=case.id))
+
+    def _create_case(self, form) -> Case:
+        errors: list[str] = []
+        village = db.session.get(OrgUnit, form.get("village_id", type=int) or 0)
+        if village is None:
+            errors.append("请选择该户所在的村（社区）。")
+        members = []
+        for i in range(20):
+            name, number = (form.get(f"m{i}.name") or "").strip(), (form.get(f"m{i}.id_number") or "").strip()
+            if not name and not number:
+                continue
+            incomes = {}
+            for kind in ("wage", "business", "basic_pension", "other_pension", "transfer"):
+                raw = (form.get(f"m{i}.{kind}") or "").strip()
+                if raw:
+                    incomes[kind] = raw
+            members.append(MemberInput(
+                name=name, id_number=number, relation=form.get(f"m{i}.relation") or "other",
+                coresident=form.get(f"m{i}.coresident") == "y",
+                disability_grade=int(form.get(f"m{i}.disability") or 0),
+                health=form.get(f"m{i}.health") or "healthy", work_ability=form.get(f"m{i}.ability") or "full",
+                working=form.get(f"m{i}.working") == "y", incomes=incomes))
+        supporters = []
+        for i in range(5):
+            name = (form.get(f"s{i}.name") or "").strip()
+            if not name:
+                continue
+            supporters.append(SupporterInput(
+                name=name, id_number=form.get(f"s{i}.id_number") or "", duty=form.get(f"s{i}.duty") or "",
+                supports=form.get(f"s{i}.supports") or None, monthly_income=form.get(f"s{i}.income") or "0",
+                monthly_support_paid=form.get(f"s{i}.paid") or "0", address=form.get(f"s{i}.address") or None))
+        applied_on = _date(form.get("applied_on"), "申请日期", errors) or china_today()
+        signed = _date(form.get("authorization_signed_on"), "授权书签署日期", errors)
+        committed = _date(form.get("commitment_signed_on"), "承诺书签署日期", errors)
+        if errors:
+            raise ValidationError(*errors)
+        household = register_household(db.session, current_user, village=village, address=form.get("address", ""),
+                                       phone=form.get("phone") or None, members=members, supporters=supporters,
+                                       registered_place=form.get("registered_place") or None, on=applied_on)
+        channel = Channel.village_proxy if current_user.role.is_village else form.get("channel", "window")
+        return engine.open_case(db.session, current_user, household=household,
+                                categories=form.getlist("categories"), channel=channel, applied_on=applied_on,
+                                consent_classification=form.get("consent") == "y",
+                                authorization_signed_on=signed, commitment_signed_on=committed,
+                                provided=form.getlist("provided"), via_platform=form.getlist("via_platform"))
+
+    # -- the case page --------------------------------------------------------------------------
+
+    def _load(self, case_id: int) -> Case:
+        case = db.session.get(Case, case_id)
+        if case is None:
+            abort(404)
+        return case
+
+    @expose("/<int:case_id>")
+    def case(self, case_id):
+        case = self._load(case_id)
+        plugin = engine.plugin_for(case)
+        workflow = plugin.workflow_for(case)
+        view = engine.load_view(db.session, case)
+        user = current_user
+        actions = []
+        for step in view.open_steps:
+            spec = workflow.step(step.key)
+            mine = (spec.roles is not None and user.role in spec.roles) or (
+                spec.roles is None and user.role.org_level == spec.level and user.role is not Role.county_admin)
+            outcomes = []
+            for outcome in spec.outcomes:
+                if outcome.decision is not None and user.role.is_village:
+                    continue  # no deciding control is ever shown to a village
+                outcomes.append(SimpleNamespace(outcome=outcome, fields=field_views(outcome.form or spec.form),
+                                                waits=(not outcome.early and step.runs_until is not None
+                                                       and china_today() < step.runs_until)))
+            actions.append(SimpleNamespace(step=step, spec=spec, mine=mine and bool(outcomes), outcomes=outcomes,
+                                           skippable=spec.skip is not None and mine))
+        timeline = [SimpleNamespace(step=s, label=workflow.step(s.key).label if s.key in workflow.by_key else s.key)
+                    for s in sorted(view.steps, key=lambda s: (s.opened_on, s.id))]
+        settings = plugin.tenant_settings(case.tenant_id)
+        try:
+            assessment = assess(case.household, plugin, settings, china_today())
+        except ValidationError as exc:
+            assessment, assessment_error = None, exc.all_messages()[0]
+        else:
+            assessment_error = None
+        today = china_today()
+        return self.render("cases/case.html", case=case, actions=actions, timeline=timeline, plugin=plugin,
+                           workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
+                           left=workdays_between(today, case.due_on) if case.due_on else None,
+                           categories={c.value: c.label for c in Category}, may_decide=not user.role.is_village,
+                           may_extend=(case.status.is_open and case.accepted_on and not case.extended
+                                       and workflow.limit.extended_workdays and user.role in WORKERS),
+                           is_county=user.role in (Role.county_staff, Role.county_admin))
+
+    def _post(self, case_id, fn, success: str):
+        try:
+            fn()
+            db.session.commit()
+            flash(success, "success")
+        except PermissionDenied as exc:
+            _refused(exc)
+            return self.render_refusal(case_id), 403
+        except ServiceError as exc:
+            _refused(exc)
+        return redirect(url_for(".case", case_id=case_id))
+
+    def render_refusal(self, case_id):
+        return self.render("cases/refused.html", case_id=case_id)
+
+    @expose("/<int:case_id>/act/<int:step_id>", methods=["POST"])
+    def act(self, case_id, step_id):
+        step = db.session.get(Step, step_id)
+        if step is None or step.case_id != case_id:
+            abort(404)
+        case = self._load(case_id)
+        spec = engine.workflow_for(case).step(step.key)
+        key = request.form.get("outcome", "")
+        try:
+            outcome = spec.outcome(key)
+        except KeyError:
+            outcome = None
+        prefix = f"o.{key}."
+        data = read_form(outcome.form or spec.form, request.form, prefix, list(case.categories)) if outcome else {}
+        version = request.form.get("version", type=int)
+        return self._post(case_id, lambda: engine.act(
+            db.session, current_user, step_id, key, data=data, reason=request.form.get(prefix + "reason"),
+            expected_version=version), f"已办理：{spec.label} · {outcome.label if outcome else key}。")
+
+    @expose("/<int:case_id>/skip/<int:step_id>", methods=["POST"])
+    def skip(self, case_id, step_id):
+        return self._post(case_id, lambda: engine.skip(db.session, current_user, step_id,
+                                                       request.form.get("reason", "")), "已跳过该环节，理由已记录。")
+
+    @expose("/<int:case_id>/extend", methods=["POST"])
+    def extend(self, case_id):
+        return self._post(case_id, lambda: engine.extend(db.session, current_user, case_id,
+                                                         request.form.get("reason", "")), "已延长办理时限。")
+
+    @expose("/<int:case_id>/end/<action>", methods=["POST"])
+    def end(self, case_id, action):
+        fns = {"withdraw": engine.withdraw, "revoke": engine.revoke, "close": engine.close}
+        if action not in fns:
+            abort(404)
+        return self._post(case_id, lambda: fns[action](db.session, current_user, case_id,
+                                                       request.form.get("reason", "")), "已办理。")
+
+    @expose("/<int:case_id>/material/<key>", methods=["POST"])
+    def material(self, case_id, key):
+        return self._post(case_id, lambda: engine.provide_material(
+            db.session, current_user, case_id, key, via_platform=request.form.get("via_platform") == "y"),
+            "材料已登记。")
+
+    @expose("/<int:case_id>/notify", methods=["POST"])
+    def notify(self, case_id):
+        return self._post(case_id, lambda: engine.notify_missing_materials(db.session, current_user, case_id),
+                          "已出具一次性告知书。")
+
+    @expose("/<int:case_id>/review", methods=["POST"])
+    def review(self, case_id):
+        holder = {}
+
+        def run():
+            holder["case"] = engine.open_review(db.session, current_user, case_id)
+
+        response = self._post(case_id, run, "已发起定期复核。")
+        if "case" in holder:
+            return redirect(url_for(".case", case_id=holder["case"].id))
+        return response
+
+    # -- the household page ---------------------------------------------------------------------
+
+    @expose("/household/<int:household_id>")
+    def household(self, household_id):
+        household = db.session.get(Household, household_id)
+        if household is None:
+            abort(404)
+        cases = db.session.scalars(select(Case).where(Case.household_id == household.id).order_by(Case.id)).all()
+        plugin, _ = _plugin()
+        try:
+            assessment = assess(household, plugin, plugin.tenant_settings(household.tenant_id), china_today())
+        except ValidationError:
+            assessment = None
+        return self.render("cases/household.html", household=household, cases=cases, assessment=assessment,
+                           today=china_today(), tags=plugin.household_tags)
+
+
+def _date(raw: str | None, label: str, errors: list[str]) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors.append(f"{label}格式应为 YYYY-MM-DD。")
+        return None
+
+
+def money(value) -> str:
+    try:
+        return f"{Decimal(value):,.2f}"
+    except (InvalidOperation, TypeError):
+        return ""
