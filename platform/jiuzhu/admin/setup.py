@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
-from flask_login import current_user
 from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
 
 from jiuzhu.admin.base import HomeView
 from jiuzhu.auth.roles import Role

@@ -16,8 +16,8 @@ from types import SimpleNamespace
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 from sqlalchemy import and_, or_, select
+from werkzeug.datastructures import MultiDict
 
 from jiuzhu.admin.base import SecureBaseView
 from jiuzhu.auth.roles import Role
