@@ -35,6 +35,7 @@ INTAKE_ROLES = frozenset({Role.township_staff, Role.township_leader, Role.county
 def init_admin(app: Flask) -> Admin:
     from jiuzhu.auth.admin import User, UserView
     from jiuzhu.cases.views import CaseworkView
+    from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
     from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
@@ -51,6 +52,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_link(RoleLink("受理登记", endpoint="casework.new", roles=INTAKE_ROLES))
     admin.add_view(OrgUnitView(OrgUnit, db, name="组织机构", category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name="用户", category=CATEGORY_ORG, endpoint="user"))
+    admin.add_view(PluginSettingsView(name="地方规则设置", category=CATEGORY_ORG, endpoint="plugin_settings",
+                                      url="/admin/settings"))
     admin.add_view(TenantView(Tenant, db, name="县（区）", category=CATEGORY_PLATFORM, endpoint="tenant"))
     admin.add_view(InboxView(Notification, db, name="站内消息", endpoint="inbox"))
     admin.add_view(SupervisionView(SupervisionItem, db, name="督办事项", category=CATEGORY_REMINDERS,

@@ -63,19 +63,21 @@ class BaselineSettings(Schema):
         unknown = "raise"
 
     dibao_standard = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
+                                    error_messages={"invalid": "须为数字。"},
                                     validate=validate.Range(min=0, min_inclusive=False,
                                                             error="低保标准须大于 0 元/人·月。"),
                                     metadata={"label": "城乡低保标准（元/人·月）"})
     tekun_standard = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
+                                    error_messages={"invalid": "须为数字。"},
                                     validate=validate.Range(min=0, min_inclusive=False,
                                                             error="特困供养标准须大于 0 元/人·月。"),
                                     metadata={"label": "特困人员基本生活标准（元/人·月）"})
-    limit_workdays = fields.Integer(load_default=None, allow_none=True,
+    limit_workdays = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
                                     metadata={"label": "办理时限（工作日）"})
-    extended_limit_workdays = fields.Integer(load_default=None, allow_none=True,
+    extended_limit_workdays = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
                                              metadata={"label": "延长后的办理时限（工作日）"})
-    publicity_days = fields.Integer(load_default=None, allow_none=True, metadata={"label": "公示天数"})
-    denial_notice_workdays = fields.Integer(load_default=None, allow_none=True,
+    publicity_days = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"}, metadata={"label": "公示天数"})
+    denial_notice_workdays = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
                                             metadata={"label": "不予确认告知时限（工作日）"})
     reminder_days_before = fields.List(fields.Integer(validate=validate.Range(min=0, max=30,
                                                                               error="提前天数须在 0 至 30 之间。")),
