@@ -34,6 +34,7 @@ INTAKE_ROLES = frozenset({Role.township_staff, Role.township_leader, Role.county
 
 def init_admin(app: Flask) -> Admin:
     from jiuzhu.auth.admin import User, UserView
+    from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
     from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
@@ -55,6 +56,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(PluginSettingsView(name="地方规则设置", category=CATEGORY_ORG, endpoint="plugin_settings",
                                       url="/admin/settings"))
     admin.add_view(TenantView(Tenant, db, name="县（区）", category=CATEGORY_PLATFORM, endpoint="tenant"))
+    admin.add_view(CalendarView(name="工作日历", category=CATEGORY_PLATFORM, endpoint="calendar_admin",
+                                url="/admin/calendar"))
     admin.add_view(InboxView(Notification, db, name="站内消息", endpoint="inbox"))
     admin.add_view(SupervisionView(SupervisionItem, db, name="督办事项", category=CATEGORY_REMINDERS,
                                    endpoint="supervision"))
