@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from sqlalchemy import select
@@ -35,9 +36,13 @@ def open_step(case_id: int, key: str) -> Step:
 SEPT_30 = D(2026, 9, 30)
 
 
+_households = itertools.count(1)
+
+
 def new_case(app, username="base-t1-staff", on=SEPT_30, **kw) -> int:
+    """A new 低保 application of a fresh household of four (different people every time)."""
     with acting(app, username) as user:
-        household = household_of_four(db.session, user)
+        household = household_of_four(db.session, user, seq=next(_households))
         case = engine.open_case(db.session, user, household=household, categories=["dibao"], channel="window",
                                 applied_on=on, authorization_signed_on=on, commitment_signed_on=on,
                                 provided=["application_form", "authorization", "commitment"],

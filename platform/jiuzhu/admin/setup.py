@@ -15,6 +15,7 @@ from jiuzhu.extensions import db
 CATEGORY_ORG = "组织与用户"
 CATEGORY_PLATFORM = "平台管理"
 CATEGORY_REMINDERS = "提醒与督办"
+CATEGORY_REPORTS = "县级监管"
 
 
 class RoleLink(MenuLink):
@@ -39,6 +40,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
     from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
+    from jiuzhu.reports.views import DashboardView, StatisticsView
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
     from jiuzhu.tenancy.models import OrgUnit, Tenant
 
@@ -50,6 +52,10 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(CaseworkView(name="我的待办", endpoint="casework", url="/admin/casework"))
     admin.add_link(RoleLink("案件查询", endpoint="casework.cases", roles=CASE_READERS))
+    admin.add_view(DashboardView(name="督办看板", category=CATEGORY_REPORTS, endpoint="dashboard",
+                                 url="/admin/dashboard"))
+    admin.add_view(StatisticsView(name="统计报表", category=CATEGORY_REPORTS, endpoint="statistics",
+                                  url="/admin/statistics"))
     admin.add_link(RoleLink("受理登记", endpoint="casework.new", roles=INTAKE_ROLES))
     admin.add_view(OrgUnitView(OrgUnit, db, name="组织机构", category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name="用户", category=CATEGORY_ORG, endpoint="user"))

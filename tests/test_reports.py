@@ -1,0 +1,56 @@
+"""The county's supervision dashboard and statistics, with the Excel export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.test_workflow_baseline import do, new_case, run_to_publicity
+
+D = dt.date
+
+
+@pytest.fixture
+def county(world):
+    return world.county("base", plugin="baseline", townships=2, villages=1)
+
+
+def test_dashboard_shows_overdue_work_by_township_with_charts(app, county, client_for):
+    overdue = new_case(app)
+    run_to_publicity(app, overdue)  # publicity due 2026-10-20, long past
+    approved = new_case(app)
+    run_to_publicity(app, approved)
+    do(app, "base-t1-staff", approved, "publicity", "no_objection", D(2026, 10, 20))
+    do(app, "base-county", approved, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "900"})
+    html = client_for("base-county").get("/admin/dashboard/").get_data(as_text=True)
+    assert 'data-testid="total-overdue">1<' in html
+    assert "<svg" in html and "各乡镇超期与即将到期" in html
+    row = html.split("base第1镇</td>")[1].split("</tr>")[0]
+    assert "<td>1</td>" in row  # one overdue step in the first township
+    assert "base第2镇" in html
+
+
+def test_township_leader_sees_only_its_township(app, county, client_for):
+    run_to_publicity(app, new_case(app))
+    html = client_for("base-t2-leader").get("/admin/dashboard/").get_data(as_text=True)
+    assert "base第1镇" not in html and 'data-testid="total-overdue">0<' in html
+    assert client_for("base-t1-staff").get("/admin/dashboard/").status_code == 403
+    assert client_for("base-t1-village").get("/admin/statistics/").status_code == 403
+
+
+def test_statistics_export_to_excel(app, county, client_for):
+    approved = new_case(app)
+    run_to_publicity(app, approved)
+    do(app, "base-t1-staff", approved, "publicity", "no_objection", D(2026, 10, 20))
+    do(app, "base-county", approved, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "900"})
+    client = client_for("base-county")
+    assert "最低生活保障" in client.get("/admin/statistics/").get_data(as_text=True)
+    resp = client.get("/admin/statistics/export.xlsx")
+    wb = load_workbook(io.BytesIO(resp.data))
+    rows = list(wb["在保对象"].iter_rows(values_only=True))
+    assert rows[0] == ("乡镇（街道）", "类别", "户数", "月保障金额合计（元）")
+    assert rows[1] == ("base第1镇", "最低生活保障", 1, 900)
+    assert ("已确认（给予救助）", 1) in list(wb["案件状态"].iter_rows(values_only=True))
