@@ -72,6 +72,7 @@ def _register_models() -> None:
     import jiuzhu.cases.households  # noqa: F401
     import jiuzhu.cases.models  # noqa: F401
     import jiuzhu.reminders.models  # noqa: F401
+    import jiuzhu.reports.rollimport  # noqa: F401
     import jiuzhu.tenancy.models  # noqa: F401
     import jiuzhu.workflow.models  # noqa: F401
 

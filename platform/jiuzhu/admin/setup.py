@@ -40,7 +40,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
     from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
-    from jiuzhu.reports.views import DashboardView, StatisticsView
+    from jiuzhu.reports.views import DashboardView, RollImportView, StatisticsView
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
     from jiuzhu.tenancy.models import OrgUnit, Tenant
 
@@ -56,6 +56,7 @@ def init_admin(app: Flask) -> Admin:
                                  url="/admin/dashboard"))
     admin.add_view(StatisticsView(name="统计报表", category=CATEGORY_REPORTS, endpoint="statistics",
                                   url="/admin/statistics"))
+    admin.add_view(RollImportView(name="花名册导入", category=CATEGORY_REPORTS, endpoint="rolls", url="/admin/rolls"))
     admin.add_link(RoleLink("受理登记", endpoint="casework.new", roles=INTAKE_ROLES))
     admin.add_view(OrgUnitView(OrgUnit, db, name="组织机构", category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name="用户", category=CATEGORY_ORG, endpoint="user"))

@@ -82,6 +82,8 @@ class Case(Audited, OrgScoped, Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     #: approved monthly benefit of the household, yuan
     monthly_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    #: people the benefit covers (保障人数) when it is not simply the co-resident members (imported rolls)
+    covered_count: Mapped[int | None] = mapped_column(SmallInteger)
     #: first month benefits are paid for (the 1st of that month)
     benefit_start: Mapped[dt.date | None] = mapped_column(Date)
     #: where an applicant outside civil-affairs help was referred (转介), recorded

@@ -67,3 +67,66 @@ class StatisticsView(SecureBaseView):
         wb.save(out)
         return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename=statistics-{today:%Y%m%d}.xlsx"})
+
+
+class RollImportView(SecureBaseView):
+    """Upload an existing beneficiary roll; an RQ job checks and imports it, with progress."""
+
+    roles = frozenset({Role.county_staff, Role.county_admin})
+
+    @expose("/")
+    def index(self):
+        from sqlalchemy import select
+
+        from jiuzhu.reports.rollimport import RollImport
+
+        imports = db.session.scalars(select(RollImport).order_by(RollImport.id.desc()).limit(50)).all()
+        return self.render("reports/rolls.html", imports=imports)
+
+    @expose("/upload", methods=["POST"])
+    def upload(self):
+        from flask import current_app, flash, redirect, request, url_for
+        from flask_login import current_user
+
+        from jiuzhu.reminders.jobs import queue
+        from jiuzhu.reports.rollimport import RollImport, run_import_job
+
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("请选择要上传的 Excel 文件（.xlsx）。", "error")
+            return redirect(url_for(".index"))
+        if not upload.filename.lower().endswith(".xlsx"):
+            flash("只接受 .xlsx 格式的 Excel 文件。", "error")
+            return redirect(url_for(".index"))
+        imp = RollImport(filename=upload.filename[:200], uploaded_by_id=current_user.id, content=upload.read())
+        db.session.add(imp)
+        db.session.commit()
+        import_id, tenant_id = imp.id, current_user.tenant_id
+        try:
+            queue(current_app._get_current_object()).enqueue(run_import_job, import_id, tenant_id,
+                                                              job_timeout=3600, meta={"tenant_id": tenant_id})
+        except Exception:  # no Redis (the demo): run it here and now
+            run_import_job(import_id, tenant_id)
+        return redirect(url_for(".detail", import_id=import_id))
+
+    def _get(self, import_id):
+        from flask import abort
+
+        from jiuzhu.reports.rollimport import RollImport
+
+        imp = db.session.get(RollImport, import_id)
+        if imp is None:
+            abort(404)
+        return imp
+
+    @expose("/<int:import_id>")
+    def detail(self, import_id):
+        return self.render("reports/roll.html", imp=self._get(import_id))
+
+    @expose("/<int:import_id>/progress.json")
+    def progress(self, import_id):
+        from flask import jsonify
+
+        imp = self._get(import_id)
+        return jsonify({"status": imp.status.value, "label": imp.status.label, "percent": imp.percent,
+                        "created": imp.created_cases, "errors": len(imp.errors or [])})

@@ -1,0 +1,136 @@
+"""Importing an existing beneficiary roll from Excel, as an RQ job with progress; a bad file is
+rejected row by row and writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from openpyxl import Workbook
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from jiuzhu.cases.categories import CaseStatus
+from jiuzhu.cases.idcard import make_id_number
+from jiuzhu.cases.models import Case
+from jiuzhu.extensions import db
+from jiuzhu.reminders.jobs import QUEUE, redis_connection
+from jiuzhu.tenancy.context import Scope, use_scope
+from tests.conftest import csrf_token
+
+HEADER = ["乡镇（街道）", "村（社区）", "户主姓名", "户主身份证号码", "类别", "保障人数", "月保障金额", "起始年月", "地址"]
+
+
+@pytest.fixture
+def county(world):
+    return world.county("ri", plugin="baseline", townships=2, villages=1)
+
+
+def workbook(rows) -> bytes:
+    wb = Workbook()
+    wb.active.append(HEADER)
+    for row in rows:
+        wb.active.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def good_rows(n):
+    return [["ri第1镇" if i % 2 else "ri第2镇", "ri第1镇第1村" if i % 2 else "", f"户主{i}",
+             make_id_number("341021", dt.date(1950, 1, 1) + dt.timedelta(days=i), 11 + 2 * (i % 400)),
+             "最低生活保障" if i % 3 else "特困人员", 1 + i % 4, 300 + i, "2025-07", f"{i}号"] for i in range(1, n + 1)]
+
+
+def upload(client, content: bytes, name="花名册.xlsx"):
+    page = client.get("/admin/rolls/").get_data(as_text=True)
+    return client.post("/admin/rolls/upload", data={"csrf_token": csrf_token(page),
+                                                     "file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def cases_in(app, county):
+    with app.app_context(), use_scope(Scope(county["id"])):
+        n = db.session.scalar(select(func.count()).select_from(Case))
+        db.session.remove()
+    return n
+
+
+def run_worker(app):
+    with app.app_context():
+        SimpleWorker([QUEUE], connection=redis_connection(app)).work(burst=True)
+
+
+def test_a_good_roll_is_imported_by_an_rq_job_with_progress(app, county, client_for):
+    client = client_for("ri-county")
+    resp = upload(client, workbook(good_rows(120)))
+    assert resp.status_code == 302
+    detail = resp.headers["Location"]
+    import_id = int(re.search(r"/rolls/(\d+)", detail).group(1))
+    assert client.get(f"/admin/rolls/{import_id}/progress.json").json["status"] == "queued"
+    run_worker(app)
+    progress = client.get(f"/admin/rolls/{import_id}/progress.json").json
+    assert progress == {"status": "done", "label": "已完成", "percent": 100, "created": 120, "errors": 0}
+    assert "新建案件 120 件" in client.get(detail).get_data(as_text=True)
+    with app.app_context(), use_scope(Scope(county["id"])):
+        case = db.session.scalars(select(Case).order_by(Case.id)).first()
+        assert case.status == CaseStatus.approved and case.benefit_start == dt.date(2025, 7, 1)
+        assert case.covered_count == 2 and str(case.monthly_amount) == "301.00"
+        db.session.remove()
+    html = client_for("ri-county").get("/admin/statistics/").get_data(as_text=True)
+    assert "特困人员" in html
+
+
+def test_a_bad_roll_is_rejected_row_by_row_and_writes_nothing(app, county, client_for):
+    rows = good_rows(5)
+    rows[1][0] = "火星镇"
+    rows[2][3] = rows[2][3][:-1] + ("0" if rows[2][3][-1] != "0" else "1")
+    rows[3][4] = "低保户"
+    rows.append(list(rows[0]))  # the same person twice
+    client = client_for("ri-county")
+    resp = upload(client, workbook(rows))
+    run_worker(app)
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "已拒绝（未写入任何数据）" in html
+    errors = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td></tr>", html)
+    assert [e[0] for e in errors] == ["3", "4", "5", "7"]
+    assert "火星镇" in errors[0][1] and "校验位" in errors[1][1] and "类别“低保户”无效" in errors[2][1]
+    assert "与第 2 行重复" in errors[3][1]
+    assert cases_in(app, county) == 0
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("roll.csv", b"a,b", "只接受 .xlsx"),
+    ("roll.xlsx", b"not excel", "无法读取 Excel 文件"),
+])
+def test_not_an_excel_file_is_refused_clearly(app, county, client_for, name, content, message):
+    client = client_for("ri-county")
+    resp = upload(client, content, name)
+    run_worker(app)
+    html = client.get(resp.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert message in html
+    assert cases_in(app, county) == 0
+
+
+def test_without_redis_the_import_runs_in_the_request(app, county, client_for):
+    client = client_for("ri-county")
+    app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:9/0"
+    try:
+        resp = upload(client, workbook(good_rows(3)))
+    finally:
+        app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    assert "新建案件 3 件" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_imports_of_another_county_or_role_are_out_of_reach(app, world, county, client_for):
+    world.county("other", plugin="baseline", townships=1, villages=1)
+    resp = upload(client_for("ri-county"), workbook(good_rows(2)))
+    import_id = int(re.search(r"/rolls/(\d+)", resp.headers["Location"]).group(1))
+    other = client_for("other-county")
+    assert other.get(f"/admin/rolls/{import_id}").status_code == 404
+    assert other.get(f"/admin/rolls/{import_id}/progress.json").status_code == 404
+    assert "花名册.xlsx" not in other.get("/admin/rolls/").get_data(as_text=True)
+    assert client_for("ri-t1-staff").get("/admin/rolls/").status_code == 403
+    run_worker(app)
