@@ -19,7 +19,7 @@ from jiuzhu.auth.roles import Role
 from jiuzhu.auth.services import create_user
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
-from jiuzhu.tenancy.models import OrgUnit
+from jiuzhu.tenancy.models import OrgUnit, Tenant
 from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
 
 
@@ -30,21 +30,23 @@ class DemoCounty:
     name: str
     division_code: str
     townships: tuple[tuple[str, tuple[str, str, str]], ...]
+    #: an illustrative local 低保 standard, yuan per person per month
+    standard: str = "800"
 
 
 #: One county per plugin. County division codes are the official GB/T 2260 codes; townships and
 #: villages are illustrative and carry no codes.
 DEMO_COUNTIES = (
     DemoCounty("shexian", "shexian", "歙县", "341021",
-               (("溪头镇", ("溪头村", "汪满田村", "蓝田村")), ("徽城镇", ("城东社区", "向杲村", "渔岸村")))),
+               (("溪头镇", ("溪头村", "汪满田村", "蓝田村")), ("徽城镇", ("城东社区", "向杲村", "渔岸村"))), standard="780"),
     DemoCounty("ningxia", "yongning", "永宁县", "640121",
-               (("杨和镇", ("红星村", "纳家户村", "观桥村")), ("望洪镇", ("望洪村", "新华村", "东和村")))),
+               (("杨和镇", ("红星村", "纳家户村", "观桥村")), ("望洪镇", ("望洪村", "新华村", "东和村"))), standard="690"),
     DemoCounty("jingdezhen", "fuliang", "浮梁县", "360222",
-               (("浮梁镇", ("旧城村", "新平村", "大桥村")), ("鹅湖镇", ("鹅湖村", "桂湖村", "界田村")))),
+               (("浮梁镇", ("旧城村", "新平村", "大桥村")), ("鹅湖镇", ("鹅湖村", "桂湖村", "界田村"))), standard="820"),
     DemoCounty("zongyang", "zongyang", "枞阳县", "340722",
-               (("枞阳镇", ("河口社区", "城关村", "义津村")), ("汤沟镇", ("汤沟村", "老洲村", "新民村")))),
+               (("枞阳镇", ("河口社区", "城关村", "义津村")), ("汤沟镇", ("汤沟村", "老洲村", "新民村"))), standard="790"),
     DemoCounty("dangtu", "dangtu", "当涂县", "340521",
-               (("姑孰镇", ("湖西社区", "桃花村", "龙山村")), ("当涂经济开发区", ("太白村", "青山社区", "大陇村")))),
+               (("姑孰镇", ("湖西社区", "桃花村", "龙山村")), ("当涂经济开发区", ("太白村", "青山社区", "大陇村"))), standard="830"),
 )
 
 
@@ -87,7 +89,101 @@ def seed_demo(password: str) -> list[tuple[str, str, str, str]]:
                             org_unit=unit)
                 rows.append((tenant_name, username, role.label, unit.name))
             session.commit()
+            tenant = session.get(Tenant, tenant_id)
+            tenant.plugin_settings = {**(tenant.plugin_settings or {}), "dibao_standard": county.standard}
+            session.commit()
+            seed_cases(session, county, towns)
     return rows
+
+
+#: the households of the demo, one per state a case can be in (names are illustrative)
+DEMO_FAMILIES = (
+    ("new", "汪建国", "刚提交、待受理"),
+    ("investigating", "李春华", "已受理、入户调查中"),
+    ("objection", "张德明", "公示期间有异议、重新调查"),
+    ("overdue", "吴秀兰", "公示已超期"),
+    ("approved", "方志强", "已确认给予低保"),
+    ("denied", "程玉梅", "不予确认"),
+    ("exited", "胡文斌", "复核后停发（退出）"),
+)
+
+
+def required_materials(plugin_key: str) -> list[str]:
+    from types import SimpleNamespace
+
+    plugin = current_app.extensions["jiuzhu.plugins"].get(plugin_key)
+    probe = SimpleNamespace(categories=["dibao"], channel="window", household=None, tenant_id=None)
+    return [m.key for m in plugin.materials_for(probe)]
+
+
+def seed_cases(session, county: DemoCounty, towns) -> None:
+    """Households and cases in every state, acted on through the engine at past dates."""
+    import datetime as dt
+
+    from sqlalchemy import select as sa_select
+
+    from jiuzhu.audit.context import actor_for, use_actor
+    from jiuzhu.auth.models import User
+    from jiuzhu.cases.idcard import make_id_number
+    from jiuzhu.cases.services import MemberInput, SupporterInput, register_household
+    from jiuzhu.clock import china_today
+    from jiuzhu.demo_cases import advance
+    from jiuzhu.errors import ServiceError
+    from jiuzhu.workflow import engine
+
+    today = china_today()
+    region = county.division_code
+    staff = {u.username: u for u in session.scalars(sa_select(User))}
+    code = county.code
+    for index, (state, head, _) in enumerate(DEMO_FAMILIES):
+        town_no = 1 + index % 2
+        town, villages = towns[town_no - 1]
+        township_user = staff[f"{code}-t{town_no}-staff"]
+        people = {"township": township_user, "county": staff[f"{code}-county"],
+                  "village": staff[f"{code}-t{town_no}-village"]}
+        start = today - dt.timedelta(days={"new": 1, "investigating": 6, "objection": 20, "overdue": 45,
+                                           "approved": 120, "denied": 90, "exited": 400}[state])
+        try:
+            with use_actor(actor_for(township_user)):
+                household = register_household(
+                    session, township_user, village=villages[0], address=f"{villages[0].name}{index + 1}组",
+                    phone="13900000000", on=start,
+                    members=[MemberInput(head, make_id_number(region, dt.date(1962 + index, 3, 12), 21 + 2 * index),
+                                         "head", health="serious", work_ability="partial",
+                                         incomes={"basic_pension": "160"}),
+                             MemberInput(head[0] + "小雨", make_id_number(region, dt.date(2011, 9, 1), 40 + 2 * index),
+                                         "grandchild")],
+                    supporters=[SupporterInput(head[0] + "丽", make_id_number(region, dt.date(1990, 5, 5), 60 + 2 * index),
+                                               "赡养", monthly_income="2800", monthly_support_paid="100")])
+                case = engine.open_case(session, township_user, household=household, categories=["dibao"],
+                                        channel="window", applied_on=start, authorization_signed_on=start,
+                                        commitment_signed_on=start, consent_classification=True,
+                                        provided=required_materials(county.plugin),
+                                        via_platform=required_materials(county.plugin))
+                who = people.__getitem__
+                if state == "new":
+                    pass
+                elif state == "investigating":
+                    advance(session, case, who, start, stop_at="appraisal")
+                elif state in ("objection", "overdue"):
+                    advance(session, case, who, start + dt.timedelta(days=3), stop_at="publicity")
+                    if state == "objection":
+                        step = next(s for s in engine.load_view(session, case).open_steps if s.key == "publicity")
+                        engine.act(session, township_user, step.id, "objection", reason="村民反映该户有营运车辆，需重新调查",
+                                   data={"objection": "村民实名反映"}, on=today - dt.timedelta(days=2))
+                elif state == "denied":
+                    advance(session, case, who, start + dt.timedelta(days=3),
+                            route={"review_opinion": "propose_deny", "decision": "deny"})
+                else:
+                    advance(session, case, who, start + dt.timedelta(days=3))
+                    if state == "exited" and case.status.value == "approved":
+                        review = engine.open_review(session, township_user, case.id, on=start + dt.timedelta(days=370))
+                        advance(session, review, who, start + dt.timedelta(days=372),
+                                route={"review_decision": "stop"})
+                session.commit()
+        except ServiceError as exc:  # a plugin whose steps differ: the demo goes on with the rest
+            session.rollback()
+            click.echo(f"  （演示数据）{county.name}·{head}：{'；'.join(exc.all_messages())}", err=True)
 
 
 def _reset_sqlite(url: str) -> None:

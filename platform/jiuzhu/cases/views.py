@@ -110,7 +110,8 @@ class CaseworkView(SecureBaseView):
         items = []
         for step, case in rows:
             workflow = plugin.workflow_for(case)
-            left = workdays_between(today, step.due_on) if step.due_on else None
+            due = step.due_on or case.due_on  # a step without its own limit runs to the case's
+            left = workdays_between(today, due) if due else None
             items.append(SimpleNamespace(step=step, case=case, label=workflow.step(step.key).label,
                                          household=str(case.household), left=left,
                                          overdue=left is not None and left < 0))

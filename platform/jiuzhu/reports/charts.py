@@ -10,7 +10,8 @@ PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#7
 def bar_chart(labels: list[str], series: dict[str, list[int]], *, height: int = 220, title: str = "") -> Markup:
     """Grouped vertical bars, one group per label, one bar per series; scales to its container."""
     width = max(320, 48 * len(labels) + 60)
-    top = max([max(v) if v else 0 for v in series.values()] + [1])
+    peak = max([max(v) if v else 0 for v in series.values()] + [1])
+    top = max(4, -(-peak // 4) * 4)  # whole-number ticks: a multiple of 4, at least 4
     plot_h, left, bottom = height - 50, 36, 30
     group_w = (width - left - 10) / max(1, len(labels))
     bar_w = max(2.0, (group_w - 6) / max(1, len(series)))
@@ -19,7 +20,7 @@ def bar_chart(labels: list[str], series: dict[str, list[int]], *, height: int = 
     for i in range(5):
         y = 10 + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - 5}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e2e8f0"/>'
-                     f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#4a5568">{round(top * i / 4)}</text>')
+                     f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#4a5568">{top * i // 4}</text>')
     for gi, label in enumerate(labels):
         x0 = left + gi * group_w + 3
         for si, (name, values) in enumerate(series.items()):

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from jiuzhu.cases.categories import Category, Finding
 
 REQUIRED = {"required": "此项必填。", "null": "此项必填。"}
+LIST = {"invalid": "须为列表。"}
 
 
 def _text(**kw):
@@ -60,7 +61,7 @@ class OpinionForm(ChineseSchema):
 
 class PublicityForm(ChineseSchema):
     #: where the notice was posted: village board, township board, e-screen, WeChat…
-    channels = fields.List(fields.String(), load_default=list)
+    channels = fields.List(fields.String(), load_default=list, error_messages=LIST)
     objection = _text(load_default=None, allow_none=True)
 
 
@@ -75,11 +76,11 @@ class ApprovalForm(ChineseSchema):
                                     error_messages={**REQUIRED, "invalid": "月保障金额须为数字。"},
                                     validate=validate.Range(min=0, min_inclusive=False,
                                                             error="月保障金额须大于 0。"))
-    findings = fields.List(fields.Nested(FindingItem), load_default=list)
+    findings = fields.List(fields.Nested(FindingItem), load_default=list, error_messages=LIST)
 
 
 class DenialForm(ChineseSchema):
-    findings = fields.List(fields.Nested(FindingItem), load_default=list)
+    findings = fields.List(fields.Nested(FindingItem), load_default=list, error_messages=LIST)
     #: the department an applicant outside civil-affairs help is referred to
     referral = _text(load_default=None, allow_none=True)
 

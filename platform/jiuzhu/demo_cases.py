@@ -1,0 +1,84 @@
+"""Carrying demo cases through whatever workflow their plugin declares, through the engine.
+
+Used by the demo (households and cases in every state, so a newcomer sees a living system) and by
+benchmarks. It acts as the people of each step's level would, filling each step's form with plausible
+answers; the engine still checks every rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from marshmallow import fields
+
+from jiuzhu.audit.context import actor_for, use_actor
+from jiuzhu.auth.models import User
+from jiuzhu.cases.categories import CaseStatus
+from jiuzhu.workflow import engine
+from jiuzhu.workflow.models import Step
+
+ANSWERS = {
+    "report_no": "HD{year}-{case:04d}", "result": "pass", "agency": "县居民家庭经济状况核对中心",
+    "investigators": ["汪敏", "胡军"], "findings": "入户核实，家中有重病、重残成员，收入低，情况属实。",
+    "doubt": False, "neighbour_visits": 3, "participants": 9, "opinion": "符合条件，拟同意。",
+    "channels": ["村（居）务公开栏", "乡镇（街道）公示栏"], "note": "已送达申请人。", "proposed_amount": "900",
+    "monthly_amount": "900", "per_capita_income": "265",
+}
+
+
+def answers_for(schema_cls, case, on: dt.date, overrides: dict | None = None) -> dict:
+    """Plausible form data for a step form: required fields, and any field we have an answer for."""
+    if schema_cls is None:
+        return dict(overrides or {})
+    data = {}
+    for name, f in schema_cls().fields.items():
+        if name in (overrides or {}):
+            data[name] = overrides[name]
+        elif isinstance(f, fields.Date) and f.required:
+            data[name] = on.isoformat()
+        elif isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
+            if name == "findings":
+                data[name] = [{"category": c, "finding": "eligible"} for c in case.categories]
+        elif name in ANSWERS:
+            value = ANSWERS[name]
+            data[name] = value.format(year=on.year, case=case.id) if isinstance(value, str) else value
+    return data
+
+
+def advance(session, case, people: Callable[[str], User], on: dt.date, *, route: dict[str, str] | None = None,
+            stop_at: str | None = None, data: dict[str, dict] | None = None, max_steps: int = 40,
+            skip_when_possible: bool = True) -> list[str]:
+    """Act on the case's open steps, oldest first, until ``stop_at`` opens, or the case ends.
+
+    ``people(level)`` gives the user who acts at a level; ``route`` picks outcomes by step key
+    (default: the first outcome); ``data`` adds form values by step key.
+    """
+    route, data = route or {}, data or {}
+    trail = []
+    for _ in range(max_steps):
+        view = engine.load_view(session, case)
+        workflow = engine.workflow_for(case)
+        open_steps = sorted(view.open_steps, key=lambda s: (s.opened_on, s.id))
+        if not open_steps or any(s.key == stop_at for s in open_steps) or not case.status.is_open and not open_steps:
+            break
+        step: Step = open_steps[0]
+        spec = workflow.step(step.key)
+        user = people(spec.level.value)
+        when = max(on, step.runs_until or on, step.opened_on)
+        if spec.skip is not None and skip_when_possible and step.key not in route and (
+                spec.skip.when is None or spec.skip.when(case, view)):
+            with use_actor(actor_for(user)):
+                engine.skip(session, user, step.id, "经济状况核对和入户调查均无疑义，经研究不再评议", on=when)
+            trail.append(f"{step.key}:skip")
+            continue
+        outcome = spec.outcome(route[step.key]) if step.key in route else spec.outcomes[0]
+        form = answers_for(outcome.form or spec.form, case, when, data.get(step.key))
+        reason = "经研究，依据相关规定办理。" if outcome.requires_reason else None
+        with use_actor(actor_for(user)):
+            engine.act(session, user, step.id, outcome.key, data=form, reason=reason, on=when)
+        trail.append(f"{step.key}:{outcome.key}")
+        if case.status not in (CaseStatus.pending_acceptance, CaseStatus.in_review) and not engine.load_view(
+                session, case).open_steps:
+            break
+    return trail
