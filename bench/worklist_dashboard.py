@@ -1,0 +1,185 @@
+"""The township worklist and the county dashboard at 1,000,000 cases.
+
+    python bench/worklist_dashboard.py [--cases 1000000] [--keep] [--repeat 20]
+
+Needs PostgreSQL (JIUZHU_BENCH_PG, default postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres).
+It (re)creates ``jiuzhu_bench_screens``, migrates, creates one county with 20 townships (staff in
+each), and seeds with SQL ``--cases`` cases spread over the townships and the last two years, each
+with an open or closed step (about a fifth still open), so the county holds a million cases and a
+township its fifty thousand.
+
+It prints the median server time of, each timed through the Flask test client as a logged-in user:
+* the worklist (我的待办) of one township's staff, first page, against the bare SQL query behind it;
+* the county dashboard, against the bare SQL aggregates behind it;
+* a plain Flask-Admin ``ModelView`` list of the same steps table (the default screen one would get
+  without the worklist), as a county user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+APP_PASSWORD = "jiuzhu-bench"
+PASSWORD = "Bench-pass-1"
+TOWNSHIPS = 20
+
+SEED = text("""
+WITH h AS (
+  INSERT INTO households (tenant_id, township_id, village_id, address, tags, created_at)
+  SELECT :tenant, (:towns)[1 + g % :ntowns], NULL, 'h' || g, '[]', now() FROM generate_series(1, :n) g
+  RETURNING id, township_id
+), c AS (
+  INSERT INTO cases (tenant_id, township_id, village_id, household_id, kind, channel, categories, status, plugin_key,
+                     consent_classification, applied_on, accepted_on, decided_on, round, due_on, due_provisional,
+                     extended, paused_workdays, priority, version, created_at, limit_workdays, monthly_amount)
+  SELECT :tenant, h.township_id, NULL, h.id, 'application', 'window',
+         (CASE WHEN h.id % 3 = 0 THEN '["tekun"]' ELSE '["dibao"]' END)::json,
+         CASE WHEN h.id % 5 = 0 THEN 'in_review' WHEN h.id % 7 = 0 THEN 'denied' ELSE 'approved' END,
+         'baseline', false, current_date - (h.id % 700), current_date - (h.id % 700),
+         CASE WHEN h.id % 5 = 0 THEN NULL ELSE current_date - (h.id % 700) + 20 END,
+         1, current_date - (h.id % 700) + 42, false, false, 0, false, 1, now(), 30, 600 + h.id % 400
+  FROM h RETURNING id, township_id, status, applied_on
+)
+INSERT INTO case_steps (tenant_id, case_id, township_id, village_id, key, round, level, status, opened_on, opened_at,
+                        due_on, due_provisional, extended, data, version)
+SELECT :tenant, c.id, c.township_id, NULL, 'home_investigation', 1, 'township',
+       CASE WHEN c.status = 'in_review' THEN 'open' ELSE 'done' END, c.applied_on, now(),
+       current_date + (c.id % 40) - 10, false, false, '{}', 1
+FROM c
+""")
+
+
+def median_ms(fn, repeat: int) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    server = make_url(os.environ.get("JIUZHU_BENCH_PG",
+                                     "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
+    owner_url = server.set(database="jiuzhu_bench_screens")
+    app_url = owner_url.set(username="jiuzhu_app", password=APP_PASSWORD)
+    os.environ.update({"JIUZHU_DATABASE_URL": app_url.render_as_string(hide_password=False),
+                       "JIUZHU_DATABASE_ADMIN_URL": owner_url.render_as_string(hide_password=False),
+                       "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD, "JIUZHU_SECRET_KEY": "bench",
+                       "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_SECURE_COOKIES": "0"})
+    from flask_admin.contrib.sqla import ModelView
+    from flask_migrate import upgrade
+
+    from jiuzhu import create_app
+    from jiuzhu.admin.base import RoleAccess
+    from jiuzhu.auth.roles import Role
+    from jiuzhu.auth.services import create_user
+    from jiuzhu.extensions import db
+    from jiuzhu.tenancy.context import Scope, use_scope
+    from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
+    from jiuzhu.workflow.models import Step
+
+    owner = create_engine(owner_url)
+    if not args.keep:
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS jiuzhu_bench_screens WITH (FORCE)"))
+            conn.execute(text("CREATE DATABASE jiuzhu_bench_screens"))
+        admin.dispose()
+    app = create_app()
+
+    class PlainStepList(RoleAccess, ModelView):
+        """What Flask-Admin gives for the steps table with no worklist of ours."""
+
+        roles = frozenset({Role.county_staff, Role.township_staff})
+        page_size = 50
+
+    app.extensions["admin"][0].add_view(PlainStepList(Step, db, name="plain", endpoint="plain_steps"))
+    with app.app_context():
+        if not args.keep:
+            upgrade()
+            t0 = time.perf_counter()
+            with use_scope(Scope.platform()):
+                tenant = create_tenant(db.session, app.extensions["jiuzhu.plugins"], code="big", name="大县",
+                                       plugin_key="baseline")
+                db.session.commit()
+                tid = tenant.id
+            with use_scope(Scope(tid)):
+                root = county_root(db.session)
+                towns = [add_org_unit(db.session, parent=root, name=f"第{i + 1:02d}镇") for i in range(TOWNSHIPS)]
+                create_user(db.session, username="big-county", full_name="县", role=Role.county_staff,
+                            password=PASSWORD, org_unit=root)
+                create_user(db.session, username="big-t1", full_name="镇", role=Role.township_staff,
+                            password=PASSWORD, org_unit=towns[0])
+                db.session.commit()
+                town_ids = [t.id for t in towns]
+            batch = 100_000
+            for start in range(0, args.cases, batch):
+                with owner.begin() as conn:
+                    conn.execute(SEED, {"tenant": tid, "towns": town_ids, "ntowns": TOWNSHIPS,
+                                        "n": min(batch, args.cases - start)})
+            with owner.begin() as conn:
+                conn.execute(text("ANALYZE"))
+            print(f"seeded {args.cases:,} cases in {TOWNSHIPS} townships in {time.perf_counter() - t0:.1f} s")
+        with owner.connect() as conn:
+            tid = conn.execute(text("SELECT id FROM tenants WHERE code = 'big'")).scalar()
+            town1 = conn.execute(text("SELECT org_unit_id FROM users WHERE username = 'big-t1'")).scalar()
+            counts = conn.execute(text("SELECT count(*), count(*) FILTER (WHERE status = 'open') FROM case_steps"))\
+                .one()
+        print(f"cases: {args.cases:,}; steps: {counts[0]:,}, open: {counts[1]:,}")
+
+    def client_for(username):
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        return client
+
+    staff, county = client_for("big-t1"), client_for("big-county")
+    assert staff.get("/admin/casework/").status_code == 200
+
+    bare_worklist = text("""
+        SELECT s.id, s.due_on, c.id FROM case_steps s JOIN cases c ON c.id = s.case_id
+        WHERE s.tenant_id = :t AND s.township_id = :town AND s.status = 'open' AND s.level = 'township'
+        ORDER BY s.due_on NULLS LAST, s.id LIMIT 51""")
+    bare_dashboard = [text("""SELECT township_id, count(*) FILTER (WHERE due_on < current_date), count(*)
+                              FROM case_steps WHERE tenant_id = :t AND status = 'open' GROUP BY township_id"""),
+                      text("""SELECT to_char(applied_on, 'YYYY-MM'), categories ->> 0, count(*) FROM cases
+                              WHERE tenant_id = :t AND applied_on >= current_date - 365 GROUP BY 1, 2"""),
+                      text("""SELECT township_id, count(*) FILTER (WHERE status = 'approved'),
+                                     count(*) FILTER (WHERE status = 'denied')
+                              FROM cases WHERE tenant_id = :t AND decided_on >= date_trunc('year', current_date)
+                              GROUP BY township_id"""),
+                      text("SELECT status, count(*) FROM cases WHERE tenant_id = :t GROUP BY status")]
+    with owner.connect() as conn:
+        sql_worklist = median_ms(lambda: conn.execute(bare_worklist, {"t": tid, "town": town1}).all(), args.repeat)
+        sql_dashboard = median_ms(lambda: [conn.execute(q, {"t": tid}).all() for q in bare_dashboard], args.repeat)
+    worklist = median_ms(lambda: staff.get("/admin/casework/"), args.repeat)
+    dashboard = median_ms(lambda: county.get("/admin/dashboard/"), max(3, args.repeat // 4))
+    plain = median_ms(lambda: county.get("/admin/plain_steps/"), max(3, args.repeat // 4))
+    print(f"worklist, one township, first page:   server {worklist:8.1f} ms   bare SQL {sql_worklist:7.1f} ms")
+    print(f"dashboard, whole county:              server {dashboard:8.1f} ms   bare SQL {sql_dashboard:7.1f} ms")
+    print(f"plain Flask-Admin ModelView of steps: server {plain:8.1f} ms   (COUNT(*) and OFFSET paging)")
+    owner.dispose()
+
+
+if __name__ == "__main__":
+    main()
