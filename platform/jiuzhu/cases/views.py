@@ -29,7 +29,7 @@ from jiuzhu.cases.households import Health, Household, Relation, WorkAbility
 from jiuzhu.cases.models import Case
 from jiuzhu.cases.services import MemberInput, SupporterInput, register_household
 from jiuzhu.clock import china_today
-from jiuzhu.errors import PermissionDenied, ServiceError, ValidationError
+from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 from jiuzhu.workflow import engine
@@ -280,6 +280,9 @@ class CaseworkView(SecureBaseView):
             fn()
             db.session.commit()
             flash(success, "success")
+        except NotFound:
+            db.session.rollback()
+            abort(404)
         except PermissionDenied as exc:
             _refused(exc)
             return self.render_refusal(case_id), 403
