@@ -6,16 +6,17 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from jiuzhu.admin.base import HomeView
 from jiuzhu.auth.roles import Role
 from jiuzhu.extensions import db
 
-CATEGORY_ORG = "组织与用户"
-CATEGORY_PLATFORM = "平台管理"
-CATEGORY_REMINDERS = "提醒与督办"
-CATEGORY_REPORTS = "县级监管"
+CATEGORY_ORG = _l("组织与用户")
+CATEGORY_PLATFORM = _l("平台管理")
+CATEGORY_REMINDERS = _l("提醒与督办")
+CATEGORY_REPORTS = _l("县级监管")
 
 
 class RoleLink(MenuLink):
@@ -46,29 +47,29 @@ def init_admin(app: Flask) -> Admin:
 
     admin = Admin(
         app,
-        name="救助 · 社会救助审核确认平台",
+        name=_l("救助 · 社会救助审核确认平台"),
         theme=Bootstrap4Theme(base_template="jiuzhu/admin_base.html", fluid=True),
-        index_view=HomeView(name="首页", url="/admin"),
+        index_view=HomeView(name=_l("首页"), url="/admin"),
     )
-    admin.add_view(CaseworkView(name="我的待办", endpoint="casework", url="/admin/casework"))
-    admin.add_link(RoleLink("案件查询", endpoint="casework.cases", roles=CASE_READERS))
-    admin.add_view(DashboardView(name="督办看板", category=CATEGORY_REPORTS, endpoint="dashboard",
+    admin.add_view(CaseworkView(name=_l("我的待办"), endpoint="casework", url="/admin/casework"))
+    admin.add_link(RoleLink(_l("案件查询"), endpoint="casework.cases", roles=CASE_READERS))
+    admin.add_view(DashboardView(name=_l("督办看板"), category=CATEGORY_REPORTS, endpoint="dashboard",
                                  url="/admin/dashboard"))
-    admin.add_view(StatisticsView(name="统计报表", category=CATEGORY_REPORTS, endpoint="statistics",
+    admin.add_view(StatisticsView(name=_l("统计报表"), category=CATEGORY_REPORTS, endpoint="statistics",
                                   url="/admin/statistics"))
-    admin.add_view(RollImportView(name="花名册导入", category=CATEGORY_REPORTS, endpoint="rolls", url="/admin/rolls"))
-    admin.add_link(RoleLink("受理登记", endpoint="casework.new", roles=INTAKE_ROLES))
-    admin.add_view(OrgUnitView(OrgUnit, db, name="组织机构", category=CATEGORY_ORG, endpoint="orgunit"))
-    admin.add_view(UserView(User, db, name="用户", category=CATEGORY_ORG, endpoint="user"))
-    admin.add_view(PluginSettingsView(name="地方规则设置", category=CATEGORY_ORG, endpoint="plugin_settings",
+    admin.add_view(RollImportView(name=_l("花名册导入"), category=CATEGORY_REPORTS, endpoint="rolls", url="/admin/rolls"))
+    admin.add_link(RoleLink(_l("受理登记"), endpoint="casework.new", roles=INTAKE_ROLES))
+    admin.add_view(OrgUnitView(OrgUnit, db, name=_l("组织机构"), category=CATEGORY_ORG, endpoint="orgunit"))
+    admin.add_view(UserView(User, db, name=_l("用户"), category=CATEGORY_ORG, endpoint="user"))
+    admin.add_view(PluginSettingsView(name=_l("地方规则设置"), category=CATEGORY_ORG, endpoint="plugin_settings",
                                       url="/admin/settings"))
-    admin.add_view(TenantView(Tenant, db, name="县（区）", category=CATEGORY_PLATFORM, endpoint="tenant"))
-    admin.add_view(CalendarView(name="工作日历", category=CATEGORY_PLATFORM, endpoint="calendar_admin",
+    admin.add_view(TenantView(Tenant, db, name=_l("县（区）"), category=CATEGORY_PLATFORM, endpoint="tenant"))
+    admin.add_view(CalendarView(name=_l("工作日历"), category=CATEGORY_PLATFORM, endpoint="calendar_admin",
                                 url="/admin/calendar"))
-    admin.add_view(InboxView(Notification, db, name="站内消息", endpoint="inbox"))
-    admin.add_view(SupervisionView(SupervisionItem, db, name="督办事项", category=CATEGORY_REMINDERS,
+    admin.add_view(InboxView(Notification, db, name=_l("站内消息"), endpoint="inbox"))
+    admin.add_view(SupervisionView(SupervisionItem, db, name=_l("督办事项"), category=CATEGORY_REMINDERS,
                                    endpoint="supervision"))
-    admin.add_view(ChannelView(NotificationChannel, db, name="通知渠道", category=CATEGORY_REMINDERS,
+    admin.add_view(ChannelView(NotificationChannel, db, name=_l("通知渠道"), category=CATEGORY_REMINDERS,
                                endpoint="channel"))
-    admin.add_view(QueueView(name="任务队列", category=CATEGORY_REMINDERS, endpoint="queues"))
+    admin.add_view(QueueView(name=_l("任务队列"), category=CATEGORY_REMINDERS, endpoint="queues"))
     return admin
