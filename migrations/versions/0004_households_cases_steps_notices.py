@@ -235,8 +235,8 @@ def upgrade():
     )
     with op.batch_alter_table('case_steps', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_steps_case_id'), ['case_id'], unique=False)
-        batch_op.create_index('ix_case_steps_open_due', ['tenant_id', 'township_id', 'due_on'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
-        batch_op.create_index('ix_case_steps_open_level_due', ['tenant_id', 'level', 'due_on'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_case_steps_open_due', ['tenant_id', 'township_id', 'level', 'due_on', 'id'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_case_steps_open_level_due', ['tenant_id', 'level', 'due_on', 'id'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.create_index(batch_op.f('ix_case_steps_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('household_incomes',

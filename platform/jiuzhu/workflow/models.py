@@ -32,9 +32,10 @@ class Step(OrgScoped, Base):
     __tablename__ = "case_steps"
     __table_args__ = (
         # the worklists and the reminder sweep: open steps by deadline
-        Index("ix_case_steps_open_due", "tenant_id", "township_id", "due_on",
+        # (…, due_on, id) is exactly the worklist's ORDER BY: the first page is read off the index
+        Index("ix_case_steps_open_due", "tenant_id", "township_id", "level", "due_on", "id",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        Index("ix_case_steps_open_level_due", "tenant_id", "level", "due_on",
+        Index("ix_case_steps_open_level_due", "tenant_id", "level", "due_on", "id",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
     )
 
