@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jiuzhu.auth.roles import Role
 from jiuzhu.errors import ServiceError
+from jiuzhu.extensions import db
 
 
 class RoleAccess:
@@ -111,6 +112,18 @@ class TenantModelView(RoleAccess, ModelView):
         body = b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in response.response)
         return Response(body, headers={"Content-Disposition": response.headers["Content-Disposition"]},
                         mimetype="text/csv")
+
+    def saving(self, change):
+        """Run ``change`` and commit; on refusal roll back and show why. Returns its result or False."""
+        try:
+            result = change()
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        return result if result is not None else True
 
     def get_one(self, id):
         obj = super().get_one(id)

@@ -57,18 +57,14 @@ class UserView(TenantModelView):
         return UserForm
 
     def create_model(self, form):
-        try:
+        def change():
             user = create_user(db.session, username=form.username.data, full_name=form.full_name.data,
                                role=form.role.data, password=form.password.data or "", org_unit=form.org_unit.data,
                                phone=form.phone.data, email=form.email.data)
             user.active = form.active.data
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return user
+            return user
+
+        return self.saving(change)
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
@@ -76,7 +72,7 @@ class UserView(TenantModelView):
         return form
 
     def update_model(self, form, model):
-        try:
+        def change():
             role, unit = Role(form.role.data), form.org_unit.data
             problem = check_role_fits_unit(role, unit)
             if problem:
@@ -89,13 +85,8 @@ class UserView(TenantModelView):
             model.active = form.active.data
             if form.password.data:
                 set_password(model, form.password.data)
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return True
+
+        return bool(self.saving(change))
 
     def delete_model(self, model):
         if model.id == current_user.id:

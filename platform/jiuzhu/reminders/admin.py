@@ -129,20 +129,16 @@ class ChannelView(TenantModelView):
         return form
 
     def _save(self, form, model):
-        try:
+        def change():
             config = channel_config(form, model.config if model else None)
+            channel = model or NotificationChannel(kind=ChannelKind(form.kind.data))
             if model is None:
-                model = NotificationChannel(kind=ChannelKind(form.kind.data))
-                db.session.add(model)
-            model.kind, model.enabled, model.config = ChannelKind(form.kind.data), form.enabled.data, config
-            model.consecutive_failures, model.failing_since = 0, None
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return model
+                db.session.add(channel)
+            channel.kind, channel.enabled, channel.config = ChannelKind(form.kind.data), form.enabled.data, config
+            channel.consecutive_failures, channel.failing_since = 0, None
+            return channel
+
+        return self.saving(change)
 
     def create_model(self, form):
         return self._save(form, None)

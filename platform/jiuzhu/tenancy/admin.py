@@ -65,7 +65,8 @@ class TenantView(TenantModelView):
 
     def create_model(self, form):
         session = db.session
-        try:
+
+        def change():
             tenant = create_tenant(session, _registry(), code=form.code.data, name=form.name.data,
                                    plugin_key=form.plugin_key.data, division_code=form.division_code.data)
             tenant.active = form.active.data
@@ -74,29 +75,20 @@ class TenantView(TenantModelView):
                     create_user(session, username=form.admin_username.data,
                                 full_name=form.admin_full_name.data or "县级管理员", role=Role.county_admin,
                                 password=form.admin_password.data or "", org_unit=county_root(session))
-            session.commit()
-        except Exception as exc:
-            session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return tenant
+            return tenant
+
+        return self.saving(change)
 
     def update_model(self, form, model):
-        try:
+        def change():
             if form.plugin_key.data not in _registry():
                 raise ValidationError(f"插件“{form.plugin_key.data}”未安装或未启用。")
             model.name = form.name.data.strip()
             model.plugin_key = form.plugin_key.data
             model.division_code = validate_division_code(form.division_code.data, OrgLevel.county)
             model.active = form.active.data
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return True
+
+        return bool(self.saving(change))
 
 
 def _plugin_label(key: str) -> str:
@@ -148,29 +140,16 @@ class OrgUnitView(TenantModelView):
         return OrgUnitEditForm(obj=obj)
 
     def create_model(self, form):
-        try:
-            unit = add_org_unit(db.session, parent=form.parent.data, name=form.name.data,
-                                division_code=form.division_code.data)
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return unit
+        return self.saving(lambda: add_org_unit(db.session, parent=form.parent.data, name=form.name.data,
+                                                division_code=form.division_code.data))
 
     def update_model(self, form, model):
-        try:
+        def change():
             model.name = form.name.data.strip()
             model.division_code = validate_division_code(form.division_code.data, model.level)
             model.active = form.active.data
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return True
+
+        return bool(self.saving(change))
 
     def delete_model(self, model):
         if model.parent_id is None:

@@ -205,10 +205,8 @@ def issue_notice(session, user: User | None, case: Case, kind: str, on: dt.date,
 
 # -- the transitions ----------------------------------------------------------------------------
 
-def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | None = None,
-        reason: str | None = None, on: dt.date | None = None, expected_version: int | None = None) -> Step:
-    """Close an open step with one of its outcomes, apply its decision and open what follows."""
-    on = on or china_today()
+def _locked_open_step(session, step_id: int):
+    """The step's case locked, its steps re-read, and the step still open — or a clear refusal."""
     probe = session.get(Step, step_id)
     if probe is None:
         raise NotFound("该办理环节不存在，或不在您的管辖范围内。")
@@ -220,6 +218,14 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
     if step.status != StepStatus.open:
         who = f"已由{step.actor_name}于 {step.closed_on:%Y-%m-%d} 处理" if step.actor_name else "已结束"
         raise Conflict(f"“{spec.label}”{who}，请刷新页面查看最新状态。")
+    return case, view, step, workflow, spec
+
+
+def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | None = None,
+        reason: str | None = None, on: dt.date | None = None, expected_version: int | None = None) -> Step:
+    """Close an open step with one of its outcomes, apply its decision and open what follows."""
+    on = on or china_today()
+    case, view, step, workflow, spec = _locked_open_step(session, step_id)
     if expected_version is not None and step.version != expected_version:
         raise Conflict(f"“{spec.label}”在您打开之后已被他人修改，请刷新页面后再办理。")
     try:
@@ -372,16 +378,7 @@ def _cancel_open(view: CaseView, on: dt.date, keep: Iterable[str]) -> None:
 def skip(session, user: User, step_id: int, reason: str, *, on: dt.date | None = None) -> Step:
     """Skip a skippable step whose condition holds, recording why."""
     on = on or china_today()
-    probe = session.get(Step, step_id)
-    if probe is None:
-        raise NotFound("该办理环节不存在，或不在您的管辖范围内。")
-    case = lock_case(session, probe.case_id)
-    view = load_view(session, case)
-    step = next(s for s in view.steps if s.id == step_id)
-    workflow = workflow_for(case)
-    spec = workflow.step(step.key)
-    if step.status != StepStatus.open:
-        raise Conflict(f"“{spec.label}”已结束，请刷新页面。")
+    case, view, step, workflow, spec = _locked_open_step(session, step_id)
     check_level(user, spec.level, spec.roles, f"“{spec.label}”")
     if spec.skip is None:
         raise ValidationError(f"“{spec.label}”不能跳过。")
