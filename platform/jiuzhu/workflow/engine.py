@@ -246,6 +246,7 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
         case.paused_workdays = (case.paused_workdays or 0) + deadlines.paused_between(step.opened_on, on)
         _refresh_case_due(case, workflow)
     _apply_decision(session, user, case, view, outcome, clean, reason, on)
+    plugin_for(case).on_outcome(session, user, case, view, spec, outcome, clean, on)
     if outcome.status is not None:
         case.status = outcome.status
     if outcome.issues:
@@ -255,7 +256,8 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
     if case.status.is_open:
         _open_next(session, view, workflow, outcome.next, on)
     else:
-        _cancel_open(view, on, keep=())
+        if outcome.decision is not None:  # the decision that ends the case ends what still runs; the
+            _cancel_open(view, on, keep=())  # follow-up steps it opens (notice, payment, filing) run side by side
         _open_next(session, view, workflow, outcome.next, on)
     session.flush()
     record(session, entity_type="case_step", entity_id=step.id, action=f"outcome:{outcome.key}",
