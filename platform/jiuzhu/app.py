@@ -66,6 +66,7 @@ def _register_models() -> None:
     import jiuzhu.auth.models  # noqa: F401
     import jiuzhu.cases.households  # noqa: F401
     import jiuzhu.cases.models  # noqa: F401
+    import jiuzhu.payments.models  # noqa: F401
     import jiuzhu.tenancy.models  # noqa: F401
     import jiuzhu.workflow.models  # noqa: F401
 
