@@ -121,14 +121,20 @@ def _validated(schema_cls, data: dict | None) -> dict:
 
 
 def _json_ready(data: dict) -> dict:
-    out = {}
-    for k, v in data.items():
-        if isinstance(v, dt.date):
-            v = v.isoformat()
-        elif hasattr(v, "as_tuple"):  # Decimal
-            v = str(v)
-        out[k] = v
-    return out
+    return {k: _json_value(v) for k, v in data.items()}
+
+
+def _json_value(v):
+    """Dates and Decimals as strings, also inside lists and nested forms (e.g. payment stages)."""
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if hasattr(v, "as_tuple"):  # Decimal
+        return str(v)
+    if isinstance(v, dict):
+        return _json_ready(v)
+    if isinstance(v, list | tuple):
+        return [_json_value(x) for x in v]
+    return v
 
 
 # -- opening steps ------------------------------------------------------------------------------
