@@ -121,3 +121,27 @@ def elderly_man(session, user, *, region: str, born: dt.date, seq: int = 1, vill
                              disability_grade=disability_grade, incomes={"basic_pension": pension})],
         supporters=[SupporterInput("吴建华", son, "赡养", supports=man, monthly_income=Decimal("2800"),
                                    monthly_support_paid="100", address="合肥市")])
+
+
+def add_park(app, code: str, name: str) -> dict:
+    """An industrial park or development zone (园区、县经开区) at township level, with a community
+    and its staff, leader and assistant: ``<code>-park-staff``, ``-park-leader``, ``-park-village``."""
+    from jiuzhu.auth.roles import Role
+    from jiuzhu.auth.services import create_user
+    from jiuzhu.tenancy.services import add_org_unit, county_root
+    from tests.conftest import PASSWORD
+
+    with app.app_context():
+        with use_scope(Scope.platform()):
+            tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.code == code))
+        with use_scope(Scope(tenant_id)):
+            park = add_org_unit(db.session, parent=county_root(db.session), name=name)
+            community = add_org_unit(db.session, parent=park, name=f"{name}第一社区")
+            for suffix, role, unit in (("staff", Role.township_staff, park), ("leader", Role.township_leader, park),
+                                       ("village", Role.village_assistant, community)):
+                create_user(db.session, username=f"{code}-park-{suffix}", full_name=f"{name}{suffix}", role=role,
+                            password=PASSWORD, org_unit=unit)
+            info = {"park": park.id, "community": community.id}
+            db.session.commit()
+        db.session.remove()
+    return info
