@@ -389,3 +389,11 @@ def test_registering_household_members_validates_everything(app, county):
     with acting(app, "dt-t1-staff") as user, pytest.raises(ValidationError, match="须有且只有一名户主"):
         register_household(db.session, user, village=None, township=db.session.get(OrgUnit, user.org_unit_id),
                            address="某地", members=[MemberInput("甲", "340521199001010011", "spouse")])
+
+
+def test_anhui_rules_are_inherited_not_copied():
+    p = DangtuPlugin()
+    assert isinstance(p, AnhuiPlugin) and p.province == "安徽省" and p.deciding_level.value == "township"
+    for name in ("file_application", "workflow_for", "settings", "on_outcome", "benefit_start"):
+        assert getattr(DangtuPlugin, name) is getattr(AnhuiPlugin, name), name
+    assert not p.joint_review_meeting  # Dangtu's document sets up no joint review meeting

@@ -580,3 +580,11 @@ def test_open_case_steps_are_in_the_township_of_the_household(app, county):
     with acting(app, "sx-t1-staff"):
         assert open_step(case_id, "acceptance").due_on is None
         assert db.session.scalars(select(Case.id)).all() == [case_id]
+
+
+def test_anhui_rules_are_inherited_not_copied():
+    p = ShexianPlugin()
+    assert isinstance(p, AnhuiPlugin) and p.province == "安徽省" and p.deciding_level.value == "township"
+    for name in ("material_specs", "file_application", "workflow_for", "settings", "benefit_category"):
+        assert getattr(ShexianPlugin, name) is getattr(AnhuiPlugin, name), name
+    assert p.joint_review_meeting and p.supervising_level.value == "county"

@@ -546,3 +546,11 @@ def test_every_rule_of_the_plugin_quotes_the_source_verbatim():
     assert p.validate() == []
     for variant in ("main", "relief"):
         assert all(s.source for s in p.default_workflow(variant).steps)
+
+
+def test_anhui_rules_are_inherited_not_copied():
+    p = ZongyangPlugin()
+    assert isinstance(p, AnhuiPlugin) and p.province == "安徽省" and p.deciding_level.value == "township"
+    for name in ("material_specs", "file_application", "workflow_for", "settings", "decision_step", "notice_text"):
+        assert getattr(ZongyangPlugin, name) is getattr(AnhuiPlugin, name), name
+    assert p.joint_review_meeting and p.default_workflow().step("decision").label == "联审联批（审核确认）"
