@@ -573,7 +573,7 @@ def test_every_rule_of_the_plugin_quotes_the_source_verbatim():
     assert all(q.startswith(source.DOCUMENT) or "民发〔2021〕57号" in q for q in quoted)
 
 
-def test_open_case_steps_are_in_the_township_of_the_household(app, county):
+def test_other_township_cannot_see_a_shexian_case(app, county):
     case_id = apply(app)
     with acting(app, "sx-t2-staff"):
         assert db.session.get(Case, case_id) is None
