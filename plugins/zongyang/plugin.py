@@ -1,24 +1,94 @@
-"""The zongyang plugin: 枞阳县 (安徽省)."""
+"""The zongyang plugin: 枞阳县 (安徽省), 《枞阳县社会救助工作便民惠民优化服务行动方案》 (2021).
+
+* 低保、特困: confirmed by the township (or the county development zone, 县经开区) at its joint
+  review meeting (联审联批), within 20 working days; no democratic appraisal when the check and the
+  investigation raised no doubt; nothing asked that a government platform provides.
+* Income: 30% of the local 低保 standard deducted for each working member's necessary costs; the
+  residents' basic pension is not income.
+* Review: income above the standard may earn a gradual exit (渐退期) — benefits continue 6 months by
+  default, at most 12; stable out-of-poverty households without a seriously ill or severely disabled
+  member leave after 12.
+* 临时救助 (a case for temporary relief alone runs the ``relief`` workflow): applied for and paid
+  where the emergency happened, no household-registration limit; a small amount paid first (up to the
+  county's ceiling), the person, reason, amount, signatures and seal registered afterwards; the
+  check, appraisal and publicity simplified away; approved once, paid in stages.
+* Green channel: households with someone aged 60 or over or severely disabled are marked and put
+  first (``priority_reason``); households from a 12345 hotline ticket or found by grid workers are
+  tagged.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar
 
-from jiuzhu.cases.assessment import Line
-from jiuzhu.cases.households import IncomeKind
-from jiuzhu.plugins.baseline import BaselinePlugin
+from jiuzhu.cases.assessment import Line, assess
+from jiuzhu.cases.categories import Category
+from jiuzhu.cases.households import Health, IncomeKind
+from jiuzhu.workflow import forms as base_forms
+from jiuzhu.workflow.spec import Decision, Outcome, OverallLimit, Skip, StepSpec, Workflow
+from plugins.anhui import TOWNSHIP, AnhuiPlugin, JointDenialForm, cite
+from plugins.zongyang import forms, source
 
-SOURCE = "《枞阳县社会救助工作便民惠民优化服务行动方案》"
+SOURCE = source.DOC
+D = source.DOCUMENT
+#: “为60周岁以上的老年人、重度残疾人等困难群体…开通绿色通道”
+GREEN_CHANNEL_AGE = 60
+MAX_GRADUAL_EXIT_MONTHS = 12
+DEFAULT_GRADUAL_EXIT_MONTHS = 6
 
 
-class ZongyangPlugin(BaselinePlugin):
+@dataclass(frozen=True)
+class ZongyangLimits:
+    limit: int = 20
+    publicity_days: int = 7
+    denial_days: int = 3
+
+
+class ZongyangPlugin(AnhuiPlugin):
     key = "zongyang"
     name = "枞阳县"
-    province = "安徽省"
-    source_document = f"{SOURCE}（2021年9月18日；seeds/zongyang-2021-convenience-action-plan.txt）"
+    source_document = f"{SOURCE}（2021年9月18日；seeds/{source.SEED}）"
+    document = D
+    confirming_unit: ClassVar[str] = "乡镇人民政府（县经开区）"
+
+    #: 将低保、特困办理时限压缩到20个工作日内 — no extension
+    max_limit_workdays: ClassVar[int] = 20
+    max_extended_workdays: ClassVar[int | None] = None
+    limit_source: ClassVar[str] = D
+    settings_schema = forms.ZongyangSettings
+    DECIMAL_SETTINGS: ClassVar[tuple[str, ...]] = (*AnhuiPlugin.DECIMAL_SETTINGS, "advance_relief_ceiling")
+    WORKFLOW_VARIANTS: ClassVar[tuple[str, ...]] = ("main", "relief")
+
+    joint_review_meeting: ClassVar[bool] = True
+    delegation_source: ClassVar[str] = cite(D, source.DELEGATION)
+
+    #: 12345 hotline tickets and the grid workers' visits bring households in
+    household_tags: ClassVar[dict[str, str]] = {
+        "hotline_12345": "“12345”政务服务热线交办工单",
+        "grid_found": "网格员走访主动发现",
+    }
 
     #: "对参加劳动就业、外出务工等必需支出，在核算其家庭收入时，按当地低保标准的30%扣减。"
     work_cost_share = Decimal("0.30")
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def defaults(self) -> dict[str, Any]:
+        return {**super().defaults(), "extended_limit_workdays": None,
+                "gradual_exit_months": DEFAULT_GRADUAL_EXIT_MONTHS, "advance_relief_ceiling": None}
+
+    def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
+        return {**super().setting_bounds(),
+                "gradual_exit_months": (1, MAX_GRADUAL_EXIT_MONTHS, "渐退期默认月数")}
+
+    def step_limits(self, s: dict[str, Any]) -> ZongyangLimits:
+        return ZongyangLimits(limit=s["limit_workdays"], publicity_days=s["publicity_days"],
+                              denial_days=s["denial_notice_workdays"])
+
+    # -- income -----------------------------------------------------------------------------------
 
     def excluded_income_kinds(self, settings: dict) -> set:
         """"城乡及居民基本养老保险基础养老金不计收入。" """
@@ -28,3 +98,180 @@ class ZongyangPlugin(BaselinePlugin):
         amount = (standard * self.work_cost_share).quantize(Decimal("0.01"), ROUND_HALF_UP)
         return [Line(f"{m.name}务工必要支出（按低保标准的 30% 扣减）", amount)
                 for m in household.coresident if m.working]
+
+    # -- applications -----------------------------------------------------------------------------
+
+    def priority_reason(self, household, on: dt.date) -> str | None:
+        """绿色通道: someone aged 60 or over, or severely disabled (grade 1 or 2)."""
+        reasons = []
+        for m in household.coresident:
+            if m.age_on(on) >= GREEN_CHANNEL_AGE:
+                reasons.append(f"{m.name}（{m.age_on(on)}周岁）为60周岁以上老年人")
+            if m.severely_disabled:
+                reasons.append(f"{m.name}为重度残疾人（{'一二'[m.disability_grade - 1]}级）")
+        return ("绿色通道：" + "；".join(reasons))[:200] if reasons else None
+
+    def check_application(self, household, categories: list[str], consent: bool, on: dt.date) -> list[str]:
+        """No household-registration limit (临时救助 where the emergency happened, 低保 where a
+        residence-permit holder lives); only the household's tags are checked."""
+        unknown = [t for t in (household.tags or []) if t not in self.household_tags]
+        return [f"户的来源标签无效：{'、'.join(unknown)}。"] if unknown else []
+
+    # -- the workflows ----------------------------------------------------------------------------
+
+    def workflow_variant(self, case) -> str:
+        """A case for temporary relief alone runs the emergency-relief workflow."""
+        return "relief" if list(case.categories) == [Category.temporary_relief.value] else "main"
+
+    def build_variant(self, variant: str, d: ZongyangLimits) -> Workflow:
+        base = self.build_workflow(limit=d.limit, extended=None, publicity_days=d.publicity_days,
+                                   denial_days=d.denial_days)
+        limit = OverallLimit(d.limit, None, source=cite(D, source.LIMIT))
+        if variant == "main":
+            steps = tuple(
+                s.with_changes(source=cite(D, source.NO_APPRAISAL)) if s.key == "appraisal" else
+                s.with_changes(source=cite(D, source.LIMIT)) if s.key == "acceptance" else s
+                for s in base.steps)
+            return Workflow(steps=steps, start=base.start, limit=limit)
+        acceptance = base.step("acceptance")
+        steps = (
+            acceptance.with_changes(
+                label="受理（临时救助）", source=cite(D, source.RELIEF_DELEGATED, source.RELIEF_PLACE),
+                outcomes=(replace(acceptance.outcome("accept"), next=("home_investigation",)),
+                          acceptance.outcome("refuse"))),
+            StepSpec("advance_relief", "小金额先行救助", TOWNSHIP, outcomes=(
+                Outcome("paid", "先行发放（事后补齐手续）", next=("advance_paperwork",), form=forms.AdvanceReliefForm),
+            ), skip=Skip(condition="非急难情形，无需先行救助", then=()), source=cite(D, source.RELIEF_ADVANCE)),
+            StepSpec("advance_paperwork", "补齐先行救助手续", TOWNSHIP, outcomes=(
+                Outcome("completed", "已登记救助对象、事由、金额，补齐签字、盖章", form=forms.PaperworkForm),
+            ), source=cite(D, source.RELIEF_ADVANCE)),
+            StepSpec("home_investigation", "核实急难情况", TOWNSHIP, outcomes=(
+                Outcome("done", "完成核实", next=("relief_decision",)),
+            ), form=base_forms.InvestigationForm, source=cite(D, source.RELIEF_ADVANCE)),
+            StepSpec("relief_decision", "临时救助审核确认（联审联批）", self.deciding_level, outcomes=(
+                Outcome("approve", "给予临时救助（一次审批、分阶段救助）", decision=Decision.approve,
+                        form=forms.ReliefApprovalForm),
+                Outcome("deny", "不予救助", next=("denial_notice",), decision=Decision.deny, requires_reason=True,
+                        form=JointDenialForm),
+            ), source=cite(D, source.DELEGATION, source.RELIEF_STAGED)),
+            base.step("denial_notice"),
+        )
+        return Workflow(steps=steps, start=("acceptance", "advance_relief"), limit=limit)
+
+    def build_review_workflow(self, *, limit: int) -> Workflow:
+        """定期复核, with the gradual exit as a third decision."""
+        base = super().build_review_workflow(limit=limit)
+        decision = base.step("review_decision")
+        gradual = Outcome("gradual_exit", "给予渐退期（继续发放期满后退出）", decision=Decision.approve,
+                          requires_reason=True, form=forms.GradualExitForm)
+        return base.replace_step("review_decision", outcomes=(*decision.outcomes, gradual),
+                                 source=cite(D, source.DYNAMIC, source.GRADUAL_EXIT, source.STABLE_EXIT))
+
+    # -- guards -----------------------------------------------------------------------------------
+
+    def _advances(self, session, case):
+        from jiuzhu.payments import services as pay
+        from jiuzhu.payments.models import ReliefKind
+
+        return [g for g in pay.relief_grants(session, case.id) if g.kind == ReliefKind.advance]
+
+    def check_outcome(self, case, view, spec: StepSpec, outcome: Outcome, data: dict, on: dt.date) -> list[str]:
+        from jiuzhu.extensions import db
+
+        problems = super().check_outcome(case, view, spec, outcome, data, on)
+        if spec.key == "advance_relief":
+            ceiling = self.tenant_settings(case.tenant_id).get("advance_relief_ceiling")
+            if ceiling is None:
+                problems.append("县级民政部门尚未设定小金额先行救助的金额上限，不能先行救助。")
+            elif data["amount"] > ceiling:
+                problems.append(f"先行救助金额 {data['amount']} 元超过县级设定的上限 {ceiling} 元，请按临时救助程序审批。")
+        if spec.key == "advance_paperwork":
+            pending = [g for g in self._advances(db.session, case) if g.paperwork_pending]
+            if pending and data["amount"] != pending[0].total_amount:
+                problems.append(f"登记的救助金额 {data['amount']} 元与先行发放的 {pending[0].total_amount} 元不一致。")
+        if spec.key == "relief_decision" and outcome.key == "approve":
+            advances = self._advances(db.session, case)
+            if any(g.paperwork_pending for g in advances):
+                problems.append("先行救助的登记和签字、盖章手续尚未补齐，不能审批。")
+            advanced = sum((g.total_amount for g in advances), Decimal("0"))
+            staged = sum((s["amount"] for s in data["stages"]), Decimal("0"))
+            if advanced + staged != data["total_amount"]:
+                problems.append(f"各次发放金额合计（{staged} 元）加已先行救助的 {advanced} 元，须等于批准的救助总额 "
+                                f"{data['total_amount']} 元。")
+        if spec.key == "review_decision" and outcome.key == "gradual_exit":
+            problems += self._check_gradual_exit(db.session, case, view, data, on)
+        return problems
+
+    def _check_gradual_exit(self, session, case, view, data: dict, on: dt.date) -> list[str]:
+        """渐退期: only when the review finds income above the standard; N ≤ 12 months; a stable
+        out-of-poverty household gets 12, and only without a seriously ill or severely disabled member."""
+        from jiuzhu.payments import services as pay
+
+        settings = self.tenant_settings(case.tenant_id)
+        problems = []
+        standard = settings.get("dibao_standard")
+        if standard is None:
+            return ["县级管理员尚未设置本地低保标准，无法认定家庭人均收入是否超过低保标准。"]
+        income = self.review_income(case, view, settings, on)
+        if income <= standard:
+            problems.append(f"复核认定家庭人均月收入 {income} 元未超过低保标准 {standard} 元，不适用渐退期。")
+        months = data.get("months") or settings["gradual_exit_months"]
+        if not 1 <= months <= MAX_GRADUAL_EXIT_MONTHS:
+            problems.append(f"渐退期须为 1 至 {MAX_GRADUAL_EXIT_MONTHS} 个月（{source.GRADUAL_EXIT}）")
+        if data.get("stable_out_of_poverty"):
+            if months != MAX_GRADUAL_EXIT_MONTHS:
+                problems.append("实施稳定脱贫的家庭，渐退期为 12 个月。")
+            ill = [m.name for m in case.household.coresident if m.health == Health.serious or m.severely_disabled]
+            if ill:
+                problems.append(f"家庭有重病、重残对象（{'、'.join(ill)}），不按稳定脱贫家庭退出低保范围。")
+        if pay.schedule_of(session, case.review_of_id) is None:
+            problems.append("原案件没有保障金发放计划，无法安排渐退期。")
+        return problems
+
+    def review_income(self, case, view, settings: dict, on: dt.date) -> Decimal:
+        """The per-capita monthly income the review found: the check report's, or the assessment's."""
+        reported = view.data("economic_check").get("per_capita_income")
+        if reported not in (None, ""):
+            return Decimal(str(reported))
+        return assess(case.household, self, settings, on).per_capita
+
+    # -- what follows an outcome ------------------------------------------------------------------
+
+    def on_outcome(self, session, user, case, view, spec, outcome, data: dict, on: dt.date) -> None:
+        from jiuzhu.payments import services as pay
+        from jiuzhu.payments.models import ReliefKind
+
+        super().on_outcome(session, user, case, view, spec, outcome, data, on)
+        settings = self.tenant_settings(case.tenant_id)
+        if spec.key == "advance_relief":
+            pay.pay_advance(session, user, case, amount=data["amount"], ceiling=settings.get("advance_relief_ceiling"),
+                            on=on, recipient=data.get("recipient"), reason=data["emergency"],
+                            emergency_place=data["emergency_place"], voucher_no=data.get("voucher_no"))
+        elif spec.key == "advance_paperwork":
+            grant = next(g for g in self._advances(session, case) if g.paperwork_pending)
+            pay.complete_paperwork(session, user, grant.id, recipient=data["recipient"], reason=data["reason"],
+                                   amount=data["amount"], signatures=data["handler_signatures"],
+                                   sealed=data["sealed"], on=on)
+        elif spec.key == "relief_decision" and outcome.key == "approve":
+            advanced = sum((g.total_amount for g in self._advances(session, case)), Decimal("0"))
+            stages = [(s["amount"], s.get("planned_on")) for s in data["stages"]]
+            pay.grant_relief(session, case, kind=ReliefKind.staged if len(stages) > 1 else ReliefKind.one_off,
+                             total=data["total_amount"], stages=stages, approved_on=on, reason=data["reason"],
+                             counted_advance=advanced, user=user)
+        elif spec.key == "review_decision" and outcome.key == "gradual_exit":
+            months = data.get("months") or settings["gradual_exit_months"]
+            schedule = pay.schedule_of(session, case.review_of_id)
+            exit_on = pay.grant_gradual_exit(session, schedule, months=months, max_months=MAX_GRADUAL_EXIT_MONTHS,
+                                             decided_on=on, reason=case.decision_reason or outcome.label)
+            step = view.latest("review_decision")
+            step.data = {**(step.data or {}), "months": months, "exit_on": exit_on.isoformat()}
+
+    # -- notices ----------------------------------------------------------------------------------
+
+    def notice_basis(self, kind: str) -> str:
+        quote = {"missing_materials": source.LIMIT, "not_accepted": source.DELEGATION,
+                 "denial": source.DELEGATION, "certificate": source.DELEGATION}[kind]
+        return f"{super().notice_basis(kind)}：“{quote}”"
+
+
+__all__ = ["ZongyangPlugin", "ZongyangLimits", "GREEN_CHANNEL_AGE", "MAX_GRADUAL_EXIT_MONTHS"]

@@ -24,6 +24,7 @@ from jiuzhu.cases.households import (
 from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
 from jiuzhu.clock import china_today
 from jiuzhu.errors import PermissionDenied, ValidationError
+from jiuzhu.tenancy.context import Scope, require_scope, use_scope
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 
 
@@ -116,7 +117,10 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
                 errors.append(f"{who}：收入类别“{kind}”无效。")
             _money(amount, f"{who}的收入", errors)
     if seen:
-        taken = session.scalars(select(Member.id_number).where(Member.id_number.in_(seen))).all()
+        # 一户一档 county-wide: a person in another township's household is out of this user's sight
+        # but not out of the county's register, so the check looks across the whole tenant
+        with use_scope(Scope(require_scope().tenant_id)):
+            taken = session.scalars(select(Member.id_number).where(Member.id_number.in_(seen))).all()
         for number in taken:
             errors.append(f"身份证号码 {number[:6]}********{number[-4:]} 已登记在本县其他家庭中（一户一档）。")
     for s in supporters:

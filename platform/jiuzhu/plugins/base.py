@@ -50,6 +50,12 @@ class JurisdictionPlugin:
         """The first day of the first month benefits are paid for."""
         raise NotImplementedError
 
+    def on_outcome(self, session, user, case, view, spec, outcome, data: dict, on) -> None:
+        """Called by the engine once an outcome has been applied (its decision made, before the next
+        steps open), in the same transaction: the plugin records what follows from it under its
+        document (payments, registers). Raising ``ValidationError`` refuses the whole action."""
+        return None
+
     def validate(self) -> list[str]:
         """Problems that must stop the application from starting (empty when the plugin is sound)."""
         problems = []

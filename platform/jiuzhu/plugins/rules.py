@@ -28,6 +28,9 @@ class PaymentRule:
     #: working days of confirmation, for these categories (Shexian: 3, 特困/低保)
     one_off_relief_workdays: int | None = None
     one_off_relief_categories: tuple[Category, ...] = ()
+    #: how the money reaches households (Dangtu: a financial institution entrusted by the county and
+    #: the province's payment system); recorded on each benefit schedule
+    paid_through: str = ""
     source: str = ""
 
 

@@ -121,14 +121,20 @@ def _validated(schema_cls, data: dict | None) -> dict:
 
 
 def _json_ready(data: dict) -> dict:
-    out = {}
-    for k, v in data.items():
-        if isinstance(v, dt.date):
-            v = v.isoformat()
-        elif hasattr(v, "as_tuple"):  # Decimal
-            v = str(v)
-        out[k] = v
-    return out
+    return {k: _json_value(v) for k, v in data.items()}
+
+
+def _json_value(v):
+    """Dates and Decimals as strings, also inside lists and nested forms (e.g. payment stages)."""
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if hasattr(v, "as_tuple"):  # Decimal
+        return str(v)
+    if isinstance(v, dict):
+        return _json_ready(v)
+    if isinstance(v, list | tuple):
+        return [_json_value(x) for x in v]
+    return v
 
 
 # -- opening steps ------------------------------------------------------------------------------
@@ -261,6 +267,7 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
         case.paused_workdays = (case.paused_workdays or 0) + deadlines.paused_between(step.opened_on, on)
         _refresh_case_due(case, workflow)
     _apply_decision(session, user, case, view, outcome, clean, reason, on)
+    plugin_for(case).on_outcome(session, user, case, view, spec, outcome, clean, on)
     if outcome.status is not None:
         case.status = outcome.status
     if outcome.issues:
@@ -270,7 +277,8 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
     if case.status.is_open:
         _open_next(session, view, workflow, outcome.next, on)
     else:
-        _cancel_open(view, on, keep=())
+        if outcome.decision is not None:  # the decision that ends the case ends what still runs; the
+            _cancel_open(view, on, keep=())  # follow-up steps it opens (notice, payment, filing) run side by side
         _open_next(session, view, workflow, outcome.next, on)
     session.flush()
     _after_change(session, case, view, on)

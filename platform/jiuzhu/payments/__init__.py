@@ -1,0 +1,1 @@
+"""Benefit payments: monthly benefit schedules, one-off and staged temporary relief, advances."""

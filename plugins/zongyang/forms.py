@@ -1,0 +1,104 @@
+"""Zongyang's step forms, application form and settings (marshmallow, Chinese messages)."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from jiuzhu.plugins.baseline import BaselineSettings
+from jiuzhu.workflow import forms as base
+from jiuzhu.workflow.forms import REQUIRED, ChineseSchema
+from plugins.anhui import DATE, MeetingFields
+
+INT = {"invalid": "须为整数。"}
+MONEY = {**REQUIRED, "invalid": "金额须为数字。"}
+
+
+def _money(label: str, **kw):
+    return fields.Decimal(places=2, as_string=True, error_messages=MONEY, metadata={"label": label},
+                          validate=validate.Range(min=0, min_inclusive=False, error=f"{label}须大于 0。"), **kw)
+
+
+def _text(label: str, message: str, max_len: int = 200, **kw):
+    return fields.String(error_messages=REQUIRED, metadata={"label": label},
+                         validate=validate.Length(min=1, max=max_len, error=message), **kw)
+
+
+class AdvanceReliefForm(ChineseSchema):
+    """小金额先行救助: paid at once where the emergency happened; the paperwork follows."""
+
+    amount = _money("先行救助金额", required=True)
+    #: 急难发生地
+    emergency_place = _text("急难发生地", "请填写急难发生地。", required=True)
+    #: 急难情形
+    emergency = _text("急难情形", "请简述急难情形。", 500, required=True)
+    recipient = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
+                              metadata={"label": "救助对象（可事后登记）"})
+    voucher_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                               metadata={"label": "付款凭证号"})
+
+
+class PaperworkForm(ChineseSchema):
+    """补齐手续: 登记救助对象、救助事由、救助金额，补齐经办人员签字、盖章."""
+
+    recipient = _text("救助对象", "请登记救助对象。", 50, required=True)
+    reason = _text("救助事由", "请登记救助事由。", 500, required=True)
+    amount = _money("救助金额", required=True)
+    handler_signatures = fields.List(fields.String(), required=True, error_messages=REQUIRED,
+                                     validate=validate.Length(min=1, error="请补齐经办人员签字。"),
+                                     metadata={"label": "经办人员签字"})
+    sealed = fields.Boolean(required=True, error_messages=REQUIRED, metadata={"label": "已加盖公章"})
+
+    @validates_schema
+    def _complete(self, data, **kwargs):
+        errors: dict[str, list[str]] = {}
+        if not any((s or "").strip() for s in data.get("handler_signatures") or []):
+            errors["handler_signatures"] = ["请补齐经办人员签字。"]
+        if data.get("sealed") is False:
+            errors["sealed"] = ["请补齐盖章手续。"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class StageItem(ChineseSchema):
+    amount = _money("本次发放金额", required=True)
+    planned_on = fields.Date(load_default=None, allow_none=True, error_messages=DATE,
+                             metadata={"label": "计划发放日期"})
+
+
+class ReliefApprovalForm(MeetingFields):
+    """一次审批、分阶段救助: the total approved once, and the stages it is paid in."""
+
+    total_amount = _money("批准的临时救助总额（含已先行救助）", required=True)
+    reason = _text("救助事由", "请填写救助事由。", 500, required=True)
+    stages = fields.List(fields.Nested(StageItem), required=True, error_messages=REQUIRED,
+                         validate=validate.Length(min=1, max=12, error="请安排 1 至 12 次发放。"),
+                         metadata={"label": "分阶段发放安排"})
+    findings = fields.List(fields.Nested(base.FindingItem), load_default=list)
+
+
+class GradualExitForm(ChineseSchema):
+    """渐退期: benefits continue N months (default the county's, at most 12), then stop."""
+
+    months = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
+                            metadata={"label": "渐退期（月）"})
+    #: 实施稳定脱贫的家庭: 12 months, and only without a seriously ill or severely disabled member
+    stable_out_of_poverty = fields.Boolean(load_default=False, metadata={"label": "实施稳定脱贫的家庭"})
+
+
+class ZongyangSettings(BaselineSettings):
+    """The county's settings: standards, publicity, reminders, a shorter limit — never longer than
+    the action plan's 20 working days — the default gradual exit and the advance ceiling."""
+
+    gradual_exit_months = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
+                                         metadata={"label": "渐退期默认月数"})
+    advance_relief_ceiling = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
+                                            error_messages={"invalid": "须为数字。"},
+                                            validate=validate.Range(min=0, min_inclusive=False,
+                                                                    error="小金额先行救助上限须大于 0 元。"),
+                                            metadata={"label": "小金额先行救助金额上限（元）"})
+
+    @validates_schema
+    def _no_extension(self, data, **kwargs):
+        if data.get("extended_limit_workdays") is not None:
+            raise ValidationError("枞阳县将低保、特困办理时限压缩到 20 个工作日内，不设延长时限。",
+                                  "extended_limit_workdays")

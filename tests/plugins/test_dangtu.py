@@ -1,0 +1,397 @@
+"""当涂县 (《当涂县城乡低保及特困人员审核确认权限委托下放工作实施方案（试行）》): every rule of the
+document, on real 2026 dates around National Day (10-01..10-07 off, Saturday 10-10 worked) and the
+Spring Festival (02-15..02-23 off, Saturdays 02-14 and 02-28 worked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from jiuzhu.calendar import add_workdays
+from jiuzhu.cases.categories import CaseStatus
+from jiuzhu.cases.models import Case
+from jiuzhu.errors import PermissionDenied, ValidationError
+from jiuzhu.extensions import db
+from jiuzhu.payments import services as pay
+from jiuzhu.tenancy.models import OrgUnit
+from jiuzhu.workflow import engine
+from plugins.anhui import AnhuiPlugin
+from plugins.dangtu import source
+from plugins.dangtu.plugin import DangtuPlugin
+from tests.factories import acting, household_of_four
+from tests.plugins.anhui_support import (
+    add_park,
+    case_of,
+    configure,
+    do,
+    elderly_man,
+    normalised,
+    seed_text,
+    skip,
+    step_due,
+    young_family,
+)
+
+D = dt.date
+REGION = "340521"
+SEP_29 = D(2026, 9, 29)
+FEB_5 = D(2026, 2, 5)
+AGENCY = "当涂县居民家庭经济状况核对中心"
+CHECK = {"report_no": "DT-HD-2026-1009", "result": "pass", "agency": AGENCY, "report_issued_on": "2026-10-09"}
+VISIT = {"investigators": ["陶静", "夏明"], "visited_on": "2026-10-08", "findings": "父亲重病，儿子重度残疾。",
+         "doubt": False, "neighbour_visits": 2}
+
+
+@pytest.fixture
+def county(world):
+    info = world.county("dt", plugin="dangtu", townships=2, villages=2)
+    configure(world.app, "dt", dibao_standard="790", entrusted_check_agency=AGENCY)
+    return info
+
+
+def plugin(app) -> DangtuPlugin:
+    return app.extensions["jiuzhu.plugins"].get("dangtu")
+
+
+def application(on: dt.date, categories=("dibao",), **extra) -> dict:
+    return {"categories": list(categories), "channel": "window", "applied_on": on.isoformat(),
+            "authorization_signed_on": on.isoformat(), "provided": ["id_and_register", "authorization"], **extra}
+
+
+def apply(app, *, on=SEP_29, categories=("dibao",), make=None, username="dt-t1-staff", **extra) -> int:
+    with acting(app, username) as user:
+        household = (make or (lambda s, u: household_of_four(s, u, region=REGION)))(db.session, user)
+        return plugin(app).file_application(db.session, user, household, application(on, categories, **extra)).id
+
+
+def to_publicity(app, case_id, accept_on=SEP_29, town="dt-t1"):
+    do(app, f"{town}-staff", case_id, "acceptance", "accept", accept_on)
+    do(app, "dt-county", case_id, "economic_check", "reported", D(2026, 10, 9), CHECK)
+    do(app, f"{town}-staff", case_id, "home_investigation", "done", D(2026, 10, 8), VISIT)
+    skip(app, f"{town}-staff", case_id, "appraisal", "核对和入户调查均无疑义", D(2026, 10, 12))
+    do(app, f"{town}-leader", case_id, "review_opinion", "propose_approve", D(2026, 10, 13),
+       {"opinion": "初审符合低保条件", "proposed_amount": "2150.00"})
+
+
+def approved_case(app) -> int:
+    case_id = apply(app)
+    to_publicity(app, case_id)
+    do(app, "dt-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 20), {"channels": ["村务公开栏"]})
+    do(app, "dt-t1-leader", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "2150.00"})
+    return case_id
+
+
+ARCHIVE = {"archive_no": "DT-DB-2026-0101", "system_entered": True, "paper_exported": True, "consistent": True}
+
+
+# -- the whole life of a case -------------------------------------------------------------------------
+
+def test_lifecycle_household_of_four_approved_filed_and_archived(app, county):
+    case_id = apply(app)
+    to_publicity(app, case_id)
+    c = case_of(app, "dt-t1-staff", case_id)
+    # accepted Tue 09-29: 20 working days over National Day (Saturday 10-10 worked) → Mon 11-02
+    assert c["due_on"] == D(2026, 11, 2) and c["paused_workdays"] == 0
+    assert step_due(c, "publicity") == (D(2026, 10, 13), D(2026, 10, 20))
+    do(app, "dt-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 20), {"channels": ["村务公开栏"]})
+    c = case_of(app, "dt-t1-staff", case_id)
+    # the publicity held the clock from 10-13 to 10-20: 5 working days → Mon 11-09
+    assert c["paused_workdays"] == 5 and c["due_on"] == D(2026, 11, 9)
+    do(app, "dt-t1-leader", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "2150.00"})
+    c = case_of(app, "dt-t1-staff", case_id)
+    assert (c["status"], c["benefit_start"]) == (CaseStatus.approved, D(2026, 11, 1))
+    assert sorted(s[0] for s in c["steps"] if s[2] == "open") == ["archive", "certificate", "county_filing"]
+    do(app, "dt-t1-staff", case_id, "certificate", "issued", D(2026, 10, 22))
+    do(app, "dt-county", case_id, "county_filing", "filed", D(2026, 10, 26), {"batch_no": "当民备〔2026〕10号"})
+    do(app, "dt-t1-staff", case_id, "archive", "archived", D(2026, 10, 27), ARCHIVE)
+    c = case_of(app, "dt-t1-staff", case_id)
+    assert [(s[0], s[2]) for s in c["steps"]] == [
+        ("acceptance", "done"), ("economic_check", "done"), ("home_investigation", "done"), ("appraisal", "skipped"),
+        ("review_opinion", "done"), ("publicity", "done"), ("decision", "done"), ("certificate", "done"),
+        ("county_filing", "done"), ("archive", "done")]
+    with acting(app, "dt-county") as user:
+        schedule = pay.schedule_of(db.session, case_id)
+        assert schedule.paid_through == "县民政局委托金融机构（安徽财政惠农补贴资金管理发放系统）"
+        pay.pay_month(db.session, user, schedule.id, D(2026, 11, 1), on=D(2026, 11, 10))
+
+
+def test_lifecycle_elderly_man_denied_around_spring_festival(app, county):
+    case_id = apply(app, on=FEB_5, categories=["tekun"],
+                    make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1951, 7, 7), pension="2600"))
+    do(app, "dt-t1-staff", case_id, "acceptance", "accept", FEB_5)
+    # accepted Thu 02-05: Saturday 02-14 worked, 02-15..02-23 off → Wed 03-11
+    assert case_of(app, "dt-t1-staff", case_id)["due_on"] == D(2026, 3, 11)
+    do(app, "dt-county", case_id, "economic_check", "reported", D(2026, 2, 12),
+       {**CHECK, "result": "fail", "report_issued_on": "2026-02-12", "per_capita_income": "2700.00"})
+    do(app, "dt-t1-staff", case_id, "home_investigation", "done", D(2026, 2, 14),
+       {**VISIT, "visited_on": "2026-02-14", "findings": "领取退休金，子女赡养。", "doubt": True, "letters": 1})
+    do(app, "dt-t1-staff", case_id, "appraisal", "done", D(2026, 2, 24),
+       {"held_on": "2026-02-24", "participants": 10, "result": "不符合特困人员条件"})
+    do(app, "dt-t1-leader", case_id, "review_opinion", "propose_deny", D(2026, 2, 25), {"opinion": "不符合"},
+       reason="有法定赡养义务人且具备赡养能力，本人收入高于特困供养标准")
+    do(app, "dt-t1-leader", case_id, "decision", "deny", D(2026, 2, 27), {},
+       reason="有法定赡养义务人且具备赡养能力，本人收入高于特困供养标准")
+    c = case_of(app, "dt-t1-staff", case_id)
+    assert c["status"] == CaseStatus.denied and c["paused_workdays"] == 0
+    assert step_due(c, "denial_notice") == (D(2026, 2, 27), D(2026, 3, 3))  # Saturday 02-28 worked
+    assert sorted(s[0] for s in c["steps"] if s[2] == "open") == ["archive", "county_filing", "denial_notice"]
+    do(app, "dt-t1-staff", case_id, "denial_notice", "issued", D(2026, 2, 28))
+    do(app, "dt-county", case_id, "county_filing", "filed", D(2026, 3, 2))
+    do(app, "dt-t1-staff", case_id, "archive", "archived", D(2026, 3, 3), {**ARCHIVE, "archive_no": "DT-TK-2026-0007"})
+    c = case_of(app, "dt-t1-staff", case_id)
+    assert c["notices"] == [("denial", "救不确〔2026〕0001号")] and not [s for s in c["steps"] if s[2] == "open"]
+
+
+# -- confirmation, filing, supervision ----------------------------------------------------------------
+
+def test_rule_township_and_industrial_park_confirm(app, county):
+    add_park(app, "dt", "当涂经济开发区")
+    with acting(app, "dt-park-village") as user:
+        household = young_family(db.session, user, region=REGION, village=db.session.get(OrgUnit, user.org_unit_id))
+        case_id = engine.open_case(db.session, user, household=household, categories=["dibao"],
+                                   channel="village_proxy", applied_on=SEP_29, authorization_signed_on=SEP_29,
+                                   provided=["id_and_register", "authorization"]).id
+    to_publicity(app, case_id, town="dt-park")
+    do(app, "dt-park-staff", case_id, "publicity", "no_objection", D(2026, 10, 20))
+    with pytest.raises(PermissionDenied, match="村（社区）不能作出"):
+        do(app, "dt-park-village", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "800"})
+    with pytest.raises(PermissionDenied, match="由乡镇"):
+        do(app, "dt-county", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "800"})
+    do(app, "dt-park-leader", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "800"})
+    assert case_of(app, "dt-park-staff", case_id)["status"] == CaseStatus.approved
+    assert plugin(app).default_workflow().step("decision").label == "审核确认"
+
+
+def test_rule_results_filed_with_the_county(app, county):
+    case_id = approved_case(app)
+    spec = plugin(app).default_workflow().step("county_filing")
+    assert spec.level.value == "county" and source.FILING in spec.source
+    with pytest.raises(PermissionDenied, match="由县（区）办理"):
+        do(app, "dt-t1-staff", case_id, "county_filing", "filed", D(2026, 10, 22))
+    with pytest.raises(PermissionDenied):
+        do(app, "dt-t1-village", case_id, "county_filing", "filed", D(2026, 10, 22))
+    do(app, "dt-county", case_id, "county_filing", "filed", D(2026, 10, 22), {"note": "抽查前备案，材料齐全"})
+    c = case_of(app, "dt-county", case_id)
+    assert c["step_data"]["county_filing"] == {"batch_no": None, "note": "抽查前备案，材料齐全"}
+
+
+def test_rule_county_supervises_and_corrects(app, county):
+    case_id = approved_case(app)
+    with acting(app, "dt-t1-leader") as user, pytest.raises(PermissionDenied):
+        engine.revoke(db.session, user, case_id, "乡镇想撤销")
+    with acting(app, "dt-county") as user:
+        engine.revoke(db.session, user, case_id, "入户抽查发现隐瞒收入，依法纠正", on=D(2026, 11, 20))
+    assert case_of(app, "dt-t1-staff", case_id)["status"] == CaseStatus.revoked
+
+
+def test_rule_county_spot_checks_new_cases_on_site(app, county):
+    rule = plugin(app).spot_check_rule
+    assert set(rule.categories) == {"dibao", "tekun"} and rule.on_site_share == Decimal("1")
+    assert rule.sample_share is None and source.SPOT_CHECK in rule.source
+    p = plugin(app)
+    assert p.spot_check_share(p.settings({})) is None
+    configure(app, "dt", spot_check_share="0.3")
+    with acting(app, "dt-county") as user:
+        assert p.spot_check_share(p.tenant_settings(user.tenant_id)) == Decimal("0.30")
+    with pytest.raises(ValidationError, match="抽查比例须大于 0、不超过 100%"):
+        configure(app, "dt", spot_check_share="1.5")
+
+
+# -- materials, checks, investigation ----------------------------------------------------------------------
+
+def test_rule_materials_one_book_one_letter(app, county):
+    p = plugin(app)
+    assert [(m.key, m.label, m.required) for m in p.material_specs()] == [
+        ("id_and_register", "户口簿和身份证", True), ("authorization", "家庭经济状况核查授权委托书", True)]
+    assert not {m.key for m in p.material_specs()} & set(AnhuiPlugin.PLATFORM_PROVIDED)
+    form = p.application_form()
+    assert form.load({k: v for k, v in application(SEP_29).items()})["commitment_signed_on"] is None
+    case_id = apply(app, provided=[])
+    with acting(app, "dt-t1-staff") as user:
+        notice = engine.notify_missing_materials(db.session, user, case_id, on=SEP_29)
+        assert [m["label"] for m in notice.content["missing"]] == ["户口簿和身份证", "家庭经济状况核查授权委托书"]
+        assert notice.content["title"] == "城乡低保、特困人员申请材料一次性告知书"
+        # the ID card cannot be replaced by a platform lookup: the applicant shows the 一本
+        with pytest.raises(ValidationError, match="不能通过政务服务平台获取"):
+            p.load_application({**application(SEP_29), "via_platform": ["id_and_register"]})
+
+
+def test_rule_economic_check_through_the_entrusted_agency_with_its_report(app, county):
+    case_id = apply(app)
+    do(app, "dt-t1-staff", case_id, "acceptance", "accept", SEP_29)
+    with pytest.raises(ValidationError) as err:
+        do(app, "dt-county", case_id, "economic_check", "reported", D(2026, 10, 9), {"result": "pass"})
+    assert set(err.value.field_errors) == {"agency", "report_no", "report_issued_on"}
+    with pytest.raises(ValidationError, match="须通过县民政局委托的核对机构（当涂县居民家庭经济状况核对中心）"):
+        do(app, "dt-county", case_id, "economic_check", "reported", D(2026, 10, 9), {**CHECK, "agency": "某咨询公司"})
+    with pytest.raises(ValidationError, match="核对报告出具日期须在受理之后"):
+        do(app, "dt-county", case_id, "economic_check", "reported", D(2026, 10, 9),
+           {**CHECK, "report_issued_on": "2026-10-12"})
+    with pytest.raises(PermissionDenied, match="由县（区）办理"):
+        do(app, "dt-t1-staff", case_id, "economic_check", "reported", D(2026, 10, 9), CHECK)
+    do(app, "dt-county", case_id, "economic_check", "reported", D(2026, 10, 9), CHECK)
+    data = case_of(app, "dt-t1-staff", case_id)["step_data"]["economic_check"]
+    assert (data["agency"], data["report_no"], data["report_issued_on"]) == (AGENCY, "DT-HD-2026-1009", "2026-10-09")
+
+
+def test_rule_home_investigation_with_neighbour_visits(app, county):
+    case_id = apply(app)
+    do(app, "dt-t1-staff", case_id, "acceptance", "accept", SEP_29)
+    with pytest.raises(ValidationError) as err:
+        do(app, "dt-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 8), {**VISIT, "neighbour_visits": 0})
+    assert err.value.field_errors["neighbour_visits"] == ["请走访邻里：邻里访问至少 1 户。"]
+    do(app, "dt-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 8), {**VISIT, "letters": 1})
+    assert case_of(app, "dt-t1-staff", case_id)["step_data"]["home_investigation"]["letters"] == 1
+
+
+# -- the time limit without the publicity period -----------------------------------------------------
+
+def workdays_after(app, start, n):
+    with app.app_context():
+        return add_workdays(start, n).due
+
+
+def test_rule_20_workdays_not_counting_the_publicity_period(app, county):
+    assert plugin(app).default_workflow().step("publicity").pauses_clock
+    case_id = apply(app)
+    to_publicity(app, case_id)
+    assert case_of(app, "dt-t1-staff", case_id)["due_on"] == D(2026, 11, 2)
+    # an objection on 10-15 ends the first publicity after 2 working days (10-14, 10-15)
+    do(app, "dt-t1-staff", case_id, "publicity", "objection", D(2026, 10, 15), {"objection": "村民反映有营运车辆"},
+       reason="实名反映，需重新调查")
+    c = case_of(app, "dt-t1-staff", case_id)
+    assert c["paused_workdays"] == 2 and c["due_on"] == workdays_after(app, SEP_29, 22) == D(2026, 11, 4)
+    do(app, "dt-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 16), {**VISIT, "visited_on": "2026-10-16"})
+    skip(app, "dt-t1-staff", case_id, "appraisal", "复查无疑义", D(2026, 10, 16))
+    do(app, "dt-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 10, 19), {"opinion": "异议不成立"})
+    do(app, "dt-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 26))
+    c = case_of(app, "dt-t1-staff", case_id)
+    # the second publicity, 10-19 to 10-26, held it 5 more working days: 7 in all → Wed 11-11
+    assert c["paused_workdays"] == 7 and c["due_on"] == workdays_after(app, SEP_29, 27) == D(2026, 11, 11)
+    # a publicity over the Spring Festival holds it only for the working days in it (Saturday 02-14)
+    case2 = apply(app, on=FEB_5, make=lambda s, u: young_family(s, u, region=REGION))
+    do(app, "dt-t1-staff", case2, "acceptance", "accept", FEB_5)
+    do(app, "dt-county", case2, "economic_check", "reported", D(2026, 2, 11), {**CHECK, "report_issued_on": "2026-02-11"})
+    do(app, "dt-t1-staff", case2, "home_investigation", "done", D(2026, 2, 10), {**VISIT, "visited_on": "2026-02-10"})
+    skip(app, "dt-t1-staff", case2, "appraisal", "无疑义", D(2026, 2, 12))
+    do(app, "dt-t1-leader", case2, "review_opinion", "propose_approve", D(2026, 2, 13), {"opinion": "拟同意"})
+    before = case_of(app, "dt-t1-staff", case2)["due_on"]
+    do(app, "dt-t1-staff", case2, "publicity", "no_objection", D(2026, 2, 20))
+    c2 = case_of(app, "dt-t1-staff", case2)
+    assert (before, c2["paused_workdays"], c2["due_on"]) == (D(2026, 3, 11), 1, D(2026, 3, 12))
+    with acting(app, "dt-t1-staff") as user, pytest.raises(ValidationError, match="本地规则不允许延长办理时限"):
+        engine.extend(db.session, user, case2, "公示期长")
+
+
+# -- one household, one file -----------------------------------------------------------------------------
+
+def test_rule_one_household_one_file(app, county):
+    spec = plugin(app).default_workflow().step("archive")
+    assert source.ONE_FILE in spec.source and spec.level.value == "township"
+    # the register keeps a person in one household only — across townships too, although the second
+    # township cannot see the first one's households
+    with acting(app, "dt-t1-staff") as user:
+        household_of_four(db.session, user, region=REGION, seq=2)
+    with acting(app, "dt-t2-staff") as user, pytest.raises(ValidationError, match="已登记在本县其他家庭中（一户一档）"):
+        household_of_four(db.session, user, region=REGION, seq=2)
+    # and a household one 低保/特困 file: no second application while one runs or pays
+    case_id = approved_case(app)
+    with acting(app, "dt-t1-staff") as user, pytest.raises(ValidationError, match="一户一档：该户已有正在办理或正在享受救助的案件"):
+        household = db.session.get(Case, case_id).household
+        engine.open_case(db.session, user, household=household, categories=["tekun"], channel="window",
+                         applied_on=D(2026, 10, 26))
+    # the file: entered into the province's system, exported to paper, alike — or it is not archived
+    with pytest.raises(ValidationError) as err:
+        do(app, "dt-t1-staff", case_id, "archive", "archived", D(2026, 10, 23),
+           {**ARCHIVE, "paper_exported": False, "consistent": False})
+    assert err.value.field_errors == {"paper_exported": ["须将纸质档案导出保存。"], "consistent": ["电子档案与纸质档案须一致。"]}
+    # kept by whoever confirmed: the county does not archive, another township cannot reach it
+    with pytest.raises(PermissionDenied, match="由乡镇"):
+        do(app, "dt-county", case_id, "archive", "archived", D(2026, 10, 23), ARCHIVE)
+    with acting(app, "dt-t2-staff"):
+        assert db.session.get(Case, case_id) is None
+    do(app, "dt-t1-staff", case_id, "archive", "archived", D(2026, 10, 23), ARCHIVE)
+    assert case_of(app, "dt-t1-staff", case_id)["step_data"]["archive"]["archive_no"] == "DT-DB-2026-0101"
+
+
+def test_rule_paid_by_the_county_through_a_financial_institution(app, county):
+    case_id = approved_case(app)
+    assert source.PAYMENT in plugin(app).payment_rule.source
+    with acting(app, "dt-t1-staff") as user, pytest.raises(PermissionDenied, match="权钱分离"):
+        pay.pay_month(db.session, user, pay.schedule_of(db.session, case_id).id, D(2026, 11, 1), on=D(2026, 11, 5))
+    with acting(app, "dt-county") as user:
+        schedule = pay.schedule_of(db.session, case_id)
+        assert (schedule.start_month, schedule.monthly_amount) == (D(2026, 11, 1), Decimal("2150.00"))
+        pay.pay_month(db.session, user, schedule.id, D(2026, 11, 1), on=D(2026, 11, 5))
+        with pytest.raises(ValidationError, match="不能重复发放"):
+            pay.pay_month(db.session, user, schedule.id, D(2026, 11, 1), on=D(2026, 11, 6))
+        with pytest.raises(ValidationError, match="不能提前发放"):
+            pay.pay_month(db.session, user, schedule.id, D(2026, 12, 1), on=D(2026, 11, 6))
+
+
+# -- categories, settings, notices, the village, the source -----------------------------------------------
+
+def test_rule_only_dibao_and_tekun_are_delegated(app, county):
+    with acting(app, "dt-t1-staff") as user:
+        h = young_family(db.session, user, region=REGION)
+        with pytest.raises(ValidationError, match="本地规则不受理这些类别：temporary_relief"):
+            engine.open_case(db.session, user, household=h, categories=["temporary_relief"], channel="window")
+
+
+def test_rule_settings_never_beyond_the_source(app, county):
+    p = plugin(app)
+    s = p.settings(p.validate_settings({"limit_workdays": 15, "publicity_days": 10, "tekun_standard": "1030"}))
+    assert (s["limit_workdays"], s["publicity_days"], s["tekun_standard"]) == (15, 10, Decimal("1030"))
+    for bad, field, message in [
+        ({"limit_workdays": 21}, "limit_workdays", "办理时限须在 1 至 20 之间"),
+        ({"extended_limit_workdays": 30}, "extended_limit_workdays", "不含公示期），不设延长时限"),
+        ({"publicity_days": 3}, "publicity_days", "公示天数须在 7 至 30 之间"),
+        ({"spot_check_share": "0"}, "spot_check_share", "抽查比例须大于 0"),
+    ]:
+        with pytest.raises(ValidationError) as err:
+            p.validate_settings(bad)
+        assert message in err.value.field_errors[field][0]
+
+
+def test_rule_notices_quote_the_legal_basis(app, county):
+    case_id = approved_case(app)
+    p = plugin(app)
+    with acting(app, "dt-t1-staff"):
+        case = db.session.get(Case, case_id)
+        text = p.notice_text("certificate", case)
+        assert "乡镇人民政府（园区管委会）于2026年10月21日确认给予救助" in text[1]
+        assert "保障金由县民政局委托金融机构，通过安徽财政惠农补贴资金管理发放系统按月发放。" in text
+        assert source.PAYMENT in text[-1] and "《安徽省特困人员认定办法》" in text[-1]
+        assert source.MATERIALS in p.notice_text("missing_materials", case)[-1]
+        for kind in p.NOTICE_TITLES:
+            assert source.DOCUMENT in "".join(p.notice_text(kind, case))
+
+
+def test_village_cannot_confirm_file_or_archive_under_dangtu(app, county):
+    case_id = approved_case(app)
+    for key, outcome, data in (("county_filing", "filed", {}), ("archive", "archived", ARCHIVE),
+                               ("certificate", "issued", {})):
+        with pytest.raises(PermissionDenied):
+            do(app, "dt-t1-village", case_id, key, outcome, D(2026, 10, 22), data)
+    assert case_of(app, "dt-t1-staff", case_id)["status"] == CaseStatus.approved
+
+
+def test_every_rule_of_the_plugin_quotes_the_source_verbatim():
+    text = seed_text(source.SEED)
+    if text is None:
+        pytest.skip("the seed documents are not on this machine")
+    for sentence in source.RULES:
+        assert normalised(sentence) in text, sentence
+    p = DangtuPlugin()
+    assert p.validate() == []
+    assert all(s.source for s in p.default_workflow().steps)
+
+
+def test_anhui_rules_are_inherited_not_copied():
+    p = DangtuPlugin()
+    assert isinstance(p, AnhuiPlugin) and p.province == "安徽省" and p.deciding_level.value == "township"
+    for name in ("file_application", "workflow_for", "settings", "on_outcome", "benefit_start"):
+        assert getattr(DangtuPlugin, name) is getattr(AnhuiPlugin, name), name
+    assert not p.joint_review_meeting  # Dangtu's document sets up no joint review meeting

@@ -1,0 +1,556 @@
+"""枞阳县 (《枞阳县社会救助工作便民惠民优化服务行动方案》, 2021): every rule of the document, on real
+2026 dates around National Day (10-01..10-07 off, Saturday 10-10 worked) and the Spring Festival
+(02-15..02-23 off, Saturdays 02-14 and 02-28 worked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from jiuzhu.cases.assessment import assess
+from jiuzhu.cases.categories import CaseStatus
+from jiuzhu.cases.idcard import make_id_number
+from jiuzhu.cases.models import Case
+from jiuzhu.cases.services import MemberInput, register_household
+from jiuzhu.errors import PermissionDenied, ValidationError
+from jiuzhu.extensions import db
+from jiuzhu.payments import services as pay
+from jiuzhu.payments.models import ReliefKind
+from jiuzhu.tenancy.models import OrgUnit
+from jiuzhu.workflow import engine
+from plugins.anhui import AnhuiPlugin
+from plugins.zongyang import source
+from plugins.zongyang.plugin import ZongyangPlugin
+from tests.factories import acting, household_of_four
+from tests.plugins.anhui_support import (
+    add_park,
+    case_of,
+    configure,
+    do,
+    elderly_man,
+    normalised,
+    open_step,
+    seed_text,
+    skip,
+    step_due,
+    young_family,
+)
+
+D = dt.date
+REGION = "340722"
+SEP_29 = D(2026, 9, 29)
+OCT_9 = D(2026, 10, 9)
+OCT_20 = D(2026, 10, 20)
+NOV_20 = D(2026, 11, 20)
+FEB_12 = D(2026, 2, 12)
+CHECK = {"report_no": "ZY-HD-2026-0927", "result": "pass", "agency": "枞阳县居民家庭经济状况核对中心",
+         "per_capita_income": "265.00"}
+VISIT = {"investigators": ["章红", "疏建平"], "visited_on": "2026-10-08", "findings": "父亲重病，儿子重度残疾，母亲务工。",
+         "doubt": False}
+MEETING = {"meeting_held_on": "2026-10-20", "meeting_participants": ["镇党委", "镇民政办", "镇财政所", "镇纪委"]}
+
+
+@pytest.fixture
+def county(world):
+    info = world.county("zy", plugin="zongyang", townships=2, villages=2)
+    configure(world.app, "zy", dibao_standard="800", advance_relief_ceiling="1000")
+    return info
+
+
+def plugin(app) -> ZongyangPlugin:
+    return app.extensions["jiuzhu.plugins"].get("zongyang")
+
+
+def application(on: dt.date, categories=("dibao",), **extra) -> dict:
+    return {"categories": list(categories), "channel": "window", "applied_on": on.isoformat(),
+            "authorization_signed_on": on.isoformat(), "commitment_signed_on": on.isoformat(),
+            "provided": ["application_form", "authorization", "commitment"], "via_platform": ["id_and_register"],
+            **extra}
+
+
+def apply(app, *, on=SEP_29, categories=("dibao",), make=None, username="zy-t1-staff", **extra) -> int:
+    with acting(app, username) as user:
+        household = (make or (lambda s, u: household_of_four(s, u, region=REGION)))(db.session, user)
+        return plugin(app).file_application(db.session, user, household, application(on, categories, **extra)).id
+
+
+def to_decision(app, case_id, accept_on=SEP_29):
+    do(app, "zy-t1-staff", case_id, "acceptance", "accept", accept_on)
+    do(app, "zy-county", case_id, "economic_check", "reported", D(2026, 10, 9), CHECK)
+    do(app, "zy-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 8), VISIT)
+    skip(app, "zy-t1-staff", case_id, "appraisal", "经济状况核对和入户调查无疑义", D(2026, 10, 9))
+    do(app, "zy-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 10, 12),
+       {"opinion": "家庭人均收入 265 元，低于低保标准 800 元", "proposed_amount": "2140.00"})
+    do(app, "zy-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 19), {"channels": ["村务公开栏"]})
+
+
+def approve(app, case_id, on=OCT_20, amount="2140.00"):
+    do(app, "zy-t1-leader", case_id, "decision", "approve", on, {**MEETING, "monthly_amount": amount})
+
+
+def approved_case(app) -> int:
+    case_id = apply(app)
+    to_decision(app, case_id)
+    approve(app, case_id)
+    return case_id
+
+
+def open_review(app, case_id, on) -> int:
+    with acting(app, "zy-t1-staff") as user:
+        return engine.open_review(db.session, user, case_id, on=on).id
+
+
+def review_to_decision(app, review_id, income: str, on=NOV_20):
+    do(app, "zy-county", review_id, "economic_check", "reported", on,
+       {**CHECK, "report_no": "ZY-FH-2026-1120", "per_capita_income": income})
+    do(app, "zy-t1-staff", review_id, "home_investigation", "done", on,
+       {**VISIT, "visited_on": on.isoformat(), "findings": "儿子就业，家庭收入增加。"})
+
+
+# -- the whole life of a case -------------------------------------------------------------------------
+
+def test_lifecycle_household_of_four_approved_then_gradual_exit(app, county):
+    case_id = apply(app)
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert c["priority"] and "汪磊为重度残疾人（二级）" in c["priority_reason"]
+    with acting(app, "zy-t1-staff"):
+        case = db.session.get(Case, case_id)
+        a = assess(case.household, plugin(app), plugin(app).tenant_settings(case.tenant_id), SEP_29)
+        assert (a.per_capita, a.monthly_benefit) == (Decimal("265.00"), Decimal("2140.00"))
+    to_decision(app, case_id)
+    c = case_of(app, "zy-t1-staff", case_id)
+    # accepted Tue 09-29: 20 working days over National Day, Saturday 10-10 worked → Mon 11-02
+    assert c["accepted_on"] == SEP_29 and c["due_on"] == D(2026, 11, 2) and c["limit_workdays"] == 20
+    assert step_due(c, "publicity") == (D(2026, 10, 12), D(2026, 10, 19))
+    approve(app, case_id)
+    do(app, "zy-t1-staff", case_id, "certificate", "issued", D(2026, 10, 21))
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert (c["status"], c["decided_on"], c["benefit_start"]) == (CaseStatus.approved, D(2026, 10, 20), D(2026, 11, 1))
+    assert [s[2] for s in c["steps"]] == ["done", "done", "done", "skipped", "done", "done", "done", "done"]
+    # the son finds work: the review finds 860 yuan per person, above the 800 standard
+    review_id = open_review(app, case_id, D(2026, 11, 16))
+    review_to_decision(app, review_id, "860.00")
+    do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {},
+       reason="家庭人均收入超过低保标准，给予渐退期")
+    r = case_of(app, "zy-t1-staff", review_id)
+    assert r["status"] == CaseStatus.approved
+    assert r["step_data"]["review_decision"] == {"months": 6, "stable_out_of_poverty": False, "exit_on": "2027-06-01"}
+    with acting(app, "zy-county") as user:
+        schedule = pay.schedule_of(db.session, case_id)
+        # November is paid as usual, then six more months: December to May; out from June 2027
+        assert (schedule.end_month, schedule.exit_on, schedule.gradual_exit_months) == (
+            D(2027, 5, 1), D(2027, 6, 1), 6)
+        assert len(pay.months_due(schedule, D(2027, 12, 31))) == 7
+        with pytest.raises(ValidationError, match="发放至2027年05月止"):
+            pay.pay_month(db.session, user, schedule.id, D(2027, 6, 1), on=D(2027, 6, 5))
+        assert pay.gradual_exits_ended(db.session, D(2027, 5, 31)) == []
+        assert [s.case_id for s in pay.gradual_exits_ended(db.session, D(2027, 6, 1))] == [case_id]
+    with acting(app, "zy-t1-staff") as user:
+        engine.close(db.session, user, case_id, "渐退期满，退出低保", on=D(2027, 6, 1))
+    assert case_of(app, "zy-t1-staff", case_id)["status"] == CaseStatus.closed
+
+
+def test_lifecycle_young_family_denied_around_spring_festival(app, county):
+    case_id = apply(app, on=FEB_12, make=lambda s, u: young_family(s, u, region=REGION, wage="4200"))
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert not c["priority"] and c["priority_reason"] is None
+    do(app, "zy-t1-staff", case_id, "acceptance", "accept", FEB_12)
+    # accepted Thu 02-12: Saturdays 02-14 and 02-28 worked, 02-15..02-23 off → Wed 03-18
+    assert case_of(app, "zy-t1-staff", case_id)["due_on"] == D(2026, 3, 18)
+    do(app, "zy-county", case_id, "economic_check", "reported", D(2026, 2, 26),
+       {**CHECK, "result": "fail", "per_capita_income": "1086.67"})
+    do(app, "zy-t1-staff", case_id, "home_investigation", "done", D(2026, 2, 14),
+       {**VISIT, "visited_on": "2026-02-14", "findings": "丈夫稳定务工，月工资 4200 元。", "doubt": True})
+    with pytest.raises(ValidationError, match="不满足跳过“民主评议”的条件"):
+        skip(app, "zy-t1-staff", case_id, "appraisal", "想跳过", D(2026, 2, 27))
+    do(app, "zy-t1-staff", case_id, "appraisal", "done", D(2026, 2, 28),
+       {"held_on": "2026-02-28", "participants": 12, "result": "收入超过低保标准"})
+    do(app, "zy-t1-leader", case_id, "review_opinion", "propose_deny", D(2026, 3, 2), {"opinion": "不符合"},
+       reason="扣减务工必要支出后人均收入仍高于低保标准")
+    do(app, "zy-t1-leader", case_id, "decision", "deny", D(2026, 3, 6),
+       {**MEETING, "meeting_held_on": "2026-03-06"}, reason="扣减务工必要支出后人均收入仍高于低保标准")
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert c["status"] == CaseStatus.denied and step_due(c, "denial_notice") == (D(2026, 3, 6), D(2026, 3, 11))
+    do(app, "zy-t1-staff", case_id, "denial_notice", "issued", D(2026, 3, 9))
+    assert case_of(app, "zy-t1-staff", case_id)["notices"] == [("denial", "救不确〔2026〕0001号")]
+
+
+# -- limits and the procedure -----------------------------------------------------------------------
+
+def test_rule_dibao_tekun_within_20_workdays_no_extension(app, county):
+    case_id = apply(app, categories=["tekun"], make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1948, 3, 3)))
+    do(app, "zy-t1-staff", case_id, "acceptance", "accept", SEP_29)
+    assert case_of(app, "zy-t1-staff", case_id)["due_on"] == D(2026, 11, 2)
+    with acting(app, "zy-t1-staff") as user, pytest.raises(ValidationError, match="本地规则不允许延长办理时限"):
+        engine.extend(db.session, user, case_id, "需要更多时间")
+    configure(app, "zy", dibao_standard="800", limit_workdays=15)
+    case2 = apply(app, make=lambda s, u: young_family(s, u, region=REGION))
+    do(app, "zy-t1-staff", case2, "acceptance", "accept", SEP_29)
+    assert case_of(app, "zy-t1-staff", case2)["due_on"] == D(2026, 10, 26)
+    with pytest.raises(ValidationError) as err:
+        configure(app, "zy", limit_workdays=21, extended_limit_workdays=30)
+    assert err.value.field_errors["limit_workdays"] == [f"办理时限须在 1 至 20 之间（依据：{source.DOCUMENT}）。"]
+    assert "不设延长时限" in err.value.field_errors["extended_limit_workdays"][0]
+
+
+def test_rule_appraisal_skipped_when_nothing_in_doubt(app, county):
+    spec = plugin(app).default_workflow().step("appraisal")
+    assert spec.skip is not None and source.NO_APPRAISAL in spec.source
+    case_id = apply(app)
+    do(app, "zy-t1-staff", case_id, "acceptance", "accept", SEP_29)
+    do(app, "zy-county", case_id, "economic_check", "reported", D(2026, 10, 9), CHECK)
+    do(app, "zy-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 8), VISIT)
+    skip(app, "zy-t1-staff", case_id, "appraisal", "经济状况核对和入户调查无疑义", D(2026, 10, 9))
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert [(s[0], s[2]) for s in c["steps"] if s[0] == "appraisal"] == [("appraisal", "skipped")]
+
+
+def test_rule_township_joint_review_confirms_county_supervises(app, county):
+    case_id = apply(app)
+    to_decision(app, case_id)
+    with pytest.raises(ValidationError) as err:
+        do(app, "zy-t1-leader", case_id, "decision", "approve", D(2026, 10, 20), {"monthly_amount": "2140"})
+    assert set(err.value.field_errors) == {"meeting_held_on", "meeting_participants"}
+    with pytest.raises(PermissionDenied, match="由乡镇"):
+        do(app, "zy-county", case_id, "decision", "approve", D(2026, 10, 20), {**MEETING, "monthly_amount": "2140"})
+    approve(app, case_id)
+    with acting(app, "zy-t1-leader") as user, pytest.raises(PermissionDenied):
+        engine.revoke(db.session, user, case_id, "乡镇撤销")
+    with acting(app, "zy-county") as user:
+        engine.revoke(db.session, user, case_id, "县民政局监督检查：隐瞒收入", on=D(2026, 11, 30))
+
+
+def test_rule_development_zone_confirms_like_a_township(app, county):
+    add_park(app, "zy", "枞阳经开区")
+
+    def make(session, user):
+        community = session.get(OrgUnit, user.org_unit_id) if user.role.is_village else None
+        return young_family(session, user, region=REGION, village=community)
+
+    with acting(app, "zy-park-village") as user:
+        household = make(db.session, user)
+        case_id = engine.open_case(db.session, user, household=household, categories=["dibao"],
+                                   channel="village_proxy", applied_on=SEP_29, authorization_signed_on=SEP_29,
+                                   commitment_signed_on=SEP_29, provided=["application_form", "authorization",
+                                                                           "commitment"],
+                                   via_platform=["id_and_register"]).id
+    with pytest.raises(PermissionDenied):
+        do(app, "zy-park-village", case_id, "acceptance", "accept", SEP_29)
+    do(app, "zy-park-staff", case_id, "acceptance", "accept", SEP_29)
+    do(app, "zy-county", case_id, "economic_check", "reported", D(2026, 10, 9), CHECK)
+    do(app, "zy-park-staff", case_id, "home_investigation", "done", D(2026, 10, 8), VISIT)
+    skip(app, "zy-park-staff", case_id, "appraisal", "无疑义", D(2026, 10, 9))
+    do(app, "zy-park-leader", case_id, "review_opinion", "propose_approve", D(2026, 10, 12), {"opinion": "拟同意"})
+    do(app, "zy-park-staff", case_id, "publicity", "no_objection", D(2026, 10, 19))
+    do(app, "zy-park-leader", case_id, "decision", "approve", D(2026, 10, 20),
+       {**MEETING, "meeting_participants": ["经开区党工委", "经开区社会事务局"], "monthly_amount": "900"})
+    assert case_of(app, "zy-park-staff", case_id)["status"] == CaseStatus.approved
+    with acting(app, "zy-t1-staff"):
+        assert db.session.get(Case, case_id) is None  # another township does not see the zone's cases
+
+
+# -- income ------------------------------------------------------------------------------------------
+
+def test_rule_work_costs_deducted_30_percent_and_basic_pension_not_income(app, county):
+    with acting(app, "zy-t1-staff") as user:
+        h = household_of_four(db.session, user, region=REGION)
+        p = plugin(app)
+        a = assess(h, p, p.tenant_settings(user.tenant_id), SEP_29)
+        assert [(line.label, line.amount) for line in a.excluded] == [("城乡居民基本养老保险基础养老金", Decimal("150.00"))]
+        assert [(line.label, line.amount) for line in a.deductions] == [
+            ("李秀英务工必要支出（按低保标准的 30% 扣减）", Decimal("240.00"))]
+        assert (a.gross, a.household_income, a.per_capita) == (Decimal("1300.00"), Decimal("1060.00"), Decimal("265.00"))
+        baseline = app.extensions["jiuzhu.plugins"].get("baseline")
+        assert assess(h, baseline, baseline.settings({"dibao_standard": "800"}), SEP_29).per_capita == Decimal("362.50")
+
+
+# -- gradual exit --------------------------------------------------------------------------------------
+
+def test_rule_gradual_exit_6_months_default_at_most_12(app, county):
+    case_id = approved_case(app)
+    review_id = open_review(app, case_id, D(2026, 11, 16))
+    review_to_decision(app, review_id, "900.00")
+    with pytest.raises(ValidationError, match="渐退期须为 1 至 12 个月"):
+        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 13},
+           reason="收入超标")
+    with pytest.raises(ValidationError, match="须填写理由"):
+        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 12})
+    do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 12},
+       reason="收入超标，家庭仍有重病成员，给予最长渐退期")
+    with acting(app, "zy-county"):
+        schedule = pay.schedule_of(db.session, case_id)
+        assert (schedule.end_month, schedule.exit_on) == (D(2027, 11, 1), D(2027, 12, 1))
+    # the county may set another default, within 12
+    configure(app, "zy", dibao_standard="800", gradual_exit_months=3)
+    assert plugin(app).settings({"gradual_exit_months": 3})["gradual_exit_months"] == 3
+    with pytest.raises(ValidationError, match="渐退期默认月数须在 1 至 12 之间"):
+        configure(app, "zy", gradual_exit_months=13)
+
+
+def test_rule_gradual_exit_only_when_income_above_the_standard(app, county):
+    case_id = approved_case(app)
+    review_id = open_review(app, case_id, D(2026, 11, 16))
+    review_to_decision(app, review_id, "780.00")
+    with pytest.raises(ValidationError, match="未超过低保标准 800.00 元，不适用渐退期"):
+        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {}, reason="收入增加")
+    do(app, "zy-t1-leader", review_id, "review_decision", "continue", D(2026, 11, 27), {"monthly_amount": "80.00"})
+    with acting(app, "zy-county"):
+        schedule = pay.schedule_of(db.session, case_id)
+        assert schedule.monthly_amount == Decimal("80.00") and schedule.end_month is None
+
+
+def test_rule_stable_out_of_poverty_exit_after_12_months(app, county):
+    case_id = approved_case(app)  # 汪建国户: a seriously ill father and a severely disabled son
+    review_id = open_review(app, case_id, D(2026, 11, 16))
+    review_to_decision(app, review_id, "900.00")
+    with pytest.raises(ValidationError) as err:
+        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27),
+           {"stable_out_of_poverty": True, "months": 6}, reason="稳定脱贫")
+    assert "实施稳定脱贫的家庭，渐退期为 12 个月。" in err.value.messages
+    assert any("家庭有重病、重残对象（汪建国、汪磊）" in m for m in err.value.messages)
+    # a family without a seriously ill or severely disabled member leaves after 12 months
+    case2 = apply(app, make=lambda s, u: young_family(s, u, region=REGION, seq=2, wage="1000"))
+    to_decision(app, case2)
+    approve(app, case2, amount="900.00")
+    review2 = open_review(app, case2, D(2026, 11, 16))
+    review_to_decision(app, review2, "950.00")
+    do(app, "zy-t1-leader", review2, "review_decision", "gradual_exit", D(2026, 11, 27),
+       {"stable_out_of_poverty": True, "months": 12}, reason="实施稳定脱贫，收入高于低保标准")
+    with acting(app, "zy-county"):
+        assert pay.schedule_of(db.session, case2).exit_on == D(2027, 12, 1)
+
+
+def test_rule_review_that_stops_benefits_ends_the_schedule(app, county):
+    case_id = approved_case(app)
+    review_id = open_review(app, case_id, D(2026, 11, 16))
+    review_to_decision(app, review_id, "1500.00")
+    do(app, "zy-t1-leader", review_id, "review_decision", "stop", D(2026, 11, 27), reason="收入大幅超过低保标准")
+    with acting(app, "zy-county"):
+        assert pay.schedule_of(db.session, case_id).end_month == D(2026, 11, 1)
+        assert db.session.get(Case, case_id).status == CaseStatus.closed
+
+
+# -- emergency temporary relief ------------------------------------------------------------------------
+
+def migrant_worker(session, user, seq: int = 1):
+    """刘春生: a migrant worker from 湖北 injured on a building site in the township — registered
+    elsewhere, in need where the emergency happened."""
+    from tests.factories import village_of
+
+    village = village_of(user)
+    return register_household(
+        session, user, village=village, address=f"{village.name}工地宿舍{seq}号", registered_place="湖北省黄梅县",
+        members=[MemberInput("刘春生", make_id_number("421127", D(1979, 2, 2), 300 + 2 * seq + 1), "head",
+                             health="serious", work_ability="none")])
+
+
+def relief_case(app, on=OCT_9) -> int:
+    return apply(app, on=on, categories=["temporary_relief"], make=lambda s, u: migrant_worker(s, u))
+
+
+ADVANCE = {"amount": "500", "emergency_place": "枞阳县第1镇某建筑工地", "emergency": "施工中坠落受伤，无力支付急救费用"}
+PAPERWORK = {"recipient": "刘春生", "reason": "务工受伤急难救助", "amount": "500.00",
+             "handler_signatures": ["章红", "疏建平"], "sealed": True}
+
+
+def test_rule_relief_where_the_emergency_happened_without_registration_limit(app, county):
+    case_id = relief_case(app)
+    with acting(app, "zy-t1-staff"):
+        case = db.session.get(Case, case_id)
+        assert case.household.registered_place == "湖北省黄梅县" and case.household.separated
+        assert case.status == CaseStatus.pending_acceptance
+    # 低保 too, for a residence-permit holder where they live
+    configure(app, "zy", dibao_standard="800")
+    with acting(app, "zy-t2-staff") as user:
+        from tests.factories import village_of
+
+        village = village_of(user)
+        h = register_household(db.session, user, village=village, address="居住证住址", registered_place="江苏省南京市",
+                               members=[MemberInput("赵芳", make_id_number("320102", D(1975, 5, 5), 402), "head")])
+        engine.open_case(db.session, user, household=h, categories=["dibao"], channel="window", applied_on=SEP_29)
+
+
+def test_rule_emergency_relief_small_amount_first_paperwork_after(app, county):
+    case_id = relief_case(app)
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert sorted(s[0] for s in c["steps"]) == ["acceptance", "advance_relief"]  # before any paperwork
+    with pytest.raises(ValidationError, match="超过县级设定的上限 1000.00 元"):
+        do(app, "zy-t1-staff", case_id, "advance_relief", "paid", D(2026, 10, 9), {**ADVANCE, "amount": "1200"})
+    with pytest.raises(PermissionDenied):
+        do(app, "zy-t1-village", case_id, "advance_relief", "paid", D(2026, 10, 9), ADVANCE)
+    do(app, "zy-t1-staff", case_id, "advance_relief", "paid", D(2026, 10, 9), ADVANCE)
+    with acting(app, "zy-t1-staff"):
+        [grant] = pay.advances_awaiting_paperwork(db.session)
+        assert (grant.kind, grant.total_amount, grant.paid_amount) == (ReliefKind.advance, Decimal("500.00"),
+                                                                     Decimal("500.00"))
+        assert grant.emergency_place == "枞阳县第1镇某建筑工地" and grant.recipient is None
+    with pytest.raises(ValidationError) as err:
+        do(app, "zy-t1-staff", case_id, "advance_paperwork", "completed", D(2026, 10, 12),
+           {**PAPERWORK, "handler_signatures": [" "], "sealed": False})
+    assert err.value.field_errors == {"handler_signatures": ["请补齐经办人员签字。"], "sealed": ["请补齐盖章手续。"]}
+    with pytest.raises(ValidationError, match="与先行发放的 500.00 元不一致"):
+        do(app, "zy-t1-staff", case_id, "advance_paperwork", "completed", D(2026, 10, 12), {**PAPERWORK, "amount": "600"})
+    do(app, "zy-t1-staff", case_id, "advance_paperwork", "completed", D(2026, 10, 12), PAPERWORK)
+    with acting(app, "zy-t1-staff"):
+        assert pay.advances_awaiting_paperwork(db.session) == []
+        [grant] = pay.relief_grants(db.session, case_id)
+        assert (grant.recipient, grant.handler_signatures, grant.sealed, grant.paperwork_completed_on) == (
+            "刘春生", ["章红", "疏建平"], True, D(2026, 10, 12))
+
+
+def test_rule_advance_needs_the_county_ceiling(app, county):
+    configure(app, "zy", dibao_standard="800")
+    case_id = relief_case(app)
+    with pytest.raises(ValidationError, match="尚未设定小金额先行救助的金额上限"):
+        do(app, "zy-t1-staff", case_id, "advance_relief", "paid", D(2026, 10, 9), ADVANCE)
+    skip(app, "zy-t1-staff", case_id, "advance_relief", "非急难情形，按程序救助", D(2026, 10, 9))
+
+
+def test_rule_relief_simplified_and_approved_once_paid_in_stages(app, county):
+    case_id = relief_case(app)
+    do(app, "zy-t1-staff", case_id, "advance_relief", "paid", D(2026, 10, 9), ADVANCE)
+    do(app, "zy-t1-staff", case_id, "acceptance", "accept", D(2026, 10, 9))
+    do(app, "zy-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 10),
+       {**VISIT, "visited_on": "2026-10-10", "findings": "住院治疗，需后续康复费用"})
+    form = {**MEETING, "meeting_held_on": "2026-10-13", "total_amount": "3500", "reason": "务工受伤急难救助（跟进救助）",
+            "stages": [{"amount": "1500", "planned_on": "2026-10-13"}, {"amount": "1500", "planned_on": "2026-11-13"}]}
+    with pytest.raises(ValidationError, match="先行救助的登记和签字、盖章手续尚未补齐"):
+        do(app, "zy-t1-leader", case_id, "relief_decision", "approve", D(2026, 10, 13), form)
+    do(app, "zy-t1-staff", case_id, "advance_paperwork", "completed", D(2026, 10, 12), PAPERWORK)
+    with pytest.raises(ValidationError, match="须等于批准的救助总额 3500.00 元"):
+        do(app, "zy-t1-leader", case_id, "relief_decision", "approve", D(2026, 10, 13),
+           {**form, "stages": [{"amount": "3500"}]})
+    do(app, "zy-t1-leader", case_id, "relief_decision", "approve", D(2026, 10, 13), form)
+    c = case_of(app, "zy-t1-staff", case_id)
+    # no economic check, appraisal or publicity: simplified for the emergency
+    assert [s[0] for s in c["steps"]] == ["acceptance", "advance_relief", "advance_paperwork", "home_investigation",
+                                          "relief_decision"]
+    assert c["status"] == CaseStatus.approved and c["benefit_start"] is None
+    with acting(app, "zy-t1-staff") as user:
+        grant = next(g for g in pay.relief_grants(db.session, case_id) if g.kind == ReliefKind.staged)
+        assert grant.total_amount == Decimal("3500.00")
+        first, second = grant.payments
+        assert (second.amount, second.planned_on) == (Decimal("1500.00"), D(2026, 11, 13))
+        first_id, second_id = first.id, second.id
+        with pytest.raises(ValidationError, match="请先发放第 1 次救助金"):
+            pay.pay_relief(db.session, user, second_id, on=D(2026, 10, 14))
+        pay.pay_relief(db.session, user, first_id, on=D(2026, 10, 14), voucher_no="枞临〔2026〕301")
+    with acting(app, "zy-t1-village") as user, pytest.raises(PermissionDenied, match="村（社区）不能发放"):
+        pay.pay_relief(db.session, user, second_id, on=D(2026, 11, 13))
+    with acting(app, "zy-t1-staff") as user:
+        pay.pay_relief(db.session, user, second_id, on=D(2026, 11, 13))
+        with pytest.raises(ValidationError, match="不能重复发放"):
+            pay.pay_relief(db.session, user, second_id, on=D(2026, 11, 14))
+        grant = next(g for g in pay.relief_grants(db.session, case_id) if g.kind == ReliefKind.staged)
+        assert grant.paid_amount == Decimal("3000.00")
+
+
+def test_village_cannot_decide_relief_under_zongyang(app, county):
+    case_id = relief_case(app)
+    skip(app, "zy-t1-staff", case_id, "advance_relief", "已按程序救助", D(2026, 10, 9))
+    do(app, "zy-t1-staff", case_id, "acceptance", "accept", D(2026, 10, 9))
+    do(app, "zy-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 10), VISIT)
+    for outcome in ("approve", "deny"):
+        with pytest.raises(PermissionDenied, match="村（社区）不能作出"):
+            do(app, "zy-t1-village", case_id, "relief_decision", outcome, D(2026, 10, 13), {}, reason="村里定的")
+    with acting(app, "zy-t1-village") as user, pytest.raises(PermissionDenied):
+        engine.skip(db.session, user, open_step(case_id, "relief_decision").id, "村里跳过", on=D(2026, 10, 13))
+
+
+# -- green channel, tags, materials, settings, notices ----------------------------------------------------
+
+def test_rule_green_channel_for_60_plus_and_severely_disabled(app, county):
+    def turns_60(session, user):  # 60 on the day of the application: “60周岁以上” includes 60
+        return elderly_man(session, user, region=REGION, born=D(1966, 9, 29), seq=1)
+
+    def is_59(session, user):
+        return elderly_man(session, user, region=REGION, born=D(1966, 9, 30), seq=2)
+
+    def disabled(session, user):
+        return elderly_man(session, user, region=REGION, born=D(1980, 1, 1), seq=3, disability_grade=1)
+
+    def moderately_disabled(session, user):
+        return elderly_man(session, user, region=REGION, born=D(1981, 1, 1), seq=4, disability_grade=3)
+
+    cases = {name: apply(app, make=make) for name, make in (("60", turns_60), ("59", is_59), ("d1", disabled),
+                                                           ("d3", moderately_disabled))}
+    got = {name: case_of(app, "zy-t1-staff", cid) for name, cid in cases.items()}
+    assert got["60"]["priority"] and got["60"]["priority_reason"] == "绿色通道：吴德福（60周岁）为60周岁以上老年人"
+    assert not got["59"]["priority"]
+    assert got["d1"]["priority"] and got["d1"]["priority_reason"] == "绿色通道：吴德福为重度残疾人（一级）"
+    assert not got["d3"]["priority"]
+
+
+def test_rule_hotline_tickets_and_grid_discoveries_are_tagged(app, county):
+    assert set(plugin(app).household_tags) == {"hotline_12345", "grid_found"}
+    with acting(app, "zy-t1-staff") as user:
+        h = young_family(db.session, user, region=REGION)
+        h.tags = ["hotline_12345"]
+        engine.open_case(db.session, user, household=h, categories=["dibao"], channel="window", applied_on=SEP_29)
+        h2 = young_family(db.session, user, region=REGION, seq=2)
+        h2.tags = ["someone_said"]
+        with pytest.raises(ValidationError, match="户的来源标签无效：someone_said"):
+            engine.open_case(db.session, user, household=h2, categories=["dibao"], channel="window",
+                             applied_on=SEP_29)
+
+
+def test_rule_materials_from_platforms_are_not_asked(app, county):
+    specs = plugin(app).material_specs()
+    assert not {m.key for m in specs} & set(AnhuiPlugin.PLATFORM_PROVIDED)
+    case_id = apply(app, provided=["application_form"], via_platform=[])
+    with acting(app, "zy-t1-staff") as user:
+        engine.provide_material(db.session, user, case_id, "id_and_register", via_platform=True)
+        notice = engine.notify_missing_materials(db.session, user, case_id, on=SEP_29)
+        assert [m["label"] for m in notice.content["missing"]] == ["家庭经济状况核查授权书", "承诺书"]
+
+
+def test_rule_settings_never_beyond_the_source(app, county):
+    p = plugin(app)
+    s = p.settings(p.validate_settings({"advance_relief_ceiling": "800", "gradual_exit_months": 9,
+                                        "limit_workdays": 18, "publicity_days": 7}))
+    assert s["advance_relief_ceiling"] == Decimal("800") and s["gradual_exit_months"] == 9
+    assert s["extended_limit_workdays"] is None
+    for bad, field, message in [
+        ({"advance_relief_ceiling": "0"}, "advance_relief_ceiling", "小金额先行救助上限须大于 0 元。"),
+        ({"advance_relief_ceiling": "abc"}, "advance_relief_ceiling", "须为数字。"),
+        ({"gradual_exit_months": 0}, "gradual_exit_months", "渐退期默认月数须在 1 至 12 之间"),
+        ({"limit_workdays": 25}, "limit_workdays", "办理时限须在 1 至 20 之间"),
+        ({"extended_limit_workdays": 25}, "extended_limit_workdays", "不设延长时限"),
+    ]:
+        with pytest.raises(ValidationError) as err:
+            p.validate_settings(bad)
+        assert message in err.value.field_errors[field][0]
+
+
+def test_rule_notices_quote_the_legal_basis(app, county):
+    case_id = approved_case(app)
+    p = plugin(app)
+    with acting(app, "zy-t1-staff"):
+        case = db.session.get(Case, case_id)
+        text = p.notice_text("certificate", case)
+        assert "乡镇人民政府（县经开区）于2026年10月20日确认给予救助" in text[1]
+        assert "家庭月保障金额 2140.00 元，自2026年11月起发放。" in text
+        assert source.DELEGATION in text[-1] and "《安徽省最低生活保障工作操作规程》（皖民社救字〔2021〕76号）" in text[-1]
+        assert source.LIMIT in p.notice_text("missing_materials", case)[-1]
+
+
+def test_every_rule_of_the_plugin_quotes_the_source_verbatim():
+    text = seed_text(source.SEED)
+    if text is None:
+        pytest.skip("the seed documents are not on this machine")
+    for sentence in source.RULES:
+        assert normalised(sentence) in text, sentence
+    p = ZongyangPlugin()
+    assert p.validate() == []
+    for variant in ("main", "relief"):
+        assert all(s.source for s in p.default_workflow(variant).steps)
+
+
+def test_anhui_rules_are_inherited_not_copied():
+    p = ZongyangPlugin()
+    assert isinstance(p, AnhuiPlugin) and p.province == "安徽省" and p.deciding_level.value == "township"
+    for name in ("material_specs", "file_application", "workflow_for", "settings", "decision_step", "notice_text"):
+        assert getattr(ZongyangPlugin, name) is getattr(AnhuiPlugin, name), name
+    assert p.joint_review_meeting and p.default_workflow().step("decision").label == "联审联批（审核确认）"
