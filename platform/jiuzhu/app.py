@@ -74,7 +74,9 @@ def _register_models() -> None:
     import jiuzhu.payments.models  # noqa: F401
     import jiuzhu.reminders.models  # noqa: F401
     import jiuzhu.reports.rollimport  # noqa: F401
+    import jiuzhu.spotchecks.models  # noqa: F401
     import jiuzhu.tenancy.models  # noqa: F401
+    import jiuzhu.warnings.models  # noqa: F401
     import jiuzhu.workflow.models  # noqa: F401
 
 

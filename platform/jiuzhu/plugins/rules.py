@@ -84,6 +84,10 @@ class DisclosureRule:
     both_places_when_separated: bool = False
     #: where publicity is posted (recorded on the publicity step)
     channels: tuple[str, ...] = ("村（居）务公开栏",)
+    #: the workflow steps during which a proposed case is on the page (its publicity)
+    publicity_steps: tuple[str, ...] = ("publicity",)
+    #: the categories whose households are published (None: every category)
+    categories: tuple[Category, ...] | None = None
     source: str = ""
 
 

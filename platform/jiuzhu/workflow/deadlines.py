@@ -49,12 +49,14 @@ def step_run_end(spec: StepSpec, step: Step) -> dt.date | None:
 
 
 def case_deadline(case: Case, workflow: Workflow) -> Deadline | None:
-    """Acceptance date + the limit (extended if granted) + the working days the clock was paused."""
+    """Acceptance (or application) date + the limit (extended if granted) + the working days the
+    clock was paused. None until the case is accepted."""
     if case.accepted_on is None:
         return None
     limit = workflow.limit
     days = (limit.extended_workdays if case.extended and limit.extended_workdays else limit.workdays)
-    return add_workdays(case.accepted_on, days + (case.paused_workdays or 0))
+    start = case.applied_on if limit.start == "applied" else case.accepted_on
+    return add_workdays(start, days + (case.paused_workdays or 0))
 
 
 def paused_between(opened_on: dt.date, closed_on: dt.date) -> int:

@@ -149,6 +149,13 @@ def _open_step(session, view: CaseView, spec: StepSpec, on: dt.date) -> Step | N
                 village_id=case.village_id, key=spec.key, round=case.round, level=spec.level,
                 status=StepStatus.open, opened_on=on, data={})
     step.case = case
+    if spec.applies is not None and not spec.applies.when(case):
+        # not this case's step: recorded as passed over, never open
+        step.status, step.closed_on, step.closed_at = StepStatus.skipped, on, dt.datetime.now(dt.UTC)
+        step.reason = f"不适用：{spec.applies.condition}" if spec.applies.condition else "不适用"
+        session.add(step)
+        view.steps.append(step)
+        return step
     due = deadlines.step_deadline(spec, case, step, view.steps)
     if due is not None:
         step.due_on, step.due_provisional = due.due, due.provisional
@@ -158,11 +165,23 @@ def _open_step(session, view: CaseView, spec: StepSpec, on: dt.date) -> Step | N
     return step
 
 
+def _after_skip(spec: StepSpec) -> tuple[str, ...]:
+    """The steps that follow a skipped (or passed-over) step."""
+    if spec.skip is not None and spec.skip.then is not None:
+        return spec.skip.then
+    return spec.outcomes[0].next
+
+
 def _open_next(session, view: CaseView, workflow: Workflow, keys: Iterable[str], on: dt.date) -> list[Step]:
     opened = []
     for key in keys:
-        step = _open_step(session, view, workflow.step(key), on)
-        if step is not None:
+        spec = workflow.step(key)
+        step = _open_step(session, view, spec, on)
+        if step is None:
+            continue
+        if step.status == StepStatus.skipped:  # passed over (``StepSpec.applies``)
+            opened += _open_next(session, view, workflow, _after_skip(spec), on)
+        else:
             opened.append(step)
     return opened
 

@@ -94,6 +94,17 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Applies:
+    """A step that exists for some cases only (Jingdezhen's registered-township check request runs
+    for 人户分离 households). Where ``when`` is false the engine passes the step over: it records
+    it as skipped with ``condition`` as the reason and opens what would follow a skip."""
+
+    when: Callable[[Case], bool]
+    #: the condition in words (the reason recorded when the step is passed over)
+    condition: str = ""
+
+
+@dataclass(frozen=True)
 class StepSpec:
     key: str
     label: str
@@ -114,6 +125,8 @@ class StepSpec:
     roles: frozenset[Role] | None = None
     #: where in the source document the step comes from, for the rule tables
     source: str = ""
+    #: the step runs only for cases this holds for (None: every case)
+    applies: Applies | None = None
 
     def outcome(self, key: str) -> Outcome:
         for o in self.outcomes:
@@ -131,11 +144,14 @@ class StepSpec:
 
 @dataclass(frozen=True)
 class OverallLimit:
-    """The case's time limit (办理时限): working days from acceptance, one extension allowed."""
+    """The case's time limit (办理时限): working days from acceptance (or application), one extension
+    allowed. The due date is set once the case is accepted."""
 
     workdays: int
     extended_workdays: int | None = None
     source: str = ""
+    #: counted from ``accepted`` (national) or ``applied`` (Jingdezhen counts 受理 in its 18 days)
+    start: str = "accepted"
 
 
 @dataclass(frozen=True)
@@ -198,6 +214,8 @@ def validate_workflow(workflow: Workflow) -> list[str]:
             if wrong:
                 problems.append(f"环节“{step.key}”的角色与层级不符：{', '.join(r.value for r in wrong)}")
     limit = workflow.limit
+    if limit.start not in ("accepted", "applied"):
+        problems.append(f"办理时限的起算点“{limit.start}”无效（应为 accepted 或 applied）")
     if limit.extended_workdays is not None and limit.extended_workdays < limit.workdays:
         problems.append("延长后的办理时限不能短于原时限")
     return problems
