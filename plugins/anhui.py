@@ -13,8 +13,6 @@ Shared here:
   applicant brings the household register and ID card and signs the check authorization;
 * the joint review meeting (联审联批) as the deciding step, for counties whose document sets it up
   (``joint_review_meeting``);
-* an approved monthly benefit opens a schedule in :mod:`jiuzhu.payments`, which a review adjusts
-  or stops;
 * the application form, the settings' plumbing, and the notices' common wording with the provincial
   rules they cite.
 
@@ -33,8 +31,8 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
-from jiuzhu.cases.categories import CaseKind, Category, Channel, Finding
-from jiuzhu.clock import china_today
+from jiuzhu.cases.categories import CaseKind, Category, Channel
+from jiuzhu.clock import china_today, cn_date
 from jiuzhu.errors import ValidationError
 from jiuzhu.plugins.baseline import BaselinePlugin, MaterialSpec
 from jiuzhu.tenancy.models import OrgLevel
@@ -51,8 +49,6 @@ PROVINCIAL_TEKUN = "《安徽省特困人员认定办法》"
 CONFIRMING_UNIT = "乡镇人民政府（街道办事处、园区管委会）"
 
 TOWNSHIP, COUNTY = OrgLevel.township, OrgLevel.county
-#: the categories paid monthly (a benefit schedule opens when they are confirmed)
-MONTHLY_CATEGORIES = (Category.tekun, Category.dibao)
 DATE = {**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD。"}
 CENT = Decimal("0.01")
 
@@ -63,10 +59,6 @@ APPEAL = ("如对本决定不服，可以自收到本通知书之日起六十日
 def cite(document: str, *sentences: str) -> str:
     """A rule's source: the document and its sentences, quoted."""
     return f"{document}：" + "".join(f"“{s}”" for s in sentences)
-
-
-def cn_date(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else "____年__月__日"
 
 
 def field_errors(exc: SchemaError) -> dict[str, list[str]]:
@@ -292,45 +284,6 @@ class AnhuiPlugin(BaselinePlugin):
                 problems.append(f"联审联批会议日期不能早于受理日期 {case.accepted_on:%Y-%m-%d}。")
         return problems
 
-    # -- money --------------------------------------------------------------------------------
-
-    def benefit_start(self, case, decided_on: dt.date) -> dt.date | None:
-        """Monthly benefits for 特困 and 低保 only; other categories have no start month."""
-        if not any(c in MONTHLY_CATEGORIES for c in case.categories):
-            return None
-        return super().benefit_start(case, decided_on)
-
-    def benefit_category(self, case, data: dict) -> str:
-        """The category a confirmed monthly benefit is paid under: the eligible finding, or the
-        first monthly category asked for."""
-        for item in data.get("findings") or []:
-            if item.get("finding") == Finding.eligible and item.get("category") in MONTHLY_CATEGORIES:
-                return item["category"]
-        return next((c for c in case.categories if c in MONTHLY_CATEGORIES), case.categories[0])
-
-    def on_outcome(self, session, user, case, view, spec, outcome, data: dict, on: dt.date) -> None:
-        """Approved monthly benefits open a schedule; a review adjusts or stops it."""
-        from jiuzhu.payments import services as pay
-
-        if outcome.decision is None:
-            return
-        if case.kind == CaseKind.application:
-            if (outcome.decision == Decision.approve and case.benefit_start is not None
-                    and case.monthly_amount is not None):
-                pay.start_benefits(session, case, category=self.benefit_category(case, data), on=on,
-                                   pay_by_day=self.payment_rule.pay_by_day,
-                                   paid_through=self.payment_rule.paid_through or None)
-            return
-        schedule = pay.schedule_of(session, case.review_of_id) if case.review_of_id else None
-        if schedule is None:
-            return
-        if outcome.decision == Decision.approve:
-            amount = data.get("monthly_amount")
-            if amount is not None and Decimal(str(amount)) != schedule.monthly_amount:
-                pay.adjust_amount(session, schedule, Decimal(str(amount)))
-        elif outcome.decision == Decision.close:
-            pay.stop_benefits(session, schedule, decided_on=on, reason=case.decision_reason or outcome.label)
-
     # -- notices ------------------------------------------------------------------------------
 
     NOTICE_TITLES: ClassVar[dict[str, str]] = {
@@ -397,5 +350,5 @@ class AnhuiPlugin(BaselinePlugin):
 
 
 __all__ = ["AnhuiPlugin", "MeetingFields", "JointApprovalForm", "JointDenialForm", "application_form", "cite",
-           "cn_date", "PROVINCE", "CONFIRMING_UNIT", "MONTHLY_CATEGORIES", "PROVINCIAL_DIBAO",
+           "cn_date", "PROVINCE", "CONFIRMING_UNIT", "PROVINCIAL_DIBAO",
            "PROVINCIAL_PROCEDURE", "PROVINCIAL_TEKUN", "APPEAL", "TOWNSHIP", "COUNTY"]

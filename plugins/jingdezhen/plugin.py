@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from jiuzhu.cases.categories import CaseKind, Category, Channel
 from jiuzhu.cases.households import Health, Household, WorkAbility
+from jiuzhu.clock import cn_date
 from jiuzhu.plugins.baseline import BaselinePlugin
 from jiuzhu.plugins.rules import (
     BenefitStart,
@@ -119,10 +120,6 @@ def first_payment_by(decided_on: dt.date, pay_day: int = 10) -> dt.date:
     if decided_on <= this_month:
         return this_month
     return dt.date(decided_on.year + (decided_on.month == 12), decided_on.month % 12 + 1, pay_day)
-
-
-def cn_date(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else "____年__月__日"
 
 
 class JingdezhenPlugin(BaselinePlugin):

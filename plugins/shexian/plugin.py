@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 from jiuzhu.calendar import add_workdays
 from jiuzhu.cases.categories import Category, Finding
-from jiuzhu.plugins.baseline import BaselinePlugin
 from jiuzhu.plugins.rules import BenefitStart, PaymentRule, WarningRule
 from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, StepSpec, Workflow
 from plugins.anhui import TOWNSHIP, AnhuiPlugin, cite
@@ -245,7 +244,7 @@ class ShexianPlugin(AnhuiPlugin):
         if spec.key == "decision":
             # the classified review, not the categories asked for, settles whether a monthly benefit
             # starts: from the month after confirmation for 特困/低保, none for the other outcomes
-            case.benefit_start = BaselinePlugin.benefit_start(self, case, on) if outcome.key == "approve" else None
+            case.benefit_start = self.first_benefit_month(on) if outcome.key == "approve" else None
             if outcome.key == "deny":
                 case.referral = f"{data['referral']}（{data['referral_need']}）"
         super().on_outcome(session, user, case, view, spec, outcome, data, on)

@@ -76,11 +76,9 @@ class ReliefApprovalForm(MeetingFields):
     findings = fields.List(fields.Nested(base.FindingItem), load_default=list)
 
 
-class GradualExitForm(ChineseSchema):
+class GradualExitForm(base.GradualExitForm):
     """渐退期: benefits continue N months (default the county's, at most 12), then stop."""
 
-    months = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
-                            metadata={"label": "渐退期（月）"})
     #: 实施稳定脱贫的家庭: 12 months, and only without a seriously ill or severely disabled member
     stable_out_of_poverty = fields.Boolean(load_default=False, metadata={"label": "实施稳定脱贫的家庭"})
 
@@ -89,8 +87,6 @@ class ZongyangSettings(BaselineSettings):
     """The county's settings: standards, publicity, reminders, a shorter limit — never longer than
     the action plan's 20 working days — the default gradual exit and the advance ceiling."""
 
-    gradual_exit_months = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
-                                         metadata={"label": "渐退期默认月数"})
     advance_relief_ceiling = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
                                             error_messages={"invalid": "须为数字。"},
                                             validate=validate.Range(min=0, min_inclusive=False,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
-from jiuzhu.cases.assessment import Line, assess
+from jiuzhu.cases.assessment import Line
 from jiuzhu.cases.categories import Category
 from jiuzhu.cases.households import Health, IncomeKind
 from jiuzhu.workflow import forms as base_forms
@@ -36,8 +36,8 @@ SOURCE = source.DOC
 D = source.DOCUMENT
 #: “为60周岁以上的老年人、重度残疾人等困难群体…开通绿色通道”
 GREEN_CHANNEL_AGE = 60
+#: “可给予6个月的渐退期，最多不超过12个月”
 MAX_GRADUAL_EXIT_MONTHS = 12
-DEFAULT_GRADUAL_EXIT_MONTHS = 6
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ class ZongyangPlugin(AnhuiPlugin):
     max_extended_workdays: ClassVar[int | None] = None
     limit_source: ClassVar[str] = D
     settings_schema = forms.ZongyangSettings
+    gradual_exit_max_months: ClassVar[int | None] = MAX_GRADUAL_EXIT_MONTHS
+    gradual_exit_default_months: ClassVar[int] = 6
+    gradual_exit_form = forms.GradualExitForm
+    gradual_exit_source: ClassVar[str] = cite(D, source.DYNAMIC, source.GRADUAL_EXIT, source.STABLE_EXIT)
     DECIMAL_SETTINGS: ClassVar[tuple[str, ...]] = (*AnhuiPlugin.DECIMAL_SETTINGS, "advance_relief_ceiling")
     WORKFLOW_VARIANTS: ClassVar[tuple[str, ...]] = ("main", "relief")
 
@@ -77,12 +81,7 @@ class ZongyangPlugin(AnhuiPlugin):
     # -- settings ---------------------------------------------------------------------------------
 
     def defaults(self) -> dict[str, Any]:
-        return {**super().defaults(), "extended_limit_workdays": None,
-                "gradual_exit_months": DEFAULT_GRADUAL_EXIT_MONTHS, "advance_relief_ceiling": None}
-
-    def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
-        return {**super().setting_bounds(),
-                "gradual_exit_months": (1, MAX_GRADUAL_EXIT_MONTHS, "渐退期默认月数")}
+        return {**super().defaults(), "extended_limit_workdays": None, "advance_relief_ceiling": None}
 
     def step_limits(self, s: dict[str, Any]) -> ZongyangLimits:
         return ZongyangLimits(limit=s["limit_workdays"], publicity_days=s["publicity_days"],
@@ -158,15 +157,6 @@ class ZongyangPlugin(AnhuiPlugin):
         )
         return Workflow(steps=steps, start=("acceptance", "advance_relief"), limit=limit)
 
-    def build_review_workflow(self, *, limit: int) -> Workflow:
-        """定期复核, with the gradual exit as a third decision."""
-        base = super().build_review_workflow(limit=limit)
-        decision = base.step("review_decision")
-        gradual = Outcome("gradual_exit", "给予渐退期（继续发放期满后退出）", decision=Decision.approve,
-                          requires_reason=True, form=forms.GradualExitForm)
-        return base.replace_step("review_decision", outcomes=(*decision.outcomes, gradual),
-                                 source=cite(D, source.DYNAMIC, source.GRADUAL_EXIT, source.STABLE_EXIT))
-
     # -- guards -----------------------------------------------------------------------------------
 
     def _advances(self, session, case):
@@ -198,42 +188,19 @@ class ZongyangPlugin(AnhuiPlugin):
             if advanced + staged != data["total_amount"]:
                 problems.append(f"各次发放金额合计（{staged} 元）加已先行救助的 {advanced} 元，须等于批准的救助总额 "
                                 f"{data['total_amount']} 元。")
-        if spec.key == "review_decision" and outcome.key == "gradual_exit":
-            problems += self._check_gradual_exit(db.session, case, view, data, on)
         return problems
 
-    def _check_gradual_exit(self, session, case, view, data: dict, on: dt.date) -> list[str]:
-        """渐退期: only when the review finds income above the standard; N ≤ 12 months; a stable
-        out-of-poverty household gets 12, and only without a seriously ill or severely disabled member."""
-        from jiuzhu.payments import services as pay
-
-        settings = self.tenant_settings(case.tenant_id)
-        problems = []
-        standard = settings.get("dibao_standard")
-        if standard is None:
-            return ["县级管理员尚未设置本地低保标准，无法认定家庭人均收入是否超过低保标准。"]
-        income = self.review_income(case, view, settings, on)
-        if income <= standard:
-            problems.append(f"复核认定家庭人均月收入 {income} 元未超过低保标准 {standard} 元，不适用渐退期。")
-        months = data.get("months") or settings["gradual_exit_months"]
-        if not 1 <= months <= MAX_GRADUAL_EXIT_MONTHS:
-            problems.append(f"渐退期须为 1 至 {MAX_GRADUAL_EXIT_MONTHS} 个月（{source.GRADUAL_EXIT}）")
+    def check_gradual_exit(self, case, view, data: dict, on: dt.date) -> list[str]:
+        """A stable out-of-poverty household gets the 12 months, and only without a seriously ill or
+        severely disabled member."""
+        problems = super().check_gradual_exit(case, view, data, on)
         if data.get("stable_out_of_poverty"):
-            if months != MAX_GRADUAL_EXIT_MONTHS:
+            if self.gradual_exit_months(case, data) != MAX_GRADUAL_EXIT_MONTHS:
                 problems.append("实施稳定脱贫的家庭，渐退期为 12 个月。")
             ill = [m.name for m in case.household.coresident if m.health == Health.serious or m.severely_disabled]
             if ill:
                 problems.append(f"家庭有重病、重残对象（{'、'.join(ill)}），不按稳定脱贫家庭退出低保范围。")
-        if pay.schedule_of(session, case.review_of_id) is None:
-            problems.append("原案件没有保障金发放计划，无法安排渐退期。")
         return problems
-
-    def review_income(self, case, view, settings: dict, on: dt.date) -> Decimal:
-        """The per-capita monthly income the review found: the check report's, or the assessment's."""
-        reported = view.data("economic_check").get("per_capita_income")
-        if reported not in (None, ""):
-            return Decimal(str(reported))
-        return assess(case.household, self, settings, on).per_capita
 
     # -- what follows an outcome ------------------------------------------------------------------
 
@@ -258,13 +225,6 @@ class ZongyangPlugin(AnhuiPlugin):
             pay.grant_relief(session, case, kind=ReliefKind.staged if len(stages) > 1 else ReliefKind.one_off,
                              total=data["total_amount"], stages=stages, approved_on=on, reason=data["reason"],
                              counted_advance=advanced, user=user)
-        elif spec.key == "review_decision" and outcome.key == "gradual_exit":
-            months = data.get("months") or settings["gradual_exit_months"]
-            schedule = pay.schedule_of(session, case.review_of_id)
-            exit_on = pay.grant_gradual_exit(session, schedule, months=months, max_months=MAX_GRADUAL_EXIT_MONTHS,
-                                             decided_on=on, reason=case.decision_reason or outcome.label)
-            step = view.latest("review_decision")
-            step.data = {**(step.data or {}), "months": months, "exit_on": exit_on.isoformat()}
 
     # -- notices ----------------------------------------------------------------------------------
 

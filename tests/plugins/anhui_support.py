@@ -21,7 +21,8 @@ from jiuzhu.workflow.models import Step, StepStatus
 from tests.factories import acting, village_of
 
 D = dt.date
-SEEDS = Path("/work/shared/seeds")
+#: the source documents, in ``shared/seeds`` beside the project root
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 def seed_text(name: str) -> str | None:

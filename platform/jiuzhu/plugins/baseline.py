@@ -89,6 +89,8 @@ class BaselineSettings(Schema):
                                              metadata={"label": "超期后每隔几个工作日重复提醒"})
     remind_on_non_workdays = fields.Boolean(load_default=None, allow_none=True,
                                             metadata={"label": "节假日也发送提醒"})
+    gradual_exit_months = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
+                                         metadata={"label": "渐退期默认月数"})
 
     def __init__(self, plugin: BaselinePlugin, **kwargs):
         super().__init__(**kwargs)
@@ -97,6 +99,8 @@ class BaselineSettings(Schema):
     @validates_schema
     def _bounds(self, data, **kwargs):
         errors: dict[str, list[str]] = {}
+        if data.get("gradual_exit_months") is not None and self.plugin.gradual_exit_max_months is None:
+            errors["gradual_exit_months"] = ["本地规则没有渐退期，不能设置渐退期月数。"]
         for name, (low, high, what) in self.plugin.setting_bounds().items():
             value = data.get(name)
             if value is None:
@@ -140,6 +144,14 @@ class BaselinePlugin(JurisdictionPlugin):
     warning_rule: ClassVar[WarningRule | None] = None
     #: household tags the county uses (e.g. Jingdezhen's nine must-visit groups), key → label
     household_tags: ClassVar[dict[str, str]] = {}
+    #: the categories paid monthly: confirming one opens a benefit schedule in :mod:`jiuzhu.payments`
+    monthly_categories: ClassVar[tuple[Category, ...]] = (Category.tekun, Category.dibao)
+    #: 渐退期: the longest gradual exit a review may grant (None: the plugin's document has none), the
+    #: default a county starts with, and the sentence it comes from
+    gradual_exit_max_months: ClassVar[int | None] = None
+    gradual_exit_default_months: ClassVar[int] = 6
+    gradual_exit_source: ClassVar[str] = ""
+    gradual_exit_form: ClassVar[type[Schema]] = forms.GradualExitForm
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -147,7 +159,8 @@ class BaselinePlugin(JurisdictionPlugin):
         return {"dibao_standard": None, "tekun_standard": None, "limit_workdays": self.max_limit_workdays,
                 "extended_limit_workdays": self.max_extended_workdays, "publicity_days": self.min_publicity_days,
                 "denial_notice_workdays": self.max_denial_notice_workdays, "reminder_days_before": [3, 1],
-                "overdue_repeat_workdays": 2, "remind_on_non_workdays": False}
+                "overdue_repeat_workdays": 2, "remind_on_non_workdays": False,
+                "gradual_exit_months": self.gradual_exit_default_months if self.gradual_exit_max_months else None}
 
     def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
         bounds = {"limit_workdays": (1, self.max_limit_workdays, "办理时限"),
@@ -155,6 +168,8 @@ class BaselinePlugin(JurisdictionPlugin):
                   "denial_notice_workdays": (1, self.max_denial_notice_workdays, "不予确认告知时限")}
         if self.max_extended_workdays is not None:
             bounds["extended_limit_workdays"] = (1, self.max_extended_workdays, "延长后的办理时限")
+        if self.gradual_exit_max_months is not None:
+            bounds["gradual_exit_months"] = (1, self.gradual_exit_max_months, "渐退期默认月数")
         return bounds
 
     def validate_settings(self, raw: dict | None) -> dict[str, Any]:
@@ -195,7 +210,18 @@ class BaselinePlugin(JurisdictionPlugin):
         return self.build_review_workflow(limit=limit)
 
     def build_review_workflow(self, *, limit: int) -> Workflow:
-        """定期复核: re-check and re-visit an approved household, then continue, adjust or stop."""
+        """定期复核: re-check and re-visit an approved household, then continue, adjust or stop — or,
+        where the plugin's document has one, grant a gradual exit (渐退期)."""
+        workflow = self._national_review_workflow(limit)
+        if self.gradual_exit_max_months is None:
+            return workflow
+        decision = workflow.step("review_decision")
+        gradual = Outcome("gradual_exit", "给予渐退期（继续发放期满后退出）", decision=Decision.approve,
+                          requires_reason=True, form=self.gradual_exit_form)
+        return workflow.replace_step("review_decision", outcomes=(*decision.outcomes, gradual),
+                                     source=self.gradual_exit_source or decision.source)
+
+    def _national_review_workflow(self, limit: int) -> Workflow:
         return Workflow(
             steps=(
                 StepSpec("economic_check", "家庭经济状况核对", OrgLevel.county, outcomes=(
@@ -298,18 +324,101 @@ class BaselinePlugin(JurisdictionPlugin):
         return []
 
     def check_outcome(self, case, view, spec: StepSpec, outcome: Outcome, data: dict, on: dt.date) -> list[str]:
+        if spec.key == "review_decision" and outcome.key == "gradual_exit":
+            return self.check_gradual_exit(case, view, data, on)
         return []
+
+    def gradual_exit_months(self, case, data: dict) -> int:
+        return data.get("months") or self.tenant_settings(case.tenant_id)["gradual_exit_months"]
+
+    def check_gradual_exit(self, case, view, data: dict, on: dt.date) -> list[str]:
+        """渐退期: only when the review finds income above the local standard, for 1 to the plugin's
+        maximum months, and only for a household whose benefits are being paid."""
+        from jiuzhu.extensions import db
+        from jiuzhu.payments import services as pay
+
+        settings = self.tenant_settings(case.tenant_id)
+        standard = settings.get("dibao_standard")
+        if standard is None:
+            return ["县级管理员尚未设置本地低保标准，无法认定家庭人均收入是否超过低保标准。"]
+        problems = []
+        income = self.review_income(case, view, settings, on)
+        if income <= standard:
+            problems.append(f"复核认定家庭人均月收入 {income} 元未超过低保标准 {standard} 元，不适用渐退期。")
+        months = self.gradual_exit_months(case, data)
+        if not 1 <= months <= (self.gradual_exit_max_months or 0):
+            problems.append(f"渐退期须为 1 至 {self.gradual_exit_max_months} 个月（{self.gradual_exit_source}）")
+        if pay.schedule_of(db.session, case.review_of_id) is None:
+            problems.append("原案件没有保障金发放计划，无法安排渐退期。")
+        return problems
+
+    def review_income(self, case, view, settings: dict, on: dt.date) -> Decimal:
+        """The per-capita monthly income the review found: the check report's, or the assessment's."""
+        from jiuzhu.cases.assessment import assess
+
+        reported = view.data("economic_check").get("per_capita_income")
+        if reported not in (None, ""):
+            return Decimal(str(reported))
+        return assess(case.household, self, settings, on).per_capita
 
     def priority_reason(self, household, on: dt.date) -> str | None:
         return None
 
     # -- money ------------------------------------------------------------------------------------
 
-    def benefit_start(self, case, decided_on: dt.date) -> dt.date:
-        """From the month after the decision (national), or the same month (``payment_rule``)."""
+    def benefit_start(self, case, decided_on: dt.date) -> dt.date | None:
+        """From the month after the decision (national), or the same month (``payment_rule``); only
+        the monthly categories have a start month."""
+        if not any(c in self.monthly_categories for c in case.categories):
+            return None
+        return self.first_benefit_month(decided_on)
+
+    def first_benefit_month(self, decided_on: dt.date) -> dt.date:
+        """The first day of the month a benefit confirmed on ``decided_on`` is first paid for."""
         if self.payment_rule.start == BenefitStart.same_month:
             return decided_on.replace(day=1)
         return first_of_next_month(decided_on)
+
+    def benefit_category(self, case, data: dict) -> str:
+        """The category a confirmed monthly benefit is paid under: the eligible finding, or the
+        first monthly category asked for."""
+        from jiuzhu.cases.categories import Finding
+
+        for item in data.get("findings") or []:
+            if item.get("finding") == Finding.eligible and item.get("category") in self.monthly_categories:
+                return item["category"]
+        return next((c for c in case.categories if c in self.monthly_categories), case.categories[0])
+
+    def on_outcome(self, session, user, case, view, spec, outcome, data: dict, on: dt.date) -> None:
+        """An approved monthly benefit opens a schedule; a review adjusts it, stops it, or grants a
+        gradual exit."""
+        from jiuzhu.payments import services as pay
+
+        if outcome.decision is None:
+            return
+        if case.kind == CaseKind.application:
+            if (outcome.decision == Decision.approve and case.benefit_start is not None
+                    and case.monthly_amount is not None):
+                pay.start_benefits(session, case, category=self.benefit_category(case, data), on=on,
+                                   pay_by_day=self.payment_rule.pay_by_day,
+                                   paid_through=self.payment_rule.paid_through or None)
+            return
+        schedule = pay.schedule_of(session, case.review_of_id) if case.review_of_id else None
+        if schedule is None:
+            return
+        if outcome.key == "gradual_exit":
+            months = self.gradual_exit_months(case, data)
+            exit_on = pay.grant_gradual_exit(session, schedule, months=months,
+                                             max_months=self.gradual_exit_max_months or 0, decided_on=on,
+                                             reason=case.decision_reason or outcome.label)
+            step = view.latest("review_decision")
+            step.data = {**(step.data or {}), "months": months, "exit_on": exit_on.isoformat()}
+        elif outcome.decision == Decision.approve:
+            amount = data.get("monthly_amount")
+            if amount is not None and Decimal(str(amount)) != schedule.monthly_amount:
+                pay.adjust_amount(session, schedule, Decimal(str(amount)))
+        elif outcome.decision == Decision.close:
+            pay.stop_benefits(session, schedule, decided_on=on, reason=case.decision_reason or outcome.label)
 
     def excluded_income_kinds(self, settings: dict) -> set:
         return set()

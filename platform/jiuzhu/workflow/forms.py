@@ -90,6 +90,13 @@ class NoticeForm(ChineseSchema):
     note = _text(load_default=None, allow_none=True)
 
 
+class GradualExitForm(ChineseSchema):
+    """渐退期: benefits continue N months (default the county's setting), then stop."""
+
+    months = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
+                            metadata={"label": "渐退期（月）"})
+
+
 class MeetingForm(ChineseSchema):
     """联审联批: a joint review meeting."""
 
