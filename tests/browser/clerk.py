@@ -15,7 +15,13 @@ ANSWERS = {
     "investigators": "汪敏\n胡军", "visited_on": TODAY, "findings": "家中有重病、重残成员，收入低，情况属实。",
     "doubt": "false", "neighbour_visits": "3", "held_on": TODAY, "participants": "9", "opinion": "符合条件，拟同意。",
     "proposed_amount": "900", "channels": "村（居）务公开栏\n乡镇（街道）公示栏", "monthly_amount": "900",
-    "note": "已送达。", "delivered_on": TODAY,
+    "note": "已送达。", "delivered_on": TODAY, "posted_on": TODAY,
+    # 联审联批 (Anhui), Jingdezhen's investigation and assessment
+    "meeting_held_on": TODAY, "meeting_participants": "镇党委\n镇民政办\n镇纪委",
+    "methods": "入户调查\n邻里访问", "village_assistance": "村委会委员 汪红",
+    "assessment": "结合实地调查，人均月收入低于当地低保标准。",
+    "voucher_no": "PZ2026-0001", "report_issued_on": TODAY,
+    "archive_no": "DT-2026-001", "system_entered": "true", "paper_exported": "true", "consistent": "true",
 }
 
 

@@ -33,7 +33,7 @@ from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationEr
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 from jiuzhu.workflow import engine
-from jiuzhu.workflow.formrender import field_views, read_form
+from jiuzhu.workflow.formrender import FIELD_LABELS, field_views, read_form
 from jiuzhu.workflow.models import Step, StepStatus
 
 WORKERS = frozenset({Role.township_staff, Role.township_leader, Role.county_staff})
@@ -59,10 +59,16 @@ def _uncursor(raw: str | None) -> list[str] | None:
         return None
 
 
-def _refused(exc: ServiceError):
+def _refused(exc: ServiceError, labels: dict[str, str] | None = None):
+    """Each refusal as a message; a field's message names the field (「入户日期：此项必填。」)."""
     db.session.rollback()
-    for message in exc.all_messages():
+    labels = labels or {}
+    for message in exc.messages:
         flash(message, "error")
+    for name, messages in exc.field_errors.items():
+        label = labels.get(name) or FIELD_LABELS.get(name, name)
+        for message in messages:
+            flash(f"{label}：{message}", "error")
 
 
 def worklist_query(user, *, category=None, village_id=None, step_key=None, channel=None, after=None):
@@ -275,7 +281,7 @@ class CaseworkView(SecureBaseView):
                                        and workflow.limit.extended_workdays and user.role in WORKERS),
                            is_county=user.role in (Role.county_staff, Role.county_admin))
 
-    def _post(self, case_id, fn, success: str):
+    def _post(self, case_id, fn, success: str, labels: dict[str, str] | None = None):
         try:
             fn()
             db.session.commit()
@@ -287,7 +293,7 @@ class CaseworkView(SecureBaseView):
             _refused(exc)
             return self.render_refusal(case_id), 403
         except ServiceError as exc:
-            _refused(exc)
+            _refused(exc, labels)
         return redirect(url_for(".case", case_id=case_id))
 
     def render_refusal(self, case_id):
@@ -308,9 +314,10 @@ class CaseworkView(SecureBaseView):
         prefix = f"o.{key}."
         data = read_form(outcome.form or spec.form, request.form, prefix, list(case.categories)) if outcome else {}
         version = request.form.get("version", type=int)
+        labels = {f.name: f.label for f in field_views(outcome.form or spec.form)} if outcome else {}
         return self._post(case_id, lambda: engine.act(
             db.session, current_user, step_id, key, data=data, reason=request.form.get(prefix + "reason"),
-            expected_version=version), f"已办理：{spec.label} · {outcome.label if outcome else key}。")
+            expected_version=version), f"已办理：{spec.label} · {outcome.label if outcome else key}。", labels)
 
     @expose("/<int:case_id>/skip/<int:step_id>", methods=["POST"])
     def skip(self, case_id, step_id):
