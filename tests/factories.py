@@ -68,3 +68,25 @@ def household_of_four(session, user: User, village: OrgUnit | None = None, *, se
         supporters=[SupporterInput("汪丽", daughter, "赡养", supports=father, monthly_income=Decimal("3000"),
                                    monthly_support_paid=support, address="杭州市")],
         properties=[("存款", "8000")])
+
+
+def approved_directly(app, username: str, county_username: str, decided_on: dt.date, make, *,
+                      categories=("dibao",), amount: str = "1000.00") -> int:
+    """A case already approved on ``decided_on``, set up directly (for what reads approved cases:
+    spot-check draws, publicity lists, payments). ``make(user)`` registers its household."""
+    from jiuzhu.cases.categories import CaseStatus
+    from jiuzhu.cases.models import Case
+    from jiuzhu.workflow import engine
+    from jiuzhu.workflow.models import Step, StepStatus
+
+    with acting(app, username) as user:
+        case = engine.open_case(db.session, user, household=make(user), categories=list(categories),
+                                channel="window", applied_on=decided_on - dt.timedelta(days=14))
+        case_id = case.id
+    with acting(app, county_username):
+        case = db.session.get(Case, case_id)
+        case.status, case.accepted_on, case.decided_on = CaseStatus.approved, case.applied_on, decided_on
+        case.monthly_amount, case.benefit_start = Decimal(amount), decided_on.replace(day=1)
+        for s in db.session.scalars(select(Step).where(Step.case_id == case_id)):
+            s.status, s.closed_on = StepStatus.done, decided_on
+    return case_id

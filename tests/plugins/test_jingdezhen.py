@@ -31,6 +31,7 @@ from jiuzhu.workflow.models import Step, StepStatus
 from plugins.jingdezhen import plugin as jingdezhen
 from plugins.jingdezhen import source
 from plugins.jingdezhen.plugin import NINE_GROUPS, first_payment_by
+from tests import factories
 from tests.factories import acting, household_of_four
 
 D = dt.date
@@ -554,18 +555,7 @@ def test_rule_warnings_overdue_flagged_township_acts_county_sees_all(app, county
 
 def approved_directly(app, decided_on: dt.date, categories=("dibao",), username="jdz-t1-staff") -> int:
     """A case already approved on ``decided_on`` (set up directly: the draw reads approved cases)."""
-    with acting(app, username) as user:
-        h = register(user)
-        case = engine.open_case(db.session, user, household=h, categories=list(categories), channel="window",
-                                applied_on=decided_on - dt.timedelta(days=14))
-        case_id = case.id
-    with acting(app, "jdz-county"):
-        case = db.session.get(Case, case_id)
-        case.status, case.accepted_on, case.decided_on = CaseStatus.approved, case.applied_on, decided_on
-        case.monthly_amount, case.benefit_start = Decimal("1000.00"), decided_on.replace(day=1)
-        for s in db.session.scalars(select(Step).where(Step.case_id == case_id)):
-            s.status, s.closed_on = StepStatus.done, decided_on
-    return case_id
+    return factories.approved_directly(app, username, "jdz-county", decided_on, register, categories=categories)
 
 
 def test_rule_spot_check_at_least_half_of_new_dibao_households_30pct_on_site(app, county):
