@@ -31,8 +31,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     port = free_port()
+    database = tmp_path_factory.mktemp("demo") / "demo.db"
     env = {**os.environ,
-           "JIUZHU_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}",
+           "JIUZHU_DATABASE_URL": f"sqlite:///{database}",
            "JIUZHU_SECRET_KEY": "demo-test", "JIUZHU_SECURE_COOKIES": "0", "PYTHONUNBUFFERED": "1",
            # no Redis: the demo sends reminders in-process (and touches no shared queue)
            "JIUZHU_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
@@ -55,7 +56,7 @@ def demo_server(tmp_path_factory):
             break
         except OSError:
             time.sleep(0.1)
-    yield port, "".join(lines)
+    yield port, "".join(lines), database
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -71,7 +72,7 @@ def credentials(output: str):
 
 
 def test_demo_prints_a_user_for_every_role_in_every_county(demo_server):
-    _, output = demo_server
+    _, output, _ = demo_server
     _, users = credentials(output)
     counties = {c for c, _, _ in users if c != "（平台）"}
     assert counties == {"歙县", "永宁县", "浮梁县", "枞阳县", "当涂县"}
@@ -82,12 +83,12 @@ def test_demo_prints_a_user_for_every_role_in_every_county(demo_server):
 
 
 def test_demo_sends_reminders_without_redis(demo_server):
-    _, output = demo_server
+    _, output, _ = demo_server
     assert "未连接 Redis，提醒在本进程内每分钟发送一次" in output
 
 
 def test_every_seeded_user_logs_in_and_sees_a_chinese_admin(demo_server):
-    port, output = demo_server
+    port, output, _ = demo_server
     password, users = credentials(output)
     base = f"http://127.0.0.1:{port}"
     for _county, username, role in users:
@@ -105,3 +106,28 @@ def test_every_seeded_user_logs_in_and_sees_a_chinese_admin(demo_server):
             assert ">县（区）</a>" in html
         if role == ROLE_LABELS["village_assistant"]:
             assert ">用户</a>" not in html
+
+
+def test_demo_seeds_a_living_system_in_every_county(demo_server):
+    """Every plugin's county has a case in every state: new, under investigation, in publicity with an
+    objection, overdue, approved, denied, exited — none of the seeded cases was refused."""
+    import sqlite3
+
+    _, output, database = demo_server
+    assert "（演示数据）" not in output
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        rows = conn.execute("SELECT t.name, c.status, c.kind, count(*) FROM cases c JOIN tenants t ON t.id = c.tenant_id"
+                            " GROUP BY 1, 2, 3").fetchall()
+        objections = dict(conn.execute("SELECT t.name, count(*) FROM case_steps s JOIN cases c ON c.id = s.case_id"
+                                       " JOIN tenants t ON t.id = c.tenant_id WHERE s.outcome = 'objection'"
+                                       " GROUP BY 1").fetchall())
+    states = {}
+    for county, status, kind, n in rows:
+        states.setdefault(county, {})[(status, kind)] = n
+    assert set(states) == {"歙县", "永宁县", "浮梁县", "枞阳县", "当涂县"}
+    for county, seen in states.items():
+        assert seen[("pending_acceptance", "application")] == 1, county
+        assert seen[("in_review", "application")] == 3, county  # investigating, objection, overdue
+        assert seen[("approved", "application")] == 1 and seen[("denied", "application")] == 1, county
+        assert seen[("closed", "application")] == 1 and seen[("closed", "review")] == 1, county  # the exit
+        assert objections[county] == 1, county

@@ -127,7 +127,7 @@ def seed_cases(session, county: DemoCounty, towns) -> None:
     from jiuzhu.cases.idcard import make_id_number
     from jiuzhu.cases.services import MemberInput, SupporterInput, register_household
     from jiuzhu.clock import china_today
-    from jiuzhu.demo_cases import advance
+    from jiuzhu.demo_cases import advance, answers_for
     from jiuzhu.errors import ServiceError
     from jiuzhu.workflow import engine
 
@@ -169,8 +169,11 @@ def seed_cases(session, county: DemoCounty, towns) -> None:
                     advance(session, case, who, start + dt.timedelta(days=3), stop_at="publicity")
                     if state == "objection":
                         step = next(s for s in engine.load_view(session, case).open_steps if s.key == "publicity")
+                        spec = engine.workflow_for(case).step("publicity")
+                        when = max(today - dt.timedelta(days=2), step.runs_until or step.opened_on)
                         engine.act(session, township_user, step.id, "objection", reason="村民反映该户有营运车辆，需重新调查",
-                                   data={"objection": "村民实名反映"}, on=today - dt.timedelta(days=2))
+                                   data=answers_for(spec.outcome("objection").form or spec.form, case, when,
+                                                    {"objection": "村民实名反映该户有营运车辆"}), on=when)
                 elif state == "denied":
                     advance(session, case, who, start + dt.timedelta(days=3),
                             route={"review_opinion": "propose_deny", "decision": "deny"})
@@ -183,7 +186,8 @@ def seed_cases(session, county: DemoCounty, towns) -> None:
                 session.commit()
         except ServiceError as exc:  # a plugin whose steps differ: the demo goes on with the rest
             session.rollback()
-            click.echo(f"  （演示数据）{county.name}·{head}：{'；'.join(exc.all_messages())}", err=True)
+            fields_ = "".join(f"（{k}）" for k in exc.field_errors)
+            click.echo(f"  （演示数据）{county.name}·{head}：{'；'.join(exc.all_messages())}{fields_}", err=True)
 
 
 def _reset_sqlite(url: str) -> None:
