@@ -19,8 +19,8 @@ def main() -> int:
     pot.parent.mkdir(exist_ok=True)
     babel = [sys.executable, "-m", "babel.messages.frontend"]
     subprocess.run([*babel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-                    "--omit-header", "-o", str(pot), str(ROOT)], check=True, cwd=ROOT)
-    subprocess.run([*babel, "update", "-i", str(pot), "-o", str(PO), "-l", "en", "--no-fuzzy-matching"], check=True)
+                    "--omit-header", "--no-location", "-o", str(pot), "."], check=True, cwd=ROOT)
+    subprocess.run([*babel, "update", "-i", str(pot), "-o", str(PO), "-l", "en", "--no-fuzzy-matching", "--no-location"], check=True)
     subprocess.run([*babel, "compile", "-d", str(ROOT / "platform/jiuzhu/translations"), "-D", "messages"], check=True)
     return 0
 

@@ -27,6 +27,20 @@ from jiuzhu.errors import ServiceError
 from jiuzhu.extensions import db
 
 
+def flash_refusal(exc: ServiceError, labels: dict[str, str] | None = None) -> None:
+    """Roll back, and show each refusal; a field's message names the field (「入户日期：此项必填。」)."""
+    from jiuzhu.workflow.formrender import FIELD_LABELS
+
+    db.session.rollback()
+    labels = labels or {}
+    for message in exc.messages:
+        flash(message, "error")
+    for name, messages in exc.field_errors.items():
+        label = labels.get(name) or FIELD_LABELS.get(name, name)
+        for message in messages:
+            flash(f"{label}：{message}", "error")
+
+
 class RoleAccess:
     """Access by role: ``roles`` may use the view; ``read_roles`` may only look."""
 

@@ -45,6 +45,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.spotchecks.views import SpotCheckView
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
     from jiuzhu.tenancy.models import OrgUnit, Tenant
+    from jiuzhu.warnings.views import WarningView
 
     admin = Admin(
         app,
@@ -53,6 +54,7 @@ def init_admin(app: Flask) -> Admin:
         index_view=HomeView(name=_l("首页"), url="/admin"),
     )
     admin.add_view(CaseworkView(name=_l("我的待办"), endpoint="casework", url="/admin/casework"))
+    admin.add_view(WarningView(name=_l("预警处置"), endpoint="warnings", url="/admin/warnings"))
     admin.add_link(RoleLink(_l("案件查询"), endpoint="casework.cases", roles=CASE_READERS))
     admin.add_view(DashboardView(name=_l("督办看板"), category=CATEGORY_REPORTS, endpoint="dashboard",
                                  url="/admin/dashboard"))

@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from jiuzhu.admin.base import SecureBaseView
+from jiuzhu.admin.base import SecureBaseView, flash_refusal
 from jiuzhu.auth.roles import Role
 from jiuzhu.calendar import workdays_between
 from jiuzhu.cases.assessment import assess
@@ -33,7 +33,7 @@ from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationEr
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 from jiuzhu.workflow import engine
-from jiuzhu.workflow.formrender import FIELD_LABELS, field_views, read_form
+from jiuzhu.workflow.formrender import field_views, read_form
 from jiuzhu.workflow.models import Step, StepStatus
 
 WORKERS = frozenset({Role.township_staff, Role.township_leader, Role.county_staff})
@@ -57,18 +57,6 @@ def _uncursor(raw: str | None) -> list[str] | None:
         return base64.urlsafe_b64decode(raw.encode()).decode().split("|")
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-def _refused(exc: ServiceError, labels: dict[str, str] | None = None):
-    """Each refusal as a message; a field's message names the field (「入户日期：此项必填。」)."""
-    db.session.rollback()
-    labels = labels or {}
-    for message in exc.messages:
-        flash(message, "error")
-    for name, messages in exc.field_errors.items():
-        label = labels.get(name) or FIELD_LABELS.get(name, name)
-        for message in messages:
-            flash(f"{label}：{message}", "error")
 
 
 def worklist_query(user, *, category=None, village_id=None, step_key=None, channel=None, after=None):
@@ -290,10 +278,10 @@ class CaseworkView(SecureBaseView):
             db.session.rollback()
             abort(404)
         except PermissionDenied as exc:
-            _refused(exc)
+            flash_refusal(exc)
             return self.render_refusal(case_id), 403
         except ServiceError as exc:
-            _refused(exc, labels)
+            flash_refusal(exc, labels)
         return redirect(url_for(".case", case_id=case_id))
 
     def render_refusal(self, case_id):

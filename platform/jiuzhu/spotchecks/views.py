@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from jiuzhu.admin.base import SecureBaseView
+from jiuzhu.admin.base import SecureBaseView, flash_refusal
 from jiuzhu.auth.roles import Role
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, ServiceError, ValidationError
@@ -51,12 +51,6 @@ def _percent(raw: str | None):
         return raw
 
 
-def _refused(exc: ServiceError) -> None:
-    db.session.rollback()
-    for message in exc.all_messages():
-        flash(message, "error")
-
-
 class SpotCheckView(SecureBaseView):
     """抽查: the county's draws and their results."""
 
@@ -87,7 +81,7 @@ class SpotCheckView(SecureBaseView):
                                    window_days=_int(form.get("window_days")), note=form.get("note"))
             db.session.commit()
         except ServiceError as exc:
-            _refused(exc)
+            flash_refusal(exc)
             return redirect(url_for(".index"))
         flash(f"已抽取：新增家庭 {len(result.population)} 户，抽查 {len(result.items)} 户（随机种子 {result.seed}）。",
               "success")
@@ -121,5 +115,5 @@ class SpotCheckView(SecureBaseView):
             db.session.rollback()
             abort(404)
         except ServiceError as exc:
-            _refused(exc)
+            flash_refusal(exc)
         return redirect(url_for(".detail", draw_id=draw_id) + f"#item-{item_id}")

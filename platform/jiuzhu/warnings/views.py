@@ -1,0 +1,139 @@
+"""Monitoring warnings (预警单据) on screen: the township's list by deadline, the home visit, the
+point-to-point look it may ask of the county, and the decision; the county sees every township's
+tickets, enters tickets by hand and answers the questions.
+
+Every action goes through :mod:`jiuzhu.warnings.services` (roles, the plugin's deadline, one
+transaction); tickets are org-scoped, so a township's list holds its own tickets only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+
+from jiuzhu.admin.base import SecureBaseView, flash_refusal
+from jiuzhu.auth.roles import Role
+from jiuzhu.calendar import workdays_between
+from jiuzhu.clock import china_today
+from jiuzhu.errors import NotFound, ServiceError, ValidationError
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.models import OrgLevel, OrgUnit
+from jiuzhu.warnings import services
+from jiuzhu.warnings.models import WarningDecision, WarningStatus, WarningTicket
+
+TOWNSHIP = frozenset({Role.township_staff, Role.township_leader})
+COUNTY = frozenset({Role.county_staff, Role.county_admin})
+
+
+def _date(raw: str | None, field: str) -> dt.date:
+    if not raw:
+        return china_today()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(field_errors={field: ["日期格式应为 YYYY-MM-DD。"]}) from None
+
+
+LABELS = {"visited_on": "入户核查日期", "decided_on": "确认决定日期", "received_on": "单据返回日期"}
+
+
+class WarningView(SecureBaseView):
+    """预警处置: township staff act; the county supervises and answers."""
+
+    roles = TOWNSHIP | COUNTY
+
+    def _plugin_rule(self):
+        from jiuzhu.spotchecks.services import tenant_plugin
+
+        plugin, tenant = tenant_plugin(db.session)
+        return plugin, getattr(plugin, "warning_rule", None)
+
+    @expose("/")
+    def index(self):
+        today = china_today()
+        show = request.args.get("show", "open")
+        query = select(WarningTicket).order_by(WarningTicket.due_on, WarningTicket.id)
+        if show == "open":
+            query = query.where(WarningTicket.status != WarningStatus.decided)
+        elif show == "overdue":
+            tickets = services.overdue_tickets(db.session, today)
+            query = None
+        if query is not None:
+            tickets = db.session.scalars(query.limit(500)).all()
+        plugin, rule = self._plugin_rule()
+        townships = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.township)
+                                       .order_by(OrgUnit.name)).all()
+        return self.render("warnings/index.html", tickets=tickets, today=today, show=show, rule=rule, plugin=plugin,
+                           left={t.id: workdays_between(today, t.due_on) for t in tickets}, townships=townships,
+                           may_enter=current_user.role in COUNTY | TOWNSHIP)
+
+    @expose("/new", methods=["POST"])
+    def new(self):
+        form = request.form
+        try:
+            township = db.session.get(OrgUnit, form.get("township_id", type=int) or 0)
+            ticket = services.receive(db.session, current_user, township=township, id_number=form.get("id_number", ""),
+                                      source_ref=form.get("source_ref", ""), summary=form.get("summary", ""),
+                                      received_on=_date(form.get("received_on"), "received_on"))
+            db.session.commit()
+        except ServiceError as exc:
+            flash_refusal(exc, LABELS)
+            return redirect(url_for(".index"))
+        flash(f"已登记预警单据 {ticket.source_ref}，须于 {ticket.due_on:%Y-%m-%d} 前核查并作出确认决定。", "success")
+        return redirect(url_for(".detail", ticket_id=ticket.id))
+
+    @expose("/<int:ticket_id>")
+    def detail(self, ticket_id):
+        ticket = db.session.get(WarningTicket, ticket_id)
+        if ticket is None:
+            abort(404)
+        today = china_today()
+        role = current_user.role
+        return self.render("warnings/detail.html", t=ticket, today=today, left=workdays_between(today, ticket.due_on),
+                           township_acts=role in TOWNSHIP and ticket.status != WarningStatus.decided,
+                           county_answers=role in COUNTY and bool(ticket.clarification)
+                           and "answer" not in (ticket.clarification or {}),
+                           decisions=list(WarningDecision), statuses=WarningStatus)
+
+    def _post(self, ticket_id, fn, success: str):
+        try:
+            fn()
+            db.session.commit()
+            flash(success, "success")
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except ServiceError as exc:
+            flash_refusal(exc, LABELS)
+        return redirect(url_for(".detail", ticket_id=ticket_id))
+
+    @expose("/<int:ticket_id>/visit", methods=["POST"])
+    def visit(self, ticket_id):
+        form = request.form
+        return self._post(ticket_id, lambda: services.record_visit(
+            db.session, current_user, ticket_id, visited_on=_date(form.get("visited_on"), "visited_on"),
+            visitors=(form.get("visitors") or "").replace("，", "\n").replace("、", "\n").splitlines(),
+            findings=form.get("findings", "")), "已记录入户核查。")
+
+    @expose("/<int:ticket_id>/ask", methods=["POST"])
+    def ask(self, ticket_id):
+        return self._post(ticket_id, lambda: services.request_clarification(
+            db.session, current_user, ticket_id, question=request.form.get("question", "")),
+            "已向县级申请点对点查看；处置时限不变。")
+
+    @expose("/<int:ticket_id>/answer", methods=["POST"])
+    def answer(self, ticket_id):
+        return self._post(ticket_id, lambda: services.answer_clarification(
+            db.session, current_user, ticket_id, answer=request.form.get("answer", "")), "已答复乡镇（街道）。")
+
+    @expose("/<int:ticket_id>/decide", methods=["POST"])
+    def decide(self, ticket_id):
+        form = request.form
+        return self._post(ticket_id, lambda: services.decide(
+            db.session, current_user, ticket_id, decision=form.get("decision", ""),
+            online_check=form.get("online_check", ""), reason=form.get("reason", ""),
+            decided_on=_date(form.get("decided_on"), "decided_on")), "已作出确认决定。")
