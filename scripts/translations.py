@@ -20,7 +20,7 @@ def main() -> int:
     babel = [sys.executable, "-m", "babel.messages.frontend"]
     subprocess.run([*babel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
                     "--omit-header", "--no-location", "-o", str(pot), "."], check=True, cwd=ROOT)
-    subprocess.run([*babel, "update", "-i", str(pot), "-o", str(PO), "-l", "en", "--no-fuzzy-matching", "--no-location"], check=True)
+    subprocess.run([*babel, "update", "-i", str(pot), "-o", str(PO), "-l", "en", "--no-fuzzy-matching"], check=True)
     subprocess.run([*babel, "compile", "-d", str(ROOT / "platform/jiuzhu/translations"), "-D", "messages"], check=True)
     return 0
 
