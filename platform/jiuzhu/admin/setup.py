@@ -42,7 +42,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
     from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
     from jiuzhu.reports.views import DashboardView, RollImportView, StatisticsView
-    from jiuzhu.spotchecks.views import SpotCheckView
+    from jiuzhu.spotchecks.views import KinshipView, ReportView, SpotCheckView
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
     from jiuzhu.tenancy.models import OrgUnit, Tenant
     from jiuzhu.warnings.views import WarningView
@@ -62,6 +62,10 @@ def init_admin(app: Flask) -> Admin:
                                   url="/admin/statistics"))
     admin.add_view(SpotCheckView(name=_l("抽查"), category=CATEGORY_REPORTS, endpoint="spotchecks",
                                  url="/admin/spotchecks"))
+    admin.add_view(KinshipView(name=_l("近亲属关系备案"), category=CATEGORY_REPORTS, endpoint="kinship",
+                               url="/admin/kinship"))
+    admin.add_view(ReportView(name=_l("实名举报"), category=CATEGORY_REPORTS, endpoint="reports",
+                              url="/admin/reports"))
     admin.add_view(RollImportView(name=_l("花名册导入"), category=CATEGORY_REPORTS, endpoint="rolls", url="/admin/rolls"))
     admin.add_link(RoleLink(_l("受理登记"), endpoint="casework.new", roles=INTAKE_ROLES))
     admin.add_view(OrgUnitView(OrgUnit, db, name=_l("组织机构"), category=CATEGORY_ORG, endpoint="orgunit"))

@@ -168,3 +168,9 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
            after={"township_id": household.township_id, "village_id": household.village_id,
                   "members": len(household.members), "supporters": len(household.supporters)})
     return household
+
+
+def household_of_person(session, id_number: str) -> Household | None:
+    """The registered household (in the current scope) a person with this ID number belongs to."""
+    return session.scalars(select(Household).join(Member, Member.household_id == Household.id)
+                           .where(Member.id_number == id_number.strip().upper())).first()

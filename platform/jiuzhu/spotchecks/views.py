@@ -117,3 +117,113 @@ class SpotCheckView(SecureBaseView):
         except ServiceError as exc:
             flash_refusal(exc)
         return redirect(url_for(".detail", draw_id=draw_id) + f"#item-{item_id}")
+
+
+def _household(raw: str | None):
+    """The registered household of the person whose ID number was typed (or a refusal)."""
+    from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
+    from jiuzhu.cases.services import household_of_person
+
+    try:
+        number = parse_id_number(raw or "", china_today()).number
+    except InvalidIdNumber as exc:
+        raise ValidationError(field_errors={"id_number": [str(exc)]}) from None
+    household = household_of_person(db.session, number)
+    if household is None:
+        raise ValidationError(field_errors={"id_number": ["本县没有登记该身份证号码所在的家庭。"]})
+    return household
+
+
+def _on(raw: str | None, field: str) -> dt.date:
+    day = _date(raw, china_today())
+    if day is None:
+        raise ValidationError(field_errors={field: ["日期格式应为 YYYY-MM-DD。"]})
+    return day
+
+
+LABELS = {"id_number": "身份证号码", "registered_on": "备案日期", "received_on": "受理日期", "verified_on": "核实日期",
+          "answered_on": "反馈日期"}
+
+
+class KinshipView(SecureBaseView):
+    """近亲属关系备案: households with a close relative among the staff handling 低保 (all checked on site)."""
+
+    roles = frozenset({Role.county_staff, Role.county_admin})
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        from jiuzhu.spotchecks.models import CLOSE_RELATIVES, StaffKinship, StaffLevel
+
+        if request.method == "POST":
+            form = request.form
+            try:
+                services.register_kinship(db.session, current_user, household=_household(form.get("id_number")),
+                                          staff_name=form.get("staff_name", ""), staff_level=form.get("staff_level", ""),
+                                          staff_unit=form.get("staff_unit", ""), relation=form.get("relation", ""),
+                                          registered_on=_on(form.get("registered_on"), "registered_on"),
+                                          note=form.get("note"))
+                db.session.commit()
+                flash("已备案；该户被抽中时一律实地核查。", "success")
+                return redirect(url_for(".index"))
+            except ServiceError as exc:
+                flash_refusal(exc, LABELS)
+        rows = db.session.scalars(select(StaffKinship).options(selectinload(StaffKinship.household))
+                                  .order_by(StaffKinship.registered_on.desc(), StaffKinship.id.desc())).all()
+        return self.render("spotchecks/kinship.html", rows=rows, levels=list(StaffLevel), relatives=CLOSE_RELATIVES,
+                           form=request.form, today=china_today())
+
+
+class ReportView(SecureBaseView):
+    """实名举报: every report recorded, verified one by one, the result answered to the reporter."""
+
+    roles = frozenset({Role.county_staff, Role.county_admin})
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        from jiuzhu.spotchecks.models import RealNameReport
+
+        if request.method == "POST":
+            form = request.form
+            try:
+                household = _household(form.get("id_number")) if form.get("id_number") else None
+                services.receive_report(db.session, current_user, reporter_name=form.get("reporter_name", ""),
+                                        reporter_contact=form.get("reporter_contact", ""),
+                                        channel=form.get("channel", ""),
+                                        received_on=_on(form.get("received_on"), "received_on"),
+                                        subject=form.get("subject", ""), content=form.get("content", ""),
+                                        household=household)
+                db.session.commit()
+                flash("已登记实名举报，请逐一核实并向举报人反馈。", "success")
+                return redirect(url_for(".index"))
+            except ServiceError as exc:
+                flash_refusal(exc, LABELS)
+        reports = db.session.scalars(select(RealNameReport).order_by(RealNameReport.received_on.desc(),
+                                                                     RealNameReport.id.desc()).limit(500)).all()
+        return self.render("spotchecks/reports.html", reports=reports, form=request.form, today=china_today())
+
+    def _act(self, fn, success: str):
+        try:
+            fn()
+            db.session.commit()
+            flash(success, "success")
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except ServiceError as exc:
+            flash_refusal(exc, LABELS)
+        return redirect(url_for(".index"))
+
+    @expose("/<int:report_id>/verify", methods=["POST"])
+    def verify(self, report_id):
+        form = request.form
+        return self._act(lambda: services.verify_report(
+            db.session, current_user, report_id, verified_on=_on(form.get("verified_on"), "verified_on"),
+            substantiated=form.get("substantiated") == "yes", verification=form.get("verification", "")),
+            "已记录核实情况。")
+
+    @expose("/<int:report_id>/answer", methods=["POST"])
+    def answer(self, report_id):
+        form = request.form
+        return self._act(lambda: services.answer_report(
+            db.session, current_user, report_id, answered_on=_on(form.get("answered_on"), "answered_on"),
+            answer=form.get("answer", ""), via=form.get("via", "")), "已向举报人反馈核实结果。")

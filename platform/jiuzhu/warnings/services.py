@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from jiuzhu.audit import record
 from jiuzhu.auth.models import User
-from jiuzhu.cases.households import Household, Member
 from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
+from jiuzhu.cases.services import household_of_person
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, PermissionDenied, ValidationError
 from jiuzhu.plugins.rules import WarningRule
@@ -72,8 +72,7 @@ def receive(session, user: User | None, *, township: OrgUnit, id_number: str, so
         errors.append("请填写预警内容。")
     household = None
     if number is not None:
-        household = session.scalars(select(Household).join(Member, Member.household_id == Household.id)
-                                    .where(Member.id_number == number)).first()
+        household = household_of_person(session, number)
     if household is not None and township is not None and household.township_id != township.id:
         errors.append("该对象的家庭登记在其他乡镇（街道），请交由其所在乡镇（街道）处置。")
     if errors:
