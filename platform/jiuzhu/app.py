@@ -132,8 +132,10 @@ def _register_request_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from jiuzhu.auth.blueprint import bp as auth_bp
+    from jiuzhu.disclosure.public import bp as public_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(public_bp)
 
 
 def _register_cli(app: Flask) -> None:

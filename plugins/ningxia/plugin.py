@@ -263,9 +263,6 @@ class NingxiaPlugin(BaselinePlugin):
         return f"{unit.name}人民政府" if unit is not None and not unit.name.endswith("街道") else (
             f"{unit.name}办事处" if unit is not None else "乡镇人民政府（街道办事处）")
 
-    APPEAL = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
-              "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。")
-
     def notice_text(self, kind: str, case) -> list[str]:
         """The paragraphs of a notice, quoting the plan."""
         household = case.household

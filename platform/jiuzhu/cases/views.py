@@ -84,6 +84,13 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
         selectinload(Case.household).selectinload(Household.members))
 
 
+def _pdf(data: bytes, filename: str):
+    from flask import Response
+
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename={filename}", "Cache-Control": "no-store"})
+
+
 class CaseworkView(SecureBaseView):
     roles = EVERYONE
 
@@ -306,6 +313,25 @@ class CaseworkView(SecureBaseView):
         return self._post(case_id, lambda: engine.act(
             db.session, current_user, step_id, key, data=data, reason=request.form.get(prefix + "reason"),
             expected_version=version), f"已办理：{spec.label} · {outcome.label if outcome else key}。", labels)
+
+    @expose("/<int:case_id>/notices/<int:notice_id>.pdf")
+    def notice_pdf(self, case_id, notice_id):
+        """A notice or certificate of the case, as the PDF to print and hand over."""
+        from jiuzhu.cases.models import Notice
+        from jiuzhu.documents import notice_pdf
+
+        case = self._load(case_id)
+        notice = db.session.get(Notice, notice_id)
+        if notice is None or notice.case_id != case.id:
+            abort(404)
+        return _pdf(notice_pdf(db.session, notice), f"notice-{notice.id}.pdf")
+
+    @expose("/<int:case_id>/file.pdf")
+    def file_pdf(self, case_id):
+        """一户一档: the case's complete file."""
+        from jiuzhu.documents import case_file_pdf
+
+        return _pdf(case_file_pdf(db.session, self._load(case_id)), f"case-{case_id}.pdf")
 
     @expose("/<int:case_id>/skip/<int:step_id>", methods=["POST"])
     def skip(self, case_id, step_id):

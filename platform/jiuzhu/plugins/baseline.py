@@ -437,6 +437,36 @@ class BaselinePlugin(JurisdictionPlugin):
     NOTICE_CODES: ClassVar[dict[str, str]] = {"missing_materials": "告", "not_accepted": "不受",
                                               "denial": "不确", "certificate": "低保证"}
 
+    APPEAL: ClassVar[str] = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
+                             "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。")
+
+    def notice_text(self, kind: str, case) -> list[str]:
+        """The paragraphs of a notice under the national rules (plugins quote their own documents)."""
+        from jiuzhu.clock import cn_date
+
+        if kind not in self.NOTICE_TITLES:
+            raise KeyError(f"没有“{kind}”类通知书的文本")
+        head = case.household.head if case.household is not None else None
+        to = f"{head.name}：" if head else "申请人："
+        applied = cn_date(case.applied_on)
+        categories = "、".join(Category(c).label for c in case.categories)
+        if kind == "missing_materials":
+            missing = "、".join(m.label for m in case.missing_materials) or "（无）"
+            return [to, f"你户于{applied}提出的{categories}申请，尚缺以下材料：{missing}。",
+                    "请一次性补齐上述材料；能够通过政务服务平台获取的材料，不再要求你户提供。", f"依据{NATIONAL}。"]
+        if kind == "not_accepted":
+            return [to, f"你户于{applied}提出的{categories}申请，经审查，决定不予受理。",
+                    f"理由：{case.decision_reason or ''}", f"依据{NATIONAL}。", self.APPEAL]
+        if kind == "denial":
+            return [to, f"你户于{applied}提出的{categories}申请，经家庭经济状况核对、入户调查和审核，"
+                        f"于{cn_date(case.decided_on)}决定不予确认。", f"理由：{case.decision_reason or ''}",
+                    f"依据{NATIONAL}。", self.APPEAL]
+        amount = f"{case.monthly_amount:.2f}" if case.monthly_amount is not None else "____"
+        start = case.benefit_start
+        paid = f"自{start.year}年{start.month}月起按月发放。" if start else ""
+        return [to, f"经审核确认，你户符合{categories}条件，于{cn_date(case.decided_on)}确认给予救助，"
+                    f"家庭月保障金额 {amount} 元。{paid}", f"依据{NATIONAL}。"]
+
     def notice_title(self, kind: str) -> str:
         return self.NOTICE_TITLES.get(kind, kind)
 

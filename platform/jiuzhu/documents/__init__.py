@@ -1,0 +1,126 @@
+"""Printable documents as PDF: a case's notices (the denial notice, the certificate, the one-time
+notice of missing materials, the refusal to accept), a case's complete file (一户一档) and a place's
+publicity sheet.
+
+HTML templates under ``templates/documents/`` are rendered by WeasyPrint with the CJK fonts the
+project installs (Debian's ``fonts-noto-cjk``; ``scripts/test`` and ``scripts/demo`` install it), which
+WeasyPrint embeds as subsets: a PDF opened anywhere shows the Chinese, not boxes.
+
+The wording of a notice is its plugin's (``notice_text``); this module only lays it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import render_template
+from sqlalchemy import select
+
+from jiuzhu.cases.models import Case, Notice
+from jiuzhu.clock import china_today, cn_date
+from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+from jiuzhu.workflow import engine
+from jiuzhu.workflow.models import Step
+
+#: the fonts a document asks for, in order; all are CJK, so no glyph falls back to a Latin-only font
+FONT_STACK = '"Noto Serif CJK SC", "Noto Sans CJK SC", "Noto Serif CJK", "Noto Sans CJK", serif'
+
+
+def render_pdf(template: str, **context) -> bytes:
+    """An HTML template rendered to PDF bytes."""
+    from weasyprint import HTML
+
+    html = render_template(template, font_stack=FONT_STACK, **context)
+    return HTML(string=html).write_pdf()
+
+
+@dataclass(frozen=True)
+class Organ:
+    """Who issues a case's documents: the deciding township's government, or the county bureau."""
+
+    name: str
+
+
+def issuing_organ(session, case: Case) -> Organ:
+    plugin = engine.plugin_for(case)
+    tenant = session.get(Tenant, case.tenant_id)
+    if plugin.deciding_level == OrgLevel.township and case.township_id:
+        unit = session.get(OrgUnit, case.township_id)
+        if unit is not None:
+            suffix = "办事处" if unit.name.endswith("街道") else ("" if unit.name.endswith(("管委会", "政府")) else "人民政府")
+            return Organ(f"{unit.name}{suffix}")
+    return Organ(f"{tenant.name}民政局")
+
+
+def notice_pdf(session, notice: Notice) -> bytes:
+    """One notice, in the plugin's words, as a formal A4 document with its number and issuer."""
+    case = notice.case
+    plugin = engine.plugin_for(case)
+    paragraphs = plugin.notice_text(notice.kind, case)
+    return render_pdf("documents/notice.html", notice=notice, case=case, title=notice.content.get("title")
+                      or plugin.notice_title(notice.kind), paragraphs=paragraphs, organ=issuing_organ(session, case),
+                      issued=cn_date(notice.issued_on), certificate=notice.kind == "certificate")
+
+
+def _shown(value) -> str:
+    from jiuzhu.workflow.formrender import CHOICE_LABELS
+
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(_shown(v) if not isinstance(v, dict) else "，".join(f"{_shown(x)}" for x in v.values())
+                        for v in value)
+    return CHOICE_LABELS.get(str(value), str(value))
+
+
+def step_record(workflow, step: Step) -> str:
+    """What a step's form recorded, as 「label：value」 pairs with the form's own labels."""
+    from jiuzhu.workflow.formrender import FIELD_LABELS, field_views
+
+    if not step.data:
+        return ""
+    labels = dict(FIELD_LABELS)
+    if step.key in workflow.by_key:
+        spec = workflow.step(step.key)
+        forms = [spec.form] + [o.form for o in spec.outcomes]
+        for form in forms:
+            labels.update({f.name: f.label for f in field_views(form)})
+    def label(key: str) -> str:  # without the on-screen hints (每行一人…)
+        text = labels.get(key, key)
+        return text.split("（每行")[0]
+
+    return "；".join(f"{label(k)}：{_shown(v)}" for k, v in step.data.items() if v not in (None, "", [], {}))
+
+
+def case_file_pdf(session, case: Case) -> bytes:
+    """一户一档: the household, its members, supporters, incomes and property, every step of the case
+    with its actor, dates, deadline and outcome, the materials and the notices."""
+    plugin = engine.plugin_for(case)
+    workflow = plugin.workflow_for(case)
+    steps = session.scalars(select(Step).where(Step.case_id == case.id).order_by(Step.opened_on, Step.id)).all()
+    labels = {s.key: (workflow.step(s.key).label if s.key in workflow.by_key else s.key) for s in steps}
+    results, details = {}, {}
+    for s in steps:
+        details[s.id] = step_record(workflow, s)
+        result = s.status.label
+        if s.outcome and s.key in workflow.by_key:
+            try:
+                result += "：" + workflow.step(s.key).outcome(s.outcome).label
+            except KeyError:
+                result += "：" + s.outcome
+        results[s.id] = result
+    township = session.get(OrgUnit, case.township_id) if case.township_id else None
+    village = session.get(OrgUnit, case.village_id) if case.village_id else None
+    return render_pdf("documents/case_file.html", case=case, household=case.household, steps=steps, labels=labels, results=results, details=details,
+                      plugin=plugin, tenant=session.get(Tenant, case.tenant_id), township=township, village=village,
+                      organ=issuing_organ(session, case), printed=cn_date(china_today()), today=china_today())
+
+
+def publicity_sheet_pdf(tenant: Tenant, plugin, lists: dict, on: dt.date, title: str) -> bytes:
+    """A place's publicity list as a sheet to post on the board: exactly the rule's fields."""
+    return render_pdf("documents/publicity_sheet.html", tenant=tenant, plugin=plugin, lists=lists, on=on,
+                      printed=cn_date(on), title=title)
+
+
+__all__ = ["render_pdf", "notice_pdf", "case_file_pdf", "publicity_sheet_pdf", "issuing_organ", "FONT_STACK"]

@@ -1,0 +1,99 @@
+"""Printable documents: the denial notice, the certificate (确认通知书), a case's complete file and a
+publicity sheet — real PDFs whose embedded fonts are CJK fonts, with the case's words in them, and
+reachable only by those who may see the case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from jiuzhu.documents import FONT_STACK
+from tests.pdfcheck import assert_cjk_fonts_embedded, keep, pdf_fonts, pdf_text
+from tests.plugins.anhui_support import do, skip
+from tests.plugins.test_ningxia import CHECK, VISIT, approved_case, apply, county  # noqa: F401 — the fixture
+
+D = dt.date
+
+
+def denied_case(app) -> int:
+    case_id = apply(app, on=D(2026, 4, 29))
+    do(app, "nx-t1-staff", case_id, "acceptance", "accept", D(2026, 4, 29))
+    do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
+    do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 5, 8), {**CHECK, "result": "fail"})
+    do(app, "nx-t1-staff", case_id, "appraisal", "done", D(2026, 5, 11),
+       {"held_on": "2026-05-11", "participants": 9, "result": "多数认为收入超标"})
+    do(app, "nx-t1-leader", case_id, "review_opinion", "propose_deny", D(2026, 5, 12), {"opinion": "收入超标"},
+       reason="家庭人均收入高于低保标准")
+    do(app, "nx-t1-leader", case_id, "decision", "deny", D(2026, 5, 13), reason="家庭人均月收入 980 元，高于当地低保标准 790 元")
+    do(app, "nx-t1-staff", case_id, "denial_notice", "issued", D(2026, 5, 14))
+    return case_id
+
+
+def notice_links(client, case_id) -> list[str]:
+    html = client.get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    return re.findall(rf'href="(/admin/casework/{case_id}/notices/\d+\.pdf)"', html)
+
+
+def test_the_denial_notice_is_a_pdf_in_the_plugins_words_with_cjk_fonts_embedded(app, county, client_for):
+    case_id = denied_case(app)
+    staff = client_for("nx-t1-staff")
+    [link] = notice_links(staff, case_id)
+    response = staff.get(link)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    data = response.get_data()
+    assert data.startswith(b"%PDF")
+    keep(data, "ningxia-denial-notice.pdf")
+    text = re.sub(r"\s+", "", pdf_text(data))
+    assert "不予批准通知书" in text and "救不批〔2026〕0001号" in text and "汪建国：" in text
+    assert "家庭人均月收入980元，高于当地低保标准790元" in text
+    assert "行政复议" in text and "nx第1镇人民政府" in text and "2026年5月14日" in text
+    assert_cjk_fonts_embedded(data)
+
+
+def test_the_certificate_and_the_case_file(app, county, client_for):
+    case_id = approved_case(app)
+    do(app, "nx-t1-staff", case_id, "certificate", "issued", D(2026, 5, 20))
+    staff = client_for("nx-t1-staff")
+    [link] = notice_links(staff, case_id)
+    text = re.sub(r"\s+", "", pdf_text(staff.get(link).get_data()))
+    assert "社会救助审核确认通知书" in text and "家庭月救助金额1710.00元" in text
+    keep(staff.get(link).get_data(), "ningxia-certificate.pdf")
+    data = staff.get(f"/admin/casework/{case_id}/file.pdf").get_data()
+    keep(data, "ningxia-case-file.pdf")
+    assert_cjk_fonts_embedded(data)
+    text = re.sub(r"\s+", "", pdf_text(data))
+    for expected in ("社会救助家庭档案", "汪建国", "李秀英", "汪丽", "入户核查", "审核确认（乡镇）", "马文静",
+                     "已完成：确认给予", "社会救助审核确认通知书", "救确认〔2026〕0001号", "社会救助申请书"):
+        assert expected in text, expected
+    assert "已跳过" in text  # the appraisal, with its reason
+    assert "申请对象没有争议，不再进行民主评议" in text
+
+
+def test_documents_reach_only_those_who_may_see_the_case(app, county, world, client_for):
+    case_id = denied_case(app)
+    [link] = notice_links(client_for("nx-t1-staff"), case_id)
+    world.county("ox", plugin="ningxia", townships=1, villages=1)
+    for username in ("nx-t2-staff", "nx-t2-village", "ox-county", "ox-t1-staff"):
+        client = client_for(username)
+        assert client.get(link).status_code == 404, username
+        assert client.get(f"/admin/casework/{case_id}/file.pdf").status_code == 404, username
+    assert client_for("nx-county").get(link).status_code == 200
+    assert client_for("nx-t1-village").get(f"/admin/casework/{case_id}/file.pdf").status_code == 200
+    # a notice of another case cannot be fetched through this one
+    other = denied_case(app)
+    [other_link] = notice_links(client_for("nx-t1-staff"), other)
+    notice_id = other_link.rsplit("/", 1)[1]
+    assert client_for("nx-t1-staff").get(f"/admin/casework/{case_id}/notices/{notice_id}").status_code == 404
+
+
+def test_a_latin_only_font_is_caught():
+    """The font check itself: a PDF set in a Latin-only font fails it."""
+    from weasyprint import HTML
+
+    latin = HTML(string='<p style="font-family: DejaVu Sans">不予批准通知书 Notice</p>').write_pdf()
+    assert any("CJK" not in f.name for f in pdf_fonts(latin))
+    with pytest.raises(AssertionError, match="is not a CJK font"):
+        assert_cjk_fonts_embedded(latin)
+    assert "CJK" in FONT_STACK.split(",")[0]

@@ -1,0 +1,121 @@
+"""The public publicity pages: no login, exactly what the county's disclosure rule allows — the
+rule's fields, names masked, minors and ID numbers never shown, within the display period — per
+township and village, printable as a PDF sheet; nothing of another county."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+
+import pytest
+from sqlalchemy import select
+
+from jiuzhu.cases.idcard import make_id_number
+from jiuzhu.clock import china_today
+from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import Scope, use_scope
+from jiuzhu.tenancy.models import OrgUnit
+from tests.factories import approved_directly, household_of_four
+from tests.pdfcheck import assert_cjk_fonts_embedded, keep, pdf_text
+
+_seq = itertools.count(1)
+REGION = "360222"
+
+
+@pytest.fixture
+def county(world):
+    info = world.county("pub", plugin="jingdezhen", townships=2, villages=2)
+    world.county("opub", plugin="ningxia", townships=1, villages=1)
+    return info
+
+
+def unit_id(app, tenant_id: int, name: str) -> int:
+    with app.app_context(), use_scope(Scope(tenant_id)):
+        found = db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == name))
+        db.session.remove()
+        return found
+
+
+def approved(app, username="pub-t1-staff", days_ago=10) -> int:
+    seq = next(_seq)
+    return approved_directly(app, username, "pub-county", china_today() - dt.timedelta(days=days_ago),
+                             lambda user: household_of_four(db.session, user, seq=seq, region=REGION),
+                             amount="1930.00")
+
+
+def test_the_township_page_shows_exactly_the_rules_fields_without_login(app, county):
+    approved(app)
+    town = unit_id(app, county["id"], "pub第1镇")
+    client = app.test_client()  # nobody logged in
+    response = client.get(f"/public/pub/{town}/")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    headers = re.findall(r"<th>(.*?)</th>", html)
+    assert headers == ["公示类别", "家庭成员姓名", "保障人数", "困难原因", "家庭月保障金额", "所在村（社区）"]
+    row = re.findall(r"<td>(.*?)</td>", html)
+    assert row == ["保障中", "汪*国、李*英、汪*", "4", "因病、因残、缺乏劳动能力", "1930.00 元", "pub第1镇第1村"]
+    assert "汪建国" not in html and "汪小雨" not in html and "汪*雨" not in html  # masked; the minor left out
+    assert make_id_number(REGION, dt.date(1968, 3, 12), 13) not in html and "13800000000" not in html
+    assert "组" not in "".join(row)  # no address
+    assert "景民字〔2024〕40号" in html
+
+
+def test_the_village_page_shows_its_own_households_only(app, county):
+    approved(app)
+    this = unit_id(app, county["id"], "pub第1镇第1村")
+    other = unit_id(app, county["id"], "pub第1镇第2村")
+    assert "汪*国" in app.test_client().get(f"/public/pub/{this}/").get_data(as_text=True)
+    html = app.test_client().get(f"/public/pub/{other}/").get_data(as_text=True)
+    assert "汪*国" not in html and 'data-testid="empty"' in html
+    assert "汪*国" not in app.test_client().get(
+        f"/public/pub/{unit_id(app, county['id'], 'pub第2镇')}/").get_data(as_text=True)
+
+
+def test_nothing_of_another_county_and_no_unknown_place(app, county):
+    approved(app)
+    town = unit_id(app, county["id"], "pub第1镇")
+    client = app.test_client()
+    assert client.get(f"/public/opub/{town}/").status_code == 404  # a unit of pub under opub's code
+    assert client.get("/public/nowhere/").status_code == 404
+    assert client.get("/public/pub/999999/").status_code == 404
+    root = unit_id(app, county["id"], "pub县")
+    assert root is not None
+    assert client.get(f"/public/pub/{root}/").status_code == 404  # the county root is not a publicity place
+    assert "未找到" in client.get("/public/pub/999999/").get_data(as_text=True)
+    index = client.get("/public/pub/").get_data(as_text=True)
+    assert "pub第1镇第2村" in index and "opub" not in index
+
+
+def test_the_sheet_is_a_pdf_of_the_same_list(app, county):
+    approved(app)
+    town = unit_id(app, county["id"], "pub第1镇")
+    response = app.test_client().get(f"/public/pub/{town}/sheet.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    data = response.get_data()
+    keep(data, "jingdezhen-publicity-sheet.pdf")
+    assert_cjk_fonts_embedded(data)
+    text = re.sub(r"\s+", "", pdf_text(data))
+    assert "pub第1镇社会救助公示" in text and "汪*国、李*英、汪*" in text and "1930.00元" in text
+    assert "汪建国" not in text and "汪*雨" not in text
+
+
+def test_exits_stay_six_months_then_leave_the_page(app, county):
+    case_id = approved(app, days_ago=300)
+    with app.app_context(), use_scope(Scope(county["id"])):
+        from jiuzhu.cases.categories import CaseStatus
+        from jiuzhu.cases.models import Case
+
+        case = db.session.get(Case, case_id)
+        case.status, case.closed_on = CaseStatus.closed, china_today() - dt.timedelta(days=200)
+        db.session.commit()
+        db.session.remove()
+    town = unit_id(app, county["id"], "pub第1镇")
+    assert "汪*国" not in app.test_client().get(f"/public/pub/{town}/").get_data(as_text=True)
+    with app.app_context(), use_scope(Scope(county["id"])):
+        case = db.session.get(Case, case_id)
+        case.closed_on = china_today() - dt.timedelta(days=30)
+        db.session.commit()
+        db.session.remove()
+    html = app.test_client().get(f"/public/pub/{town}/").get_data(as_text=True)
+    assert "已退出" in html and "汪*国" in html
