@@ -11,8 +11,8 @@ import pytest
 
 from jiuzhu.documents import FONT_STACK
 from tests.pdfcheck import assert_cjk_fonts_embedded, keep, pdf_fonts, pdf_text
-from tests.plugins.anhui_support import do, skip
-from tests.plugins.test_ningxia import CHECK, VISIT, approved_case, apply, county  # noqa: F401 — the fixture
+from tests.plugins.anhui_support import do
+from tests.plugins.test_ningxia import CHECK, VISIT, apply, approved_case, county  # noqa: F401 — the fixture
 
 D = dt.date
 
