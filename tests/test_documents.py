@@ -12,9 +12,14 @@ import pytest
 from jiuzhu.documents import FONT_STACK
 from tests.pdfcheck import assert_cjk_fonts_embedded, keep, pdf_fonts, pdf_text
 from tests.plugins.anhui_support import do
-from tests.plugins.test_ningxia import CHECK, VISIT, apply, approved_case, county  # noqa: F401 — the fixture
+from tests.plugins.test_ningxia import CHECK, VISIT, apply, approved_case, ningxia_county
 
 D = dt.date
+
+
+@pytest.fixture
+def county(world):
+    return ningxia_county(world)
 
 
 def denied_case(app) -> int:
