@@ -64,6 +64,7 @@ def test_the_certificate_and_the_case_file(app, county, client_for):
     [link] = notice_links(staff, case_id)
     text = re.sub(r"\s+", "", pdf_text(staff.get(link).get_data()))
     assert "社会救助审核确认通知书" in text and "家庭月救助金额1710.00元" in text
+    assert "保障人数4人" in text and "汪建国（户主）、李秀英（配偶）" in text and "发证机关：nx第1镇人民政府" in text
     keep(staff.get(link).get_data(), "ningxia-certificate.pdf")
     data = staff.get(f"/admin/casework/{case_id}/file.pdf").get_data()
     keep(data, "ningxia-case-file.pdf")

@@ -42,10 +42,17 @@ class Organ:
     name: str
 
 
-def issuing_organ(session, case: Case) -> Organ:
+#: notices the township issues whoever decides: what happens at acceptance
+TOWNSHIP_NOTICES = frozenset({"missing_materials", "not_accepted"})
+
+
+def issuing_organ(session, case: Case, kind: str | None = None) -> Organ:
+    """The township's government for what happens at acceptance and where townships confirm; the
+    county bureau otherwise."""
     plugin = engine.plugin_for(case)
     tenant = session.get(Tenant, case.tenant_id)
-    if plugin.deciding_level == OrgLevel.township and case.township_id:
+    at_township = plugin.deciding_level == OrgLevel.township or kind in TOWNSHIP_NOTICES
+    if at_township and case.township_id:
         unit = session.get(OrgUnit, case.township_id)
         if unit is not None:
             suffix = "办事处" if unit.name.endswith("街道") else ("" if unit.name.endswith(("管委会", "政府")) else "人民政府")
@@ -58,9 +65,13 @@ def notice_pdf(session, notice: Notice) -> bytes:
     case = notice.case
     plugin = engine.plugin_for(case)
     paragraphs = plugin.notice_text(notice.kind, case)
-    return render_pdf("documents/notice.html", notice=notice, case=case, title=notice.content.get("title")
-                      or plugin.notice_title(notice.kind), paragraphs=paragraphs, organ=issuing_organ(session, case),
-                      issued=cn_date(notice.issued_on), certificate=notice.kind == "certificate")
+    household = case.household
+    template = "documents/certificate.html" if notice.kind == "certificate" else "documents/notice.html"
+    return render_pdf(template, notice=notice, case=case, household=household,
+                      members=household.coresident if household else [],
+                      title=notice.content.get("title") or plugin.notice_title(notice.kind), paragraphs=paragraphs,
+                      organ=issuing_organ(session, case, notice.kind), issued=cn_date(notice.issued_on),
+                      village=session.get(OrgUnit, case.village_id) if case.village_id else None)
 
 
 def _shown(value) -> str:
