@@ -101,6 +101,8 @@ class ApplicationIn(In):
     properties = fields.List(fields.Nested(PropertyIn), load_default=list, validate=validate.Length(max=20))
     categories = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True,
                              validate=validate.Length(min=1, max=10), metadata={"description": "申请类别"})
+    tags = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list,
+                       validate=validate.Length(max=20), metadata={"description": "人群类别（本地规则定义的键）"})
     applied_on = fields.Date(load_default=None, allow_none=True, validate=_past_date)
     channel = fields.String(load_default="online", validate=validate.OneOf(["online", "window"]),
                             metadata={"description": "online: 网上申请 (default); a village token always files village_proxy"})

@@ -296,10 +296,27 @@ def application_form():
                     "relations": [r.value for r in Relation], "income_kinds": [k.value for k in IncomeKind]})
 
 
+def _plugin_form_check(body: dict, channel: Channel) -> None:
+    """The county's own application form (a plugin's marshmallow schema, where it has one) over the
+    application part of the body: its required dates, its categories and materials, in its words."""
+    form_cls = getattr(_plugin(), "application_form", None)
+    if not isinstance(form_cls, type):
+        return
+    declared = form_cls().fields
+    raw = {k: v for k, v in body.items() if k in declared and v is not None}
+    raw["channel"] = channel.value
+    try:
+        form_cls().load(raw)
+    except SchemaError as exc:
+        raise ApiError("validation_error", fields=marshmallow_fields(exc.messages)) from None
+
+
 @bp.post("/applications")
 @idempotent
 def submit_application(body):
     data = _load(schemas.ApplicationIn, body)
+    channel = Channel.village_proxy if user().role.is_village else Channel(data["channel"])
+    _plugin_form_check(body, channel)
     village = db.session.get(OrgUnit, data["village_id"])
     if village is None or village.level != OrgLevel.village:
         raise ApiError("validation_error", fields={"village_id": ["村（社区）不存在，或不在令牌的管辖范围内。"]})
@@ -314,8 +331,7 @@ def submit_application(body):
     household = register_household(db.session, user(), village=village, address=data["address"],
                                    phone=data["phone"], members=members, supporters=supporters,
                                    properties=[(p["kind"], p["value"]) for p in data["properties"]],
-                                   registered_place=data["registered_place"], on=applied_on)
-    channel = Channel.village_proxy if user().role.is_village else Channel(data["channel"])
+                                   registered_place=data["registered_place"], tags=data["tags"], on=applied_on)
     case = engine.open_case(db.session, user(), household=household, categories=data["categories"],
                             channel=channel, applied_on=applied_on,
                             consent_classification=data["consent_classification"],
