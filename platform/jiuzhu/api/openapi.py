@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from apispec import APISpec
@@ -105,4 +106,5 @@ def document() -> dict:
         "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}},
                       "413": {"description": "请求体过大 / body too large",
                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}})
-    return spec.to_dict()
+    # apispec copies Decimal bounds as Decimals (Flask would serve them as strings): plain JSON numbers
+    return json.loads(json.dumps(spec.to_dict(), default=float))

@@ -51,7 +51,6 @@ def _text(max_len: int, *, required: bool = True, min_len: int = 1, **kw):
     return fields.String(required=required, validate=validate.Length(min=min_len, max=max_len), **kw)
 
 
-Money = fields.Decimal(places=2, allow_nan=False, as_string=True, validate=validate.Range(min=0, max=10**8))
 
 
 class MemberIn(In):
@@ -65,7 +64,7 @@ class MemberIn(In):
     work_ability = fields.String(load_default="full", validate=validate.OneOf([w.name for w in WorkAbility]))
     working = fields.Boolean(load_default=False)
     incomes = fields.Dict(keys=fields.String(validate=validate.OneOf([k.name for k in IncomeKind])),
-                          values=fields.Decimal(places=2, allow_nan=False, as_string=True,
+                          values=fields.Decimal(places=2, allow_nan=False,
                                                 validate=validate.Range(min=0, max=10**8)),
                           load_default=dict, metadata={"description": "月收入（元），按收入类别"})
 
@@ -76,16 +75,16 @@ class SupporterIn(In):
     duty = fields.String(required=True, validate=validate.OneOf(["赡养", "抚养", "扶养"]))
     supports = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=18),
                              metadata={"description": "被供养成员的身份证号码"})
-    monthly_income = fields.Decimal(places=2, allow_nan=False, as_string=True, load_default="0",
+    monthly_income = fields.Decimal(places=2, allow_nan=False, load_default="0",
                                     validate=validate.Range(min=0, max=10**8))
-    monthly_support_paid = fields.Decimal(places=2, allow_nan=False, as_string=True, load_default="0",
+    monthly_support_paid = fields.Decimal(places=2, allow_nan=False, load_default="0",
                                           validate=validate.Range(min=0, max=10**8))
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class PropertyIn(In):
     kind = _text(40)
-    value = fields.Decimal(places=2, allow_nan=False, as_string=True, required=True,
+    value = fields.Decimal(places=2, allow_nan=False, required=True,
                            validate=validate.Range(min=0, max=10**10))
 
 
@@ -270,10 +269,7 @@ class PublicityOut(Out):
     places = fields.List(fields.Nested(PublicityPlaceOut), required=True)
 
 
-class CaseListQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CaseListQuery(In):
     status = fields.String(validate=validate.Length(max=40))
     category = fields.String(validate=validate.Length(max=40))
     channel = fields.String(validate=validate.OneOf(["window", "online", "village_proxy"]))
