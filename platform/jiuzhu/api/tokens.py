@@ -76,6 +76,10 @@ def create_token(session, by: User | None, *, name: str, user: User | None = Non
     secret = SECRET_PREFIX + secrets.token_urlsafe(30)
     service = user is None
     if service:
+        if org_unit is None and role.is_county:
+            from jiuzhu.tenancy.services import county_root
+
+            org_unit = county_root(session)
         tenant = session.get(Tenant, scope.tenant_id)
         user = create_user(session, username=f"api-{tenant.code}-{secrets.token_hex(4)}",
                            full_name=f"接口：{name}", role=role, org_unit=org_unit,
