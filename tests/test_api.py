@@ -75,6 +75,32 @@ def test_a_retried_submission_with_the_same_key_creates_one_case(app, two):
     assert count(app, a["id"], Case) == 1
 
 
+def test_parallel_retries_with_one_key_create_one_case(app, two):
+    """Two deliveries of the same submission at the same moment: one writes, the other gets its answer."""
+    import threading
+
+    a, _ = two
+    secret = make_token(app, a, role=Role.township_staff, unit_id=a["towns"][0])
+    body = application(a["villages"][0][0])
+    barrier = threading.Barrier(2)
+    results = []
+
+    def deliver():
+        client = app.test_client()
+        barrier.wait()
+        r = submit(client, secret, body, "prov-parallel")
+        results.append((r.status_code, r.get_json()))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [code for code, _ in results] == [201, 201], results
+    assert results[0][1]["id"] == results[1][1]["id"]
+    assert count(app, a["id"], Case) == 1 and count(app, a["id"], Household) == 1
+
+
 def test_a_token_of_one_county_reaches_nothing_of_another(app, two):
     a, b = two
     a_secret = make_token(app, a, role=Role.county_staff)
@@ -165,6 +191,7 @@ def test_malformed_and_oversized_bodies_get_4xx_with_field_messages_and_write_no
     error = r.get_json()["error"]
     assert error["code"] == "validation_error" and error["message_zh"] and error["message_en"]
     assert set(error["fields"]) >= {"address", "members.0.id_number", "surprise"}
+    assert error["fields"]["address"] == ["此项必填。"] and error["fields"]["surprise"] == ["没有这个字段。"]
     # valid in shape, refused by the service layer (an invalid check digit): still by message, nothing written
     body = application(a["villages"][0][0])
     body["members"][0]["id_number"] = body["members"][0]["id_number"][:-1] + ("0" if body["members"][0]["id_number"][-1] != "0" else "1")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import jsonify
 
 from jiuzhu.errors import ServiceError
@@ -71,6 +73,38 @@ def from_service_error(exc: ServiceError) -> ApiError:
     return ApiError(code, message_zh=message, fields=fields, status=status)
 
 
+#: marshmallow's English messages → the Chinese the API answers with
+_ZH = [(re.compile(p), zh) for p, zh in (
+    (r"^Missing data for required field\.$", "此项必填。"),
+    (r"^Unknown field\.$", "没有这个字段。"),
+    (r"^Field may not be null\.$", "此项不能为 null。"),
+    (r"^Not a valid string\.$", "须为字符串。"),
+    (r"^Not a valid integer\.$", "须为整数。"),
+    (r"^Not a valid number\.$", "须为数字。"),
+    (r"^Not a valid boolean\.$", "须为 true 或 false。"),
+    (r"^Not a valid date\.$", "日期格式应为 YYYY-MM-DD。"),
+    (r"^Not a valid list\.$", "须为数组。"),
+    (r"^Not a valid mapping type\.$", "须为对象。"),
+    (r"^Invalid input type\.$", "须为对象。"),
+    (r"^Invalid type\.$", "类型不对。"),
+    (r"^Special numeric values \(nan or infinity\) are not permitted\.$", "不能为 NaN 或无穷大。"),
+    (r"^Length must be between (\d+) and (\d+)\.$", r"长度须在 \1 到 \2 之间。"),
+    (r"^Shorter than minimum length (\d+)\.$", r"长度不能少于 \1。"),
+    (r"^Longer than maximum length (\d+)\.$", r"长度不能超过 \1。"),
+    (r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$", r"须在 \1 到 \2 之间。"),
+    (r"^Must be greater than or equal to (\S+)\.$", r"不能小于 \1。"),
+    (r"^Must be less than or equal to (\S+)\.$", r"不能大于 \1。"),
+    (r"^Must be one of: (.*)\.$", r"须为以下之一：\1。"),
+)]
+
+
+def chinese(message: str) -> str:
+    for pattern, zh in _ZH:
+        if pattern.match(message):
+            return pattern.sub(zh, message)
+    return message
+
+
 def marshmallow_fields(messages, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested messages flattened to ``{"members.0.id_number": [...]}``."""
     out: dict[str, list[str]] = {}
@@ -80,7 +114,7 @@ def marshmallow_fields(messages, prefix: str = "") -> dict[str, list[str]]:
             if isinstance(v, dict):
                 out.update(marshmallow_fields(v, name))
             else:
-                out[name] = [str(m) for m in (v if isinstance(v, list) else [v])]
+                out[name] = [chinese(str(m)) for m in (v if isinstance(v, list) else [v])]
     else:
-        out[prefix or "_schema"] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+        out[prefix or "_schema"] = [chinese(str(m)) for m in (messages if isinstance(messages, list) else [messages])]
     return out
