@@ -13,6 +13,7 @@ from jiuzhu.api.models import ApiToken, IdempotentRequest
 from jiuzhu.audit.models import AuditEvent
 from jiuzhu.auth.roles import Role
 from jiuzhu.cases.households import Household
+from jiuzhu.cases.idcard import make_id_number
 from jiuzhu.cases.models import Case
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
@@ -275,3 +276,32 @@ def test_warning_tickets_follow_the_plugin_deadline_and_get_reminders(app, world
         kinds = db.session.scalars(select(Reminder.kind).where(Reminder.subject == "warning")).all()
         db.session.remove()
     assert "due" in kinds and "overdue" in kinds
+
+
+def test_warning_reminders_reach_the_township_and_stop_once_decided(app, world, owner_engine):
+    from jiuzhu.reminders.dispatch import dispatch_due
+    from jiuzhu.reminders.models import Notification, Reminder
+
+    c = world.county("wr", plugin="jingdezhen", townships=2, villages=1)
+    secret = make_token(app, c, role=Role.county_staff, name="低收入人口监测平台")
+    client = app.test_client()
+    tickets = []
+    for i, ref in enumerate(("YJ-A", "YJ-B")):
+        r = client.post("/api/v1/warnings", headers=auth(secret, ref), json={
+            "township_id": c["towns"][0], "id_number": make_id_number("360203", dt.date(1960, 1, 1), 11 + i),
+            "source_ref": ref, "summary": "收入骤降", "received_on": "2026-03-02"})
+        assert r.status_code == 201, r.get_json()
+        tickets.append(r.get_json())
+    with owner_engine.begin() as conn:  # the township decided ticket B (its own screens do this)
+        conn.execute(text("UPDATE warning_tickets SET status = 'decided' WHERE id = :i"), {"i": tickets[1]["id"]})
+    staff, other_town = c["users"]["wr-t1-staff"], c["users"]["wr-t2-staff"]
+    with app.app_context(), use_scope(Scope(c["id"])):
+        dispatch_due(db.session, dt.date.fromisoformat(tickets[0]["due_on"]))
+        titles = db.session.scalars(select(Notification.title).where(Notification.user_id == staff)).all()
+        elsewhere = db.session.scalars(select(Notification.title).where(Notification.user_id == other_town)).all()
+        states = dict(db.session.execute(select(Reminder.subject_id, Reminder.status)
+                                         .where(Reminder.kind == "due")).all())
+        db.session.remove()
+    assert any("YJ-A" in t for t in titles) and not any("YJ-B" in t for t in titles)
+    assert elsewhere == []
+    assert states[tickets[1]["id"]] == "cancelled"

@@ -7,6 +7,7 @@ import datetime as dt
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from jiuzhu.cases.categories import CaseStatus
 from jiuzhu.cases.households import Health, IncomeKind, Relation, WorkAbility
 from jiuzhu.clock import china_today
 
@@ -270,7 +271,7 @@ class PublicityOut(Out):
 
 
 class CaseListQuery(In):
-    status = fields.String(validate=validate.Length(max=40))
+    status = fields.String(validate=validate.OneOf([s.value for s in CaseStatus]))
     category = fields.String(validate=validate.Length(max=40))
     channel = fields.String(validate=validate.OneOf(["window", "online", "village_proxy"]))
     township_id = fields.Integer(validate=ID)
