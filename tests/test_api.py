@@ -305,3 +305,28 @@ def test_warning_reminders_reach_the_township_and_stop_once_decided(app, world, 
     assert any("YJ-A" in t for t in titles) and not any("YJ-B" in t for t in titles)
     assert elsewhere == []
     assert states[tickets[1]["id"]] == "cancelled"
+
+
+def test_the_publicity_list_of_a_token_shows_its_own_county_only(app, world):
+    from jiuzhu.auth.models import User
+    from jiuzhu.demo_cases import advance
+    from jiuzhu.workflow import engine
+
+    a = world.county("pa", plugin="shexian", townships=1, villages=1)
+    b = world.county("pb", plugin="shexian", townships=1, villages=1)
+    a_secret, b_secret = make_token(app, a, role=Role.county_staff), make_token(app, b, role=Role.county_staff)
+    client = app.test_client()
+    r = submit(client, b_secret, application(b["villages"][0][0]), "pb-1")
+    assert r.status_code == 201, r.get_json()
+    with app.app_context(), use_scope(Scope(b["id"])):
+        case = db.session.get(Case, r.get_json()["id"])
+        people = {level: db.session.get(User, b["users"][name]) for level, name in
+                  (("township", "pb-t1-staff"), ("county", "pb-county"), ("village", "pb-t1-village"))}
+        advance(db.session, case, people.__getitem__, dt.date(2026, 3, 5), stop_at="publicity")
+        db.session.commit()
+        assert any(s.key == "publicity" for s in engine.load_view(db.session, case).open_steps)
+        db.session.remove()
+    shown_b = client.get("/api/v1/publicity", headers=auth(b_secret)).get_json()
+    shown_a = client.get("/api/v1/publicity", headers=auth(a_secret)).get_json()
+    assert "汪*国" in str(shown_b["places"]) and "汪建国" not in str(shown_b["places"])
+    assert "汪*国" not in str(shown_a["places"])
