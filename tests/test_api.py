@@ -162,6 +162,15 @@ def test_a_village_token_cannot_decide_and_sees_only_its_village(app, two):
     assert client.get(f"/api/v1/cases/{case['id']}", headers=auth(village)).get_json()["status"] == "pending_acceptance"
 
     assert client.get(f"/api/v1/cases/{other['id']}", headers=auth(village)).status_code == 404
+    r = client.post("/api/v1/warnings", headers=auth(village, "v-4"), json={
+        "township_id": a["towns"][0], "id_number": "11010519491231002X", "source_ref": "V-1", "summary": "x"})
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "township_acts"
+    # another township's token sees none of this township's cases, and this one none of its
+    town2 = make_token(app, a, role=Role.township_staff, unit_id=a["towns"][1])
+    far = submit(client, town2, application(a["villages"][1][0], seq=5), "t2-1").get_json()
+    assert client.get(f"/api/v1/cases/{far['id']}", headers=auth(town)).status_code == 404
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=auth(town2)).status_code == 404
+    assert [c["id"] for c in client.get("/api/v1/cases", headers=auth(town2)).get_json()["items"]] == [far["id"]]
     assert [c["id"] for c in client.get("/api/v1/cases", headers=auth(village)).get_json()["items"]] == [case["id"]]
     # the township token may accept the village's application
     town_view = client.get(f"/api/v1/cases/{case['id']}", headers=auth(town)).get_json()

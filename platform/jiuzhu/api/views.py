@@ -417,9 +417,11 @@ def step_action(body, case_id, step_id):
 @bp.post("/warnings")
 @idempotent
 def post_warning(body):
-    from jiuzhu.warnings.services import receive
+    from jiuzhu.warnings.services import TOWNSHIP_ACTS, receive
 
     data = _load(schemas.WarningIn, body)
+    if user().role.is_village:  # refused as the service refuses it, before the township (out of its sight) is looked up
+        raise PermissionDenied(TOWNSHIP_ACTS, code="township_acts")
     scope = require_scope()
     township = db.session.get(OrgUnit, data["township_id"])
     if township is None or township.level != OrgLevel.township or (
