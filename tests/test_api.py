@@ -179,6 +179,13 @@ def test_a_village_token_cannot_decide_and_sees_only_its_village(app, two):
                     json={"action": "accept"})
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["status"] == "in_review"
+    # the step's own form is the engine's: missing answers come back by field, and nothing moves
+    visit = next(s for s in r.get_json()["timeline"] if s["status"] == "open" and "done" in s["actions"])
+    r = client.post(f"/api/v1/cases/{case['id']}/steps/{visit['id']}/actions", headers=auth(town, "t-3"),
+                    json={"action": "done", "data": {}})
+    assert r.status_code == 422 and r.get_json()["error"]["fields"], r.get_json()
+    again = client.get(f"/api/v1/cases/{case['id']}", headers=auth(town)).get_json()
+    assert next(s for s in again["timeline"] if s["id"] == visit["id"])["status"] == "open"
 
 
 def test_malformed_and_oversized_bodies_get_4xx_with_field_messages_and_write_nothing(app, two):
