@@ -13,6 +13,8 @@ import json
 import pytest
 from sqlalchemy import select
 
+from jiuzhu.api.models import ApiToken
+from jiuzhu.api.tokens import create_token
 from jiuzhu.auth.models import User
 from jiuzhu.extensions import db
 from jiuzhu.reminders.models import ChannelKind, Notification, NotificationChannel, Subject, SupervisionItem
@@ -31,8 +33,9 @@ def add_reminder_rows(app, county):
         channel = NotificationChannel(kind=ChannelKind.webhook, enabled=True, config={"url": "http://127.0.0.1:9/x"},
                                       last_error=f"{code}网关错误")
         db.session.add_all([note, item, channel])
+        token = create_token(db.session, None, name=f"{code}令牌", role="county_staff").token
         db.session.commit()
-        county["rows"] = {"inbox": note.id, "supervision": item.id, "channel": channel.id}
+        county["rows"] = {"inbox": note.id, "supervision": item.id, "channel": channel.id, "apitoken": token.id}
         db.session.remove()
     return county
 
@@ -52,6 +55,7 @@ MODELS = {
     "supervision": (lambda b: b["rows"]["supervision"], "south督办事项", None),
     "channel": (lambda b: b["rows"]["channel"], "south网关错误",
                 lambda b: {"kind": "webhook", "enabled": "y", "url": "http://evil.example/"}),
+    "apitoken": (lambda b: b["rows"]["apitoken"], "south令牌", None),
 }
 EXPORTABLE = ["orgunit", "user", "supervision"]
 
@@ -64,8 +68,9 @@ def snapshot(app, tenant):
         notes = sorted((n.id, n.title, n.read_at) for n in db.session.scalars(select(Notification)))
         items = sorted((i.id, i.title, i.resolved_on) for i in db.session.scalars(select(SupervisionItem)))
         channels = sorted((c.id, c.enabled, str(c.config)) for c in db.session.scalars(select(NotificationChannel)))
+        tokens = sorted((t.id, t.name, t.revoked_at) for t in db.session.scalars(select(ApiToken)))
         db.session.remove()
-    return units, users, notes, items, channels
+    return units, users, notes, items, channels, tokens
 
 
 @pytest.fixture
@@ -88,7 +93,7 @@ def test_search_hides_other_tenant(app, ab, admin_a, view):
     assert "south第" not in html and "south-" not in html
 
 
-DETAILED = ["orgunit", "user", "inbox", "supervision"]
+DETAILED = ["orgunit", "user", "inbox", "supervision", "apitoken"]
 
 
 @pytest.mark.parametrize("view", DETAILED)
@@ -135,7 +140,7 @@ def test_bulk_delete_skips_other_tenant_rows(app, ab, admin_a, view):
     ids = [MODELS[view][0](b)]
     if view == "user":
         ids.append(b["users"]["south-admin"])
-    action = "mark_read" if view == "inbox" else "delete"
+    action = {"inbox": "mark_read", "apitoken": "revoke"}.get(view, "delete")
     resp = admin_a.post(f"/admin/{view}/action/", data={
         "action": action, "rowid": [str(i) for i in ids], "csrf_token": token})
     assert resp.status_code == 302

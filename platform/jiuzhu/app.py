@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
+    import jiuzhu.api.models  # noqa: F401
     import jiuzhu.audit.models  # noqa: F401
     import jiuzhu.auth.models  # noqa: F401
     import jiuzhu.calendar.models  # noqa: F401
@@ -121,6 +122,10 @@ def _register_request_hooks(app: Flask) -> None:
 
     def _error(code):
         def handler(exc):
+            if request.path.startswith("/api/"):  # routing errors of the API, in its JSON shape
+                from jiuzhu.api.views import http_error
+
+                return http_error(code)
             title, message = ERRORS[code]
             return render_template("jiuzhu/error.html", code=code, title=title, message=message), code
 
@@ -129,13 +134,26 @@ def _register_request_hooks(app: Flask) -> None:
     for code in ERRORS:
         app.register_error_handler(code, _error(code))
 
+    def _api_only(exc):
+        """The API answers in its JSON error shape; every other path gets the Chinese page."""
+        if request.path.startswith("/api/"):
+            from jiuzhu.api.views import http_error
+
+            return http_error(exc.code)
+        return _error(exc.code)(exc) if exc.code in ERRORS else exc
+
+    for code in (405, 413):
+        app.register_error_handler(code, _api_only)
+
 
 def _register_blueprints(app: Flask) -> None:
+    from jiuzhu.api.views import bp as api_bp
     from jiuzhu.auth.blueprint import bp as auth_bp
     from jiuzhu.disclosure.public import bp as public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_cli(app: Flask) -> None:

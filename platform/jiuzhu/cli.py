@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    from jiuzhu.api.cli import tokens_cli
     from jiuzhu.audit.cli import audit_cli
     from jiuzhu.auth.cli import users_cli
     from jiuzhu.calendar.cli import calendar_cli
@@ -20,3 +21,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(tokens_cli)

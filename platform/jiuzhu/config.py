@@ -67,6 +67,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="Length of the failure window and of the lock, in minutes."),
     Setting("JIUZHU_PASSWORD_HASHING", "JIUZHU_PASSWORD_HASHING", default="standard",
             help="`standard` (argon2id, RFC 9106 low-memory profile) or `fast` (argon2id with minimal cost, for tests)."),
+    Setting("JIUZHU_API_RATE_PER_MINUTE", "JIUZHU_API_RATE_PER_MINUTE", parse=int, default=120,
+            help="Requests one API token may make per minute (fixed window, counted in Redis)."),
     Setting("JIUZHU_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", default="zh_Hans_CN",
             help="Default UI language."),
 )

@@ -35,6 +35,7 @@ INTAKE_ROLES = frozenset({Role.township_staff, Role.township_leader, Role.county
 
 
 def init_admin(app: Flask) -> Admin:
+    from jiuzhu.api.admin import ApiToken, ApiTokenView
     from jiuzhu.auth.admin import User, UserView
     from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
@@ -70,6 +71,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_link(RoleLink(_l("受理登记"), endpoint="casework.new", roles=INTAKE_ROLES))
     admin.add_view(OrgUnitView(OrgUnit, db, name=_l("组织机构"), category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name=_l("用户"), category=CATEGORY_ORG, endpoint="user"))
+    admin.add_view(ApiTokenView(ApiToken, db, name=_l("接口令牌"), category=CATEGORY_ORG, endpoint="apitoken"))
     admin.add_view(PluginSettingsView(name=_l("地方规则设置"), category=CATEGORY_ORG, endpoint="plugin_settings",
                                       url="/admin/settings"))
     admin.add_view(TenantView(Tenant, db, name=_l("县（区）"), category=CATEGORY_PLATFORM, endpoint="tenant"))

@@ -115,3 +115,20 @@ def sync_case(session, case, view, workflow, settings: dict, today: dt.date) -> 
         if (item.subject, item.subject_id, item.due_on) not in open_subjects:
             item.resolved_on = today
     session.flush()
+
+
+def sync_warning(session, ticket, settings: dict, today: dt.date) -> None:
+    """Reminders for a warning ticket's deadline (the township verifies and decides it): before it,
+    on the day, and overdue with escalation to the county — the same series as a step's. Sending
+    checks that the ticket is still undecided and its deadline unchanged."""
+    offsets = list(settings.get("reminder_days_before") or [])
+    workdays_only = not settings.get("remind_on_non_workdays", False)
+    planned = series(Subject.warning, ticket.id, ticket.due_on, level="township",
+                     title=f"预警单据 {ticket.source_ref} · 入户核查与确认", offsets=offsets, today=today,
+                     workdays_only=workdays_only)
+    _insert(session, [{"tenant_id": ticket.tenant_id, "township_id": ticket.township_id,
+                       "village_id": ticket.village_id, "case_id": None, "subject": p.subject,
+                       "subject_id": p.subject_id, "kind": p.kind, "offset": p.offset, "due_on": p.due_on,
+                       "send_on": p.send_on, "level": p.level, "escalate": p.escalate, "title": p.title,
+                       "status": ReminderStatus.pending, "recipients": 0} for p in planned])
+    session.flush()

@@ -105,6 +105,23 @@ def create_login_lookup(op) -> None:
     op.execute(f"GRANT EXECUTE ON FUNCTION jiuzhu_login_lookup(text) TO {app_role()}")
 
 
+def create_token_lookup(op) -> None:
+    """``jiuzhu_api_token_lookup(hash)``: the token id and tenant of an API secret's SHA-256, so that a
+    request with a bearer token can find the tenant to enter (like the login lookup)."""
+    if not _is_pg(op):
+        return
+    op.execute("""
+        CREATE OR REPLACE FUNCTION jiuzhu_api_token_lookup(digest text)
+        RETURNS TABLE (token_id int, tenant_id int)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+        AS $$ SELECT id, tenant_id FROM api_tokens WHERE secret_hash = digest AND revoked_at IS NULL $$""")
+    owner = op.get_bind().execute(text("SELECT current_user")).scalar()
+    op.execute("DROP POLICY IF EXISTS token_lookup ON api_tokens")
+    op.execute(f"CREATE POLICY token_lookup ON api_tokens FOR SELECT USING (current_user = {_quote_literal(op, owner)})")
+    op.execute("REVOKE ALL ON FUNCTION jiuzhu_api_token_lookup(text) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION jiuzhu_api_token_lookup(text) TO {app_role()}")
+
+
 def _current_database(op) -> str:
     return op.get_bind().execute(text("SELECT current_database()")).scalar()
 

@@ -15,6 +15,7 @@ from jiuzhu.cases.services import household_of_person
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, PermissionDenied, ValidationError
 from jiuzhu.plugins.rules import WarningRule
+from jiuzhu.reminders.planner import sync_warning
 from jiuzhu.tenancy.context import require_scope
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 from jiuzhu.warnings.models import WarningDecision, WarningStatus, WarningTicket
@@ -87,6 +88,7 @@ def receive(session, user: User | None, *, township: OrgUnit, id_number: str, so
                            received_by_id=user.id if user else None)
     session.add(ticket)
     session.flush()
+    sync_warning(session, ticket, plugin.tenant_settings(tenant.id), china_today())
     record(session, entity_type="warning_ticket", entity_id=ticket.id, action="receive",
            after={"source_ref": source_ref, "received_on": received_on.isoformat(), "due_on": ticket.due_on.isoformat()})
     return ticket

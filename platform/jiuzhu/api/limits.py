@@ -1,0 +1,51 @@
+"""Per-token rate limits in Redis: a fixed one-minute window per token.
+
+With Redis unreachable the API keeps serving (the counties' work must not stop because a cache is
+down) and logs the failure once a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+WINDOW = 60
+
+
+def _redis(app: Flask):
+    client = app.extensions.get("jiuzhu.api.redis")
+    if client is None or app.extensions.get("jiuzhu.api.redis_url") != app.config["JIUZHU_REDIS_URL"]:
+        from redis import Redis
+
+        client = Redis.from_url(app.config["JIUZHU_REDIS_URL"], socket_connect_timeout=0.5, socket_timeout=0.5)
+        app.extensions["jiuzhu.api.redis"] = client
+        app.extensions["jiuzhu.api.redis_url"] = app.config["JIUZHU_REDIS_URL"]
+    return client
+
+
+_last_warning = [0.0]
+
+
+def hit(app: Flask, token_id: int, now: float | None = None) -> tuple[bool, int, int]:
+    """Count one request of the token: ``(allowed, remaining, seconds until the window ends)``."""
+    from redis.exceptions import RedisError
+
+    limit = int(app.config.get("JIUZHU_API_RATE_PER_MINUTE") or 120)
+    now = time.time() if now is None else now
+    window = int(now // WINDOW)
+    retry_after = max(1, int((window + 1) * WINDOW - now + 0.999))
+    key = f"jiuzhu:api:rate:{token_id}:{window}"
+    try:
+        pipe = _redis(app).pipeline()
+        pipe.incr(key)
+        pipe.expire(key, WINDOW + 5)
+        count = int(pipe.execute()[0])
+    except RedisError as exc:
+        if now - _last_warning[0] > 60:
+            _last_warning[0] = now
+            log.warning("API rate limit not enforced, Redis unavailable: %s", exc)
+        return True, limit, retry_after
+    return count <= limit, max(0, limit - count), retry_after
