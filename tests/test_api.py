@@ -4,7 +4,6 @@ bodies that write nothing, tokens (revocation, last use, the audit trail), rate 
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from sqlalchemy import func, select, text
@@ -18,19 +17,9 @@ from jiuzhu.cases.models import Case
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.warnings.models import WarningTicket
-from tests.api_helpers import application, auth, make_token
+from tests.api_helpers import api_redis, application, auth, make_token  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _redis(app):
-    url = os.environ.get("JIUZHU_TEST_REDIS", "redis://127.0.0.1:6379/15")
-    old = app.config["JIUZHU_REDIS_URL"], app.config["JIUZHU_API_RATE_PER_MINUTE"]
-    app.config["JIUZHU_REDIS_URL"] = url
-    from redis import Redis
-
-    Redis.from_url(url).flushdb()
-    yield
-    app.config["JIUZHU_REDIS_URL"], app.config["JIUZHU_API_RATE_PER_MINUTE"] = old
+pytestmark = pytest.mark.usefixtures("api_redis")
 
 
 def count(app, tenant_id: int, model) -> int:

@@ -17,8 +17,9 @@ from schemathesis.checks import (
 
 from jiuzhu.api.openapi import document
 from jiuzhu.auth.roles import Role
-from tests.api_helpers import application, auth, make_token
+from tests.api_helpers import api_redis, application, auth, make_token  # noqa: F401
 
+pytestmark = pytest.mark.usefixtures("api_redis")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

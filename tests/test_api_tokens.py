@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from jiuzhu.api.models import ApiToken
 from jiuzhu.auth.models import User
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
-from tests.api_helpers import auth
+from tests.api_helpers import api_redis, auth  # noqa: F401
 from tests.conftest import csrf_token
+
+pytestmark = pytest.mark.usefixtures("api_redis")
+
 
 SECRET_RE = re.compile(r"<code>(jz_[A-Za-z0-9_-]+)</code>")
 
