@@ -103,4 +103,6 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
     config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tokens live as long as the session
+    # no request body over 16 MiB is read at all (413); each upload has its own smaller limit
+    config.setdefault("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     return config

@@ -115,10 +115,21 @@ class ApplicationIn(In):
                                validate=validate.Length(max=50), metadata={"description": "可通过平台核查获取的材料键"})
 
 
+class FileIn(In):
+    """A scan or photo: PDF, JPEG or PNG (recognised by its bytes), base64-encoded; the request body's
+    1 MiB limit bounds it (about 750 KiB of file)."""
+
+    filename = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    content_base64 = fields.String(required=True, validate=validate.Length(min=4, max=1_100_000),
+                                   metadata={"description": "文件内容（base64）"})
+
+
 class MaterialIn(In):
     key = _text(40, metadata={"description": "材料清单中的键"})
     via_platform = fields.Boolean(load_default=False)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    file = fields.Nested(FileIn, load_default=None, allow_none=True,
+                         metadata={"description": "材料扫描件或照片（可选）"})
 
 
 class ActionIn(In):
@@ -154,6 +165,14 @@ class ErrorOut(Out):
     error = fields.Nested(ErrorBody, required=True)
 
 
+class FileOut(Out):
+    id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+
+
 class MaterialOut(Out):
     key = fields.String(required=True)
     label = fields.String(required=True)
@@ -161,6 +180,7 @@ class MaterialOut(Out):
     provided = fields.Boolean(required=True)
     via_platform = fields.Boolean(required=True)
     note = fields.String(allow_none=True, required=True)
+    files = fields.List(fields.Nested(FileOut), required=True)
 
 
 class StepOut(Out):

@@ -246,7 +246,10 @@ def case_detail(case: Case) -> dict:
             "decision_reason": case.decision_reason,
             "monthly_amount": str(case.monthly_amount) if case.monthly_amount is not None else None,
             "materials": [{"key": m.key, "label": m.label, "required": m.required, "provided": m.provided,
-                           "via_platform": m.via_platform, "note": m.note} for m in case.materials],
+                           "via_platform": m.via_platform, "note": m.note,
+                           "files": [{"id": f.id, "filename": f.filename, "content_type": f.content_type,
+                                      "size": f.size, "sha256": f.sha256} for f in m.files]}
+                          for m in case.materials],
             "missing_materials": [m.key for m in case.missing_materials], "timeline": timeline}
 
 
@@ -346,8 +349,17 @@ def submit_application(body):
 def attach_material(body, case_id):
     data = _load(schemas.MaterialIn, body)
     case = _case(case_id)
-    engine.provide_material(db.session, user(), case.id, data["key"], via_platform=data["via_platform"],
-                            note=data["note"])
+    if data["file"] is not None:
+        from jiuzhu.cases.files import attach_file
+
+        try:
+            content = base64.b64decode(data["file"]["content_base64"], validate=True)
+        except ValueError:
+            raise ApiError("validation_error", fields={"file.content_base64": ["不是有效的 base64 内容。"]}) from None
+        attach_file(db.session, user(), case.id, data["key"], filename=data["file"]["filename"], data=content)
+    if data["via_platform"] or data["note"] or data["file"] is None:
+        engine.provide_material(db.session, user(), case.id, data["key"], via_platform=data["via_platform"],
+                                note=data["note"])
     return 200, case_detail(case)
 
 

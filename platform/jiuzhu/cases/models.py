@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -161,10 +162,37 @@ class CaseMaterial(ScopedThroughCase, Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
     case: Mapped[Case] = relationship(back_populates="materials")
+    files: Mapped[list[MaterialFile]] = relationship(back_populates="material", order_by="MaterialFile.id",
+                                                     cascade="all, delete-orphan")
 
     @property
     def satisfied(self) -> bool:
         return self.provided or self.via_platform
+
+
+class MaterialFile(ScopedThroughCase, Base):
+    """A scanned or photographed material (PDF, JPEG or PNG) attached to a line of the checklist.
+
+    The bytes live in the database (one transaction with the checklist tick and the audit event);
+    the audit trail records the file's name, size and SHA-256, never its content."""
+
+    __tablename__ = "case_material_files"
+    __audit_exclude__ = frozenset({"data"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("case_materials.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_by_name: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    material: Mapped[CaseMaterial] = relationship(back_populates="files")
+    case: Mapped[Case] = relationship()
 
 
 class CategoryFinding(ScopedThroughCase, Base):

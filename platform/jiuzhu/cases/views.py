@@ -272,6 +272,7 @@ class CaseworkView(SecureBaseView):
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
                            left=workdays_between(today, case.due_on) if case.due_on else None,
                            categories={c.value: c.label for c in Category}, may_decide=not user.role.is_village,
+                           may_upload=user.role in (WORKERS | {Role.village_assistant}),
                            may_extend=(case.status.is_open and case.accepted_on and not case.extended
                                        and workflow.limit.extended_workdays and user.role in WORKERS),
                            is_county=user.role in (Role.county_staff, Role.county_admin))
@@ -325,6 +326,36 @@ class CaseworkView(SecureBaseView):
         if notice is None or notice.case_id != case.id:
             abort(404)
         return _pdf(notice_pdf(db.session, notice), f"notice-{notice.id}.pdf")
+
+    @expose("/<int:case_id>/materials/<key>/files", methods=["POST"])
+    def upload_file(self, case_id, key):
+        """A scan or photo of a material: the checklist line is ticked in the same transaction."""
+        from jiuzhu.cases.files import attach_file
+
+        upload = request.files.get("file")  # the app's MAX_CONTENT_LENGTH bounds the body; the service the file
+        data = upload.read() if upload else b""
+        return self._post(case_id, lambda: attach_file(db.session, current_user, case_id, key,
+                                                       filename=upload.filename if upload else None, data=data),
+                          "已上传材料。", {"file": "文件"})
+
+    @expose("/<int:case_id>/files/<int:file_id>")
+    def material_file(self, case_id, file_id):
+        from urllib.parse import quote
+
+        from flask import Response
+
+        from jiuzhu.cases.files import file_of
+
+        self._load(case_id)
+        try:
+            row = file_of(db.session, case_id, file_id)
+        except NotFound:
+            abort(404)
+        disposition = "inline" if row.content_type == "application/pdf" or row.content_type.startswith("image/") \
+            else "attachment"
+        return Response(row.data, mimetype=row.content_type, headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.filename)}",
+            "Cache-Control": "private, no-store"})
 
     @expose("/<int:case_id>/file.pdf")
     def file_pdf(self, case_id):
