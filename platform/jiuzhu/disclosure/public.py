@@ -37,10 +37,10 @@ def _place_lists(tenant: Tenant, plugin, unit_id: int):
         unit = db.session.get(OrgUnit, unit_id)
         if unit is None or unit.level not in (OrgLevel.township, OrgLevel.village):
             abort(404)
-        township_id = unit.id if unit.level == OrgLevel.township else unit.parent_id
-        lists = publicity_list(db.session, today, plugin=plugin, township_id=township_id)
-        if unit.level == OrgLevel.village:
-            lists = {place: rows for place, rows in lists.items() if place.unit_id == unit.id}
+        if unit.level == OrgLevel.township:  # the township and its villages
+            lists = publicity_list(db.session, today, plugin=plugin, township_id=unit.id)
+        else:  # reads only the households living or registered in the village
+            lists = publicity_list(db.session, today, plugin=plugin, unit_ids={unit.id})
         name = unit.name
         parent = db.session.get(OrgUnit, unit.parent_id) if unit.level == OrgLevel.village else None
         villages = (db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
@@ -51,6 +51,7 @@ def _place_lists(tenant: Tenant, plugin, unit_id: int):
 
 def _headers(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"  # the list changes as cases move; never a stale copy
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"  # posted for the neighbours, not for search engines
     return response
 
 
