@@ -56,6 +56,11 @@ APPEAL = ("如对本决定不服，可以自收到本通知书之日起六十日
           "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。")
 
 
+def _sentence(text: str) -> str:
+    """The text as a sentence: one full stop, not a second after a quotation that ends with one."""
+    return text if text.endswith(("。", "。”", "；”")) else text + "。"
+
+
 def cite(document: str, *sentences: str) -> str:
     """A rule's source: the document and its sentences, quoted."""
     return f"{document}：" + "".join(f"“{s}”" for s in sentences)
@@ -312,24 +317,24 @@ class AnhuiPlugin(BaselinePlugin):
             missing = "、".join(m.label for m in case.missing_materials) or "（无）"
             return [to, f"你户于{applied}提出的{categories}申请，尚缺以下材料：{missing}。",
                     "请一次性补齐上述材料。可以通过政务服务平台查询获取的材料，不再要求你户提交。",
-                    basis + "。"]
+                    _sentence(basis)]
         if kind == "not_accepted":
             return [to, f"你户于{applied}提出的{categories}申请，经审查，决定不予受理。",
-                    f"理由：{case.decision_reason or ''}", basis + "。", APPEAL]
+                    f"理由：{case.decision_reason or ''}", _sentence(basis), APPEAL]
         if kind == "denial":
             paragraphs = [to, f"你户于{applied}提出的{categories}申请，经家庭经济状况核对和入户调查，"
                               f"{self.confirming_unit}于{cn_date(case.decided_on)}决定不予确认。",
                           f"理由：{case.decision_reason or ''}"]
             if case.referral:
                 paragraphs.append(f"你户的困难情况已转介至{case.referral}，请与该部门联系。")
-            return paragraphs + [basis + "。", APPEAL]
+            return paragraphs + [_sentence(basis), APPEAL]
         amount = f"{case.monthly_amount:.2f}" if case.monthly_amount is not None else None
         start = case.benefit_start
         paragraphs = [to, f"你户于{applied}提出的{categories}申请，经审核，{self.confirming_unit}于"
                           f"{cn_date(case.decided_on)}确认给予救助。"]
         if amount and start:
             paragraphs.append(f"家庭月保障金额 {amount} 元，自{start.year}年{start.month}月起发放。")
-        return paragraphs + [basis + "。"]
+        return paragraphs + [_sentence(basis)]
 
     # -- start-up checks ----------------------------------------------------------------------
 

@@ -103,3 +103,46 @@ def test_a_latin_only_font_is_caught():
     with pytest.raises(AssertionError, match="is not a CJK font"):
         assert_cjk_fonts_embedded(latin)
     assert "CJK" in FONT_STACK.split(",")[0]
+
+
+def test_a_reprinted_one_time_notice_lists_what_was_missing_the_day_it_was_issued(app, county, client_for):
+    from jiuzhu.extensions import db
+    from jiuzhu.workflow import engine
+    from tests.factories import acting
+
+    case_id = apply(app, on=D(2026, 4, 29), provided=["application_form"])
+    with acting(app, "nx-t1-staff") as user:
+        engine.notify_missing_materials(db.session, user, case_id, on=D(2026, 4, 29))
+        engine.provide_material(db.session, user, case_id, "authorization")
+    staff = client_for("nx-t1-staff")
+    [link] = notice_links(staff, case_id)
+    text = re.sub(r"\s+", "", pdf_text(staff.get(link).get_data()))
+    assert "社会救助申请材料一次性告知书" in text and "尚缺以下材料：家庭经济状况核查授权书（收入、财产、支出）" in text
+
+
+@pytest.mark.parametrize("plugin_key", ["baseline", "shexian", "ningxia", "jingdezhen", "zongyang", "dangtu"])
+def test_every_plugins_notices_print(app, world, plugin_key):
+    """Each plugin's four notices render in its words, with its title and number, in CJK fonts."""
+    from jiuzhu.cases.models import Case
+    from jiuzhu.documents import notice_pdf
+    from jiuzhu.extensions import db
+    from jiuzhu.workflow import engine
+    from tests.factories import acting, household_of_four
+
+    code = f"n{plugin_key[:4]}"
+    world.county(code, plugin=plugin_key, townships=1, villages=1)
+    with acting(app, f"{code}-t1-staff") as user:
+        household = household_of_four(db.session, user, seq=1)
+        case = engine.open_case(db.session, user, household=household, categories=["dibao"], channel="window",
+                                applied_on=D(2026, 4, 29), via_platform=["id_and_register"])
+        case.decision_reason, case.decided_on = "家庭人均月收入高于当地低保标准", D(2026, 5, 20)
+        plugin = engine.plugin_for(case)
+        for kind in ("missing_materials", "not_accepted", "denial", "certificate"):
+            notice = engine.issue_notice(db.session, user, db.session.get(Case, case.id), kind, D(2026, 5, 20),
+                                         {"missing": [{"key": "authorization", "label": "核查授权书"}]})
+            data = notice_pdf(db.session, notice)
+            assert_cjk_fonts_embedded(data)
+            text = re.sub(r"\s+", "", pdf_text(data))
+            assert plugin.notice_title(kind) in text and notice.number in text and "汪建国" in text, (kind, text)
+            assert "”。。" not in text and "。。" not in text
+        db.session.rollback()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from flask import render_template
+from flask import current_app
 from sqlalchemy import select
 
 from jiuzhu.cases.models import Case, Notice
@@ -31,7 +32,9 @@ def render_pdf(template: str, **context) -> bytes:
     """An HTML template rendered to PDF bytes."""
     from weasyprint import HTML
 
-    html = render_template(template, font_stack=FONT_STACK, **context)
+    # straight from the Jinja environment: no request context processors, so a job or the CLI can
+    # print a document too
+    html = current_app.jinja_env.get_template(template).render(font_stack=FONT_STACK, **context)
     return HTML(string=html).write_pdf()
 
 
@@ -60,11 +63,25 @@ def issuing_organ(session, case: Case, kind: str | None = None) -> Organ:
     return Organ(f"{tenant.name}民政局")
 
 
+class AsIssued:
+    """The case as its notice saw it: a reprinted one-time notice lists what was missing on the day
+    it was issued (stored on the notice), not what is missing now."""
+
+    def __init__(self, case: Case, notice: Notice):
+        self._case = case
+        stored = (notice.content or {}).get("missing")
+        self.missing_materials = ([SimpleNamespace(key=m.get("key"), label=m.get("label")) for m in stored]
+                                  if stored is not None else case.missing_materials)
+
+    def __getattr__(self, name):
+        return getattr(self._case, name)
+
+
 def notice_pdf(session, notice: Notice) -> bytes:
     """One notice, in the plugin's words, as a formal A4 document with its number and issuer."""
     case = notice.case
     plugin = engine.plugin_for(case)
-    paragraphs = plugin.notice_text(notice.kind, case)
+    paragraphs = plugin.notice_text(notice.kind, AsIssued(case, notice))
     household = case.household
     template = "documents/certificate.html" if notice.kind == "certificate" else "documents/notice.html"
     return render_pdf(template, notice=notice, case=case, household=household,
