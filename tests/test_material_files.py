@@ -99,6 +99,9 @@ def test_anything_but_a_pdf_jpeg_or_png_is_refused_and_nothing_written(app, coun
     assert not provided(app, county["id"], case_id, "authorization")
     too_big = upload(staff, case_id, "authorization", b"%PDF-" + b"0" * (16 * 1024 * 1024), "巨.pdf")
     assert too_big.status_code == 413 and "超过大小限制" in too_big.get_data(as_text=True)
+    from jiuzhu.tenancy.context import current_scope
+
+    assert current_scope() is None  # the refused request left no scope behind on this thread
     html = upload(staff, case_id, "authorization", JPEG, "../../etc/授权书").get_data(as_text=True)
     assert "授权书.jpg" in html and rows(app, county["id"], MaterialFile) == 1
 

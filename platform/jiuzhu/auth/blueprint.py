@@ -76,9 +76,14 @@ def enter_request_scope() -> None:
 
 
 def leave_request_scope(exc=None) -> None:
+    """teardown: back to the scope before the request. A request refused before our hook ran (a
+    413 while Flask-WTF read the body) may still have loaded the user while rendering its error
+    page, which sets a scope: that one is cleared too, so nothing leaks to the thread's next work."""
     token = g.pop("_jiuzhu_scope_token", None)
     if token is not None:
         reset_scope(token)
+    else:
+        set_scope(None)
 
 
 def enter_request_actor() -> None:
