@@ -27,7 +27,7 @@ class Household(Audited, OrgScoped, Base):
     township_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     #: registered residence (户籍所在地) when it is a unit of this county; None if elsewhere or the same
-    registered_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    registered_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     #: registered residence in words when outside this county (人户分离 across counties)
     registered_place: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(200), default="")
