@@ -69,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="`standard` (argon2id, RFC 9106 low-memory profile) or `fast` (argon2id with minimal cost, for tests)."),
     Setting("JIUZHU_API_RATE_PER_MINUTE", "JIUZHU_API_RATE_PER_MINUTE", parse=int, default=120,
             help="Requests one API token may make per minute (fixed window, counted in Redis)."),
+    Setting("JIUZHU_API_IDEMPOTENCY_DAYS", "JIUZHU_API_IDEMPOTENCY_DAYS", parse=int, default=30,
+            help="Days a stored answer to an Idempotency-Key is kept (a retry after that is a new request)."),
     Setting("JIUZHU_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", default="zh_Hans_CN",
             help="Default UI language."),
 )

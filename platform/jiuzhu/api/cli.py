@@ -60,3 +60,19 @@ def list_command(tenant_code):
             state = f"已吊销 {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "有效"
             used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "从未使用"
             click.echo(f"{t.id}\t{t.name}\t{t.prefix}…\t{t.user.role.label}\t{t.user.username}\t{state}\t{used}")
+
+
+@tokens_cli.command("purge")
+@click.option("--tenant", "tenant_code", required=True)
+@click.option("--days", type=int, default=None, help="保留天数（默认 JIUZHU_API_IDEMPOTENCY_DAYS）。")
+def purge_command(tenant_code, days):
+    """删除超过保留期的幂等请求记录（rq cron 每日自动执行）。"""
+    from flask import current_app
+
+    from jiuzhu.api.tokens import purge_idempotency
+
+    with refused_cleanly(), in_tenant(tenant_code):
+        configured = current_app.config.get("JIUZHU_API_IDEMPOTENCY_DAYS") or 30
+        n = purge_idempotency(db.session, days=configured if days is None else days)
+        db.session.commit()
+        click.echo(f"已删除 {n} 条超过保留期的幂等请求记录。")

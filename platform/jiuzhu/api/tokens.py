@@ -159,3 +159,18 @@ def authenticate(session, secret: str) -> Principal | None:
             token.last_used_at = now  # at most one write a minute per token
             session.commit()
     return principal
+
+
+def purge_idempotency(session, *, days: int, now: dt.datetime | None = None) -> int:
+    """Forget the stored answers to Idempotency-Keys older than ``days`` days, in the current county.
+    Returns how many were removed. A platform retries within minutes; a month is ample."""
+    from sqlalchemy import delete
+
+    from jiuzhu.api.models import IdempotentRequest
+
+    if days < 1:
+        raise ValidationError("保留天数至少为 1 天。")
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    result = session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < cutoff)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0

@@ -59,6 +59,24 @@ def sweep() -> int:
     return len(ids)
 
 
+def purge_api_requests() -> int:
+    """The daily cron job: each county forgets its stored API answers older than
+    JIUZHU_API_IDEMPOTENCY_DAYS. Returns how many rows went."""
+    from jiuzhu.api.tokens import purge_idempotency
+    from jiuzhu.tenancy.context import Scope, use_scope
+
+    app = job_app()
+    removed = 0
+    with app.app_context():
+        days = app.config.get("JIUZHU_API_IDEMPOTENCY_DAYS") or 30
+        for tenant_id in active_tenant_ids():
+            with use_scope(Scope(tenant_id)):
+                removed += purge_idempotency(db.session, days=days)
+                db.session.commit()
+        db.session.remove()
+    return removed
+
+
 def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: str | None = None) -> dict:
     """Send the tenant's due reminders, then attempt its pending external deliveries.
 
