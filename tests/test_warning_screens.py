@@ -98,6 +98,7 @@ def test_a_late_ticket_is_flagged_and_jingdezhen_gives_20_working_days(app, coun
     assert "自预警单据返回之日起 20 个工作日" in html
     overdue = jdz.get("/admin/warnings/?show=overdue").get_data(as_text=True)
     assert "JD-YJ-0007" in overdue and 'data-testid="overdue"' in overdue
+    assert "<td>wjd第1镇</td>" in overdue  # the county sees which township is late
 
 
 def test_bad_tickets_are_refused_and_nothing_is_written(app, county, client_for):

@@ -69,7 +69,8 @@ class WarningView(SecureBaseView):
                                        .order_by(OrgUnit.name)).all()
         return self.render("warnings/index.html", tickets=tickets, today=today, show=show, rule=rule, plugin=plugin,
                            left={t.id: workdays_between(today, t.due_on) for t in tickets}, townships=townships,
-                           may_enter=current_user.role in COUNTY | TOWNSHIP)
+                           township_names={u.id: u.name for u in townships},
+                           show_township=current_user.role in COUNTY, may_enter=current_user.role in COUNTY | TOWNSHIP)
 
     @expose("/new", methods=["POST"])
     def new(self):
