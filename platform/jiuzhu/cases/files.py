@@ -75,3 +75,4 @@ def file_of(session, case_id: int, file_id: int) -> MaterialFile:
 
 
 __all__ = ["attach_file", "file_of", "sniff", "clean_filename", "MAX_FILE_BYTES"]
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 from typing import Any
 
@@ -247,3 +248,35 @@ class DocumentSequence(TenantScoped, Base):
 
 __all__ = ["Case", "CaseMaterial", "CategoryFinding", "Notice", "DocumentSequence", "ScopedThroughCase",
            "Channel", "CaseKind", "CaseStatus"]
+
+
+class AssistanceKind(enum.StrEnum):
+    """What a village (or township) did for a case (协助乡镇做好…调查、入户走访…情况报告)."""
+
+    visit = "visit"
+    investigation = "investigation"
+    delivery = "delivery"
+    report = "report"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return {"visit": "入户走访", "investigation": "协助入户调查", "delivery": "送达文书",
+                "report": "情况报告", "other": "其他协助"}[self.value]
+
+
+class AssistanceRecord(ScopedThroughCase, Base):
+    """协助记录: what a village assistant (or township staff) did to help a case along — never a decision."""
+
+    __tablename__ = "case_assistance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AssistanceKind] = mapped_column(_enum(AssistanceKind, 16))
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()

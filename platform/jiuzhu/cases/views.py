@@ -268,7 +268,12 @@ class CaseworkView(SecureBaseView):
         else:
             assessment_error = None
         today = china_today()
+        from jiuzhu.cases.models import AssistanceKind, AssistanceRecord
+
+        assistance = db.session.scalars(select(AssistanceRecord).where(AssistanceRecord.case_id == case.id)
+                                        .order_by(AssistanceRecord.done_on, AssistanceRecord.id)).all()
         return self.render("cases/case.html", case=case, actions=actions, timeline=timeline, plugin=plugin,
+                           assistance=assistance, assistance_kinds=list(AssistanceKind),
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
                            left=workdays_between(today, case.due_on) if case.due_on else None,
                            categories={c.value: c.label for c in Category}, may_decide=not user.role.is_village,
@@ -356,6 +361,22 @@ class CaseworkView(SecureBaseView):
         return Response(row.data, mimetype=row.content_type, headers={
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.filename)}",
             "Cache-Control": "private, no-store"})
+
+    @expose("/<int:case_id>/assistance", methods=["POST"])
+    def assistance(self, case_id):
+        """协助记录: a village assistant (or township staff) records what they did for the case."""
+        from jiuzhu.cases.assistance import record_assistance
+
+        self._load(case_id)
+        form = request.form
+        try:
+            done_on = dt.date.fromisoformat(form.get("done_on") or "")
+        except ValueError:
+            done_on = None
+        return self._post(case_id, lambda: record_assistance(db.session, current_user, case_id,
+                                                             kind=form.get("kind", ""), done_on=done_on,
+                                                             content=form.get("content", "")),
+                          "已登记协助记录。", {"kind": "协助类别", "done_on": "协助日期", "content": "协助情况"})
 
     @expose("/<int:case_id>/file.pdf")
     def file_pdf(self, case_id):

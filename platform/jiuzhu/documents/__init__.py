@@ -138,9 +138,13 @@ def case_file_pdf(session, case: Case) -> bytes:
             except KeyError:
                 result += "：" + s.outcome
         results[s.id] = result
+    from jiuzhu.cases.models import AssistanceRecord
+
+    assistance = session.scalars(select(AssistanceRecord).where(AssistanceRecord.case_id == case.id)
+                                 .order_by(AssistanceRecord.done_on, AssistanceRecord.id)).all()
     township = session.get(OrgUnit, case.township_id) if case.township_id else None
     village = session.get(OrgUnit, case.village_id) if case.village_id else None
-    return render_pdf("documents/case_file.html", case=case, household=case.household, steps=steps, labels=labels, results=results, details=details,
+    return render_pdf("documents/case_file.html", case=case, household=case.household, steps=steps, labels=labels, results=results, details=details, assistance=assistance,
                       plugin=plugin, tenant=session.get(Tenant, case.tenant_id), township=township, village=village,
                       organ=issuing_organ(session, case), printed=cn_date(china_today()), today=china_today())
 
