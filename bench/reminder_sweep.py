@@ -19,19 +19,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
-
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import select, text
+from support import bench_database
 
 TODAY = dt.date(2026, 11, 20)  # a Friday and a working day
-APP_PASSWORD = "jiuzhu-bench"
 
 SEED = text("""
 WITH h AS (
@@ -63,14 +56,6 @@ def main():
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="reuse an already seeded jiuzhu_bench")
     args = parser.parse_args()
-    server = make_url(os.environ.get("JIUZHU_BENCH_PG",
-                                     "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
-    owner_url = server.set(database="jiuzhu_bench")
-    app_url = server.set(database="jiuzhu_bench", username="jiuzhu_app", password=APP_PASSWORD)
-    os.environ.update({"JIUZHU_DATABASE_URL": app_url.render_as_string(hide_password=False),
-                       "JIUZHU_DATABASE_ADMIN_URL": owner_url.render_as_string(hide_password=False),
-                       "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD, "JIUZHU_SECRET_KEY": "bench",
-                       "JIUZHU_PASSWORD_HASHING": "fast"})
     from flask_migrate import upgrade
 
     from jiuzhu import create_app
@@ -83,13 +68,7 @@ def main():
     from jiuzhu.tenancy.models import Tenant
     from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
 
-    owner = create_engine(owner_url)
-    if not args.keep:
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS jiuzhu_bench WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE jiuzhu_bench"))
-        admin.dispose()
+    owner = bench_database("jiuzhu_bench", keep=args.keep)
     app = create_app()
     with app.app_context():
         if not args.keep:

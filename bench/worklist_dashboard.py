@@ -18,20 +18,12 @@ It prints the median server time of, each timed through the Flask test client as
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+from sqlalchemy import text
+from support import bench_database, median_ms
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-APP_PASSWORD = "jiuzhu-bench"
 PASSWORD = "Bench-pass-1"
 TOWNSHIPS = 20
 
@@ -61,30 +53,12 @@ FROM c
 """)
 
 
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    server = make_url(os.environ.get("JIUZHU_BENCH_PG",
-                                     "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
-    owner_url = server.set(database="jiuzhu_bench_screens")
-    app_url = owner_url.set(username="jiuzhu_app", password=APP_PASSWORD)
-    os.environ.update({"JIUZHU_DATABASE_URL": app_url.render_as_string(hide_password=False),
-                       "JIUZHU_DATABASE_ADMIN_URL": owner_url.render_as_string(hide_password=False),
-                       "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD, "JIUZHU_SECRET_KEY": "bench",
-                       "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_SECURE_COOKIES": "0"})
     from flask_admin.contrib.sqla import ModelView
     from flask_migrate import upgrade
 
@@ -97,13 +71,7 @@ def main():
     from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
     from jiuzhu.workflow.models import Step
 
-    owner = create_engine(owner_url)
-    if not args.keep:
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS jiuzhu_bench_screens WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE jiuzhu_bench_screens"))
-        admin.dispose()
+    owner = bench_database("jiuzhu_bench_screens", keep=args.keep, secure_cookies=False)
     app = create_app()
 
     class PlainStepList(RoleAccess, ModelView):

@@ -1,0 +1,51 @@
+"""What every benchmark here shares: a fresh PostgreSQL database of its own, the environment the
+app reads, and the median of repeated timings."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+APP_PASSWORD = "jiuzhu-bench"
+
+
+def bench_database(name: str, *, keep: bool, secure_cookies: bool = True):
+    """Point the app at database ``name`` on JIUZHU_BENCH_PG (default the local server), as the
+    non-owner application role; (re)create it unless ``keep``. Returns the owner's engine."""
+    server = make_url(os.environ.get("JIUZHU_BENCH_PG",
+                                     "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
+    owner_url = server.set(database=name)
+    app_url = owner_url.set(username="jiuzhu_app", password=APP_PASSWORD)
+    os.environ.update({"JIUZHU_DATABASE_URL": app_url.render_as_string(hide_password=False),
+                       "JIUZHU_DATABASE_ADMIN_URL": owner_url.render_as_string(hide_password=False),
+                       "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD, "JIUZHU_SECRET_KEY": "bench",
+                       "JIUZHU_PASSWORD_HASHING": "fast"})
+    if not secure_cookies:
+        os.environ["JIUZHU_SECURE_COOKIES"] = "0"
+    if not keep:
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    return create_engine(owner_url)
+
+
+def median_ms(fn, repeat: int) -> float:
+    """The median wall time of ``fn`` in milliseconds, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
