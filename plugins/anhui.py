@@ -179,8 +179,6 @@ class AnhuiPlugin(BaselinePlugin):
         "marriage_certificate": "婚姻状况证明（婚姻登记信息系统）",
         "social_insurance": "社会保险参保、领取证明（人社部门信息共享）",
     }
-    #: settings held as money (converted to Decimal when read)
-    DECIMAL_SETTINGS: ClassVar[tuple[str, ...]] = ("dibao_standard", "tekun_standard")
     #: workflow variants this plugin builds (all are validated at start-up)
     WORKFLOW_VARIANTS: ClassVar[tuple[str, ...]] = ("main",)
 
@@ -229,13 +227,6 @@ class AnhuiPlugin(BaselinePlugin):
             via_platform=data["via_platform"])
 
     # -- settings -----------------------------------------------------------------------------
-
-    def settings(self, raw: dict | None) -> dict[str, Any]:
-        merged = super().settings(raw)
-        for name in self.DECIMAL_SETTINGS:
-            if merged.get(name) is not None:
-                merged[name] = Decimal(str(merged[name]))
-        return merged
 
     # -- the workflow -------------------------------------------------------------------------
 

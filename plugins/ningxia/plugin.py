@@ -66,6 +66,8 @@ class NingxiaPlugin(BaselinePlugin):
     #: the plan has no time limits: the national ones are the maxima
     limit_source: ClassVar[str] = f"{source.NATIONAL}（{source.TITLE}未另行规定时限）"
     settings_schema = forms.NingxiaSettings
+    DECIMAL_SETTINGS: ClassVar[tuple[str, ...]] = (*BaselinePlugin.DECIMAL_SETTINGS, "elderly_standard",
+                                                   "spot_check_share")
 
     #: 城乡最低生活保障、高龄低收入老年人、特困人员救助供养、低收入家庭认定
     categories: ClassVar[tuple[Category, ...]] = (
@@ -112,13 +114,6 @@ class NingxiaPlugin(BaselinePlugin):
 
     def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
         return {**super().setting_bounds(), "elderly_min_age": (60, 100, "高龄低收入老年人的起始年龄")}
-
-    def settings(self, raw: dict | None) -> dict[str, Any]:
-        merged = super().settings(raw)
-        for name in ("tekun_standard", "elderly_standard", "spot_check_share"):
-            if merged.get(name) is not None:
-                merged[name] = Decimal(str(merged[name]))
-        return merged
 
     # -- materials and the application -------------------------------------------------------------
 

@@ -41,6 +41,43 @@ def flash_refusal(exc: ServiceError, labels: dict[str, str] | None = None) -> No
             flash(f"{label}：{message}", "error")
 
 
+def perform(fn, success: str, labels: dict[str, str] | None = None, *, raise_forbidden: bool = False) -> bool:
+    """Run one service action in the request's transaction: commit and flash ``success``; a row out of
+    scope is a 404; a refusal is rolled back and flashed (a ``PermissionDenied`` re-raised after that
+    when ``raise_forbidden``, for a view that answers 403 itself). True when the action went through."""
+    from jiuzhu.errors import NotFound, PermissionDenied
+
+    try:
+        fn()
+        db.session.commit()
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except ServiceError as exc:
+        flash_refusal(exc, labels)
+        if raise_forbidden and isinstance(exc, PermissionDenied):
+            raise
+        return False
+    flash(success, "success")
+    return True
+
+
+def form_date(raw: str | None, field: str, default=None):
+    """A date typed on a form (YYYY-MM-DD); blank gives ``default`` (today, China time, unless given).
+    A bad date is refused as the field's error."""
+    import datetime as dt
+
+    from jiuzhu.clock import china_today
+    from jiuzhu.errors import ValidationError
+
+    if not raw:
+        return default if default is not None else china_today()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(field_errors={field: ["日期格式应为 YYYY-MM-DD。"]}) from None
+
+
 class RoleAccess:
     """Access by role: ``roles`` may use the view; ``read_roles`` may only look."""
 

@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from jiuzhu.admin.base import SecureBaseView, flash_refusal
+from jiuzhu.admin.base import SecureBaseView, perform
 from jiuzhu.auth.roles import Role
 from jiuzhu.calendar import workdays_between
 from jiuzhu.cases.assessment import assess
@@ -284,17 +284,9 @@ class CaseworkView(SecureBaseView):
 
     def _post(self, case_id, fn, success: str, labels: dict[str, str] | None = None):
         try:
-            fn()
-            db.session.commit()
-            flash(success, "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except PermissionDenied as exc:
-            flash_refusal(exc)
+            perform(fn, success, labels, raise_forbidden=True)
+        except PermissionDenied:
             return self.render_refusal(case_id), 403
-        except ServiceError as exc:
-            flash_refusal(exc, labels)
         return redirect(url_for(".case", case_id=case_id))
 
     def render_refusal(self, case_id):
@@ -369,7 +361,7 @@ class CaseworkView(SecureBaseView):
 
         self._load(case_id)
         form = request.form
-        try:
+        try:  # a missing or bad date is one more of the refusals the service lists together
             done_on = dt.date.fromisoformat(form.get("done_on") or "")
         except ValueError:
             done_on = None

@@ -59,10 +59,9 @@ def _headers(response: Response) -> Response:
 def county(code: str):
     tenant, plugin = _county(code)
     with use_scope(Scope(tenant.id)):
-        townships = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.township)
-                                       .order_by(OrgUnit.name)).all()
-        tree = [(t, db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == t.id).order_by(OrgUnit.name)).all())
-                for t in townships]
+        units = db.session.scalars(select(OrgUnit).where(OrgUnit.level.in_([OrgLevel.township, OrgLevel.village]))
+                                   .order_by(OrgUnit.name)).all()  # one query, not one per township
+        tree = [(t, [v for v in units if v.parent_id == t.id]) for t in units if t.level == OrgLevel.township]
         html = render_template("public/county.html", tenant=tenant, plugin=plugin, tree=tree, today=china_today())
     return _headers(Response(html))
 

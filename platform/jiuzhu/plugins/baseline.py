@@ -135,6 +135,8 @@ class BaselinePlugin(JurisdictionPlugin):
     limit_source: ClassVar[str] = NATIONAL
 
     settings_schema: ClassVar[type[Schema]] = BaselineSettings
+    #: settings held as money or shares (saved as strings, converted to Decimal when read)
+    DECIMAL_SETTINGS: ClassVar[tuple[str, ...]] = ("dibao_standard", "tekun_standard")
 
     # Declarative rules read by the core's payment, spot-check, disclosure and warning modules.
     payment_rule: ClassVar[PaymentRule] = PaymentRule(
@@ -185,8 +187,9 @@ class BaselinePlugin(JurisdictionPlugin):
         """Defaults overlaid with the county's saved settings."""
         merged = self.defaults()
         merged.update({k: v for k, v in (raw or {}).items() if v is not None})
-        if merged.get("dibao_standard") is not None:
-            merged["dibao_standard"] = Decimal(str(merged["dibao_standard"]))
+        for name in self.DECIMAL_SETTINGS:  # money and shares are saved as strings, read as Decimal
+            if merged.get(name) is not None:
+                merged[name] = Decimal(str(merged[name]))
         return merged
 
     def tenant_settings(self, tenant_id: int) -> dict[str, Any]:

@@ -8,30 +8,19 @@ county-only guard); the views only read forms and show the outcome. The rows are
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from jiuzhu.admin.base import SecureBaseView, flash_refusal
+from jiuzhu.admin.base import SecureBaseView, flash_refusal, form_date, perform
 from jiuzhu.auth.roles import Role
 from jiuzhu.clock import china_today
-from jiuzhu.errors import NotFound, ServiceError, ValidationError
+from jiuzhu.errors import ServiceError, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.spotchecks import services
 from jiuzhu.spotchecks.models import SpotCheckDraw, SpotCheckItem, SpotCheckResult
-
-
-def _date(raw: str | None, default: dt.date) -> dt.date | None:
-    if not raw:
-        return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        return None
 
 
 def _int(raw: str | None) -> int | None:
@@ -102,20 +91,10 @@ class SpotCheckView(SecureBaseView):
         if item is None or item.draw_id != draw_id:
             abort(404)
         form = request.form
-        checked_on = _date(form.get("checked_on"), china_today())
-        try:
-            if checked_on is None:
-                raise ValidationError("核查日期格式应为 YYYY-MM-DD。")
-            services.record_result(db.session, current_user, item_id, result=form.get("result", ""),
-                                   checked_on=checked_on, checker=form.get("checker", ""),
-                                   finding=form.get("finding"))
-            db.session.commit()
-            flash("已记录抽查结果。", "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except ServiceError as exc:
-            flash_refusal(exc)
+        perform(lambda: services.record_result(
+            db.session, current_user, item_id, result=form.get("result", ""), finding=form.get("finding"),
+            checked_on=form_date(form.get("checked_on"), "checked_on"), checker=form.get("checker", "")),
+            "已记录抽查结果。", {"checked_on": "核查日期"})
         return redirect(url_for(".detail", draw_id=draw_id) + f"#item-{item_id}")
 
 
@@ -134,13 +113,6 @@ def _household(raw: str | None):
     return household
 
 
-def _on(raw: str | None, field: str) -> dt.date:
-    day = _date(raw, china_today())
-    if day is None:
-        raise ValidationError(field_errors={field: ["日期格式应为 YYYY-MM-DD。"]})
-    return day
-
-
 LABELS = {"id_number": "身份证号码", "registered_on": "备案日期", "received_on": "受理日期", "verified_on": "核实日期",
           "answered_on": "反馈日期"}
 
@@ -156,17 +128,13 @@ class KinshipView(SecureBaseView):
 
         if request.method == "POST":
             form = request.form
-            try:
-                services.register_kinship(db.session, current_user, household=_household(form.get("id_number")),
-                                          staff_name=form.get("staff_name", ""), staff_level=form.get("staff_level", ""),
-                                          staff_unit=form.get("staff_unit", ""), relation=form.get("relation", ""),
-                                          registered_on=_on(form.get("registered_on"), "registered_on"),
-                                          note=form.get("note"))
-                db.session.commit()
-                flash("已备案；该户被抽中时一律实地核查。", "success")
+            if perform(lambda: services.register_kinship(
+                    db.session, current_user, household=_household(form.get("id_number")),
+                    staff_name=form.get("staff_name", ""), staff_level=form.get("staff_level", ""),
+                    staff_unit=form.get("staff_unit", ""), relation=form.get("relation", ""),
+                    registered_on=form_date(form.get("registered_on"), "registered_on"), note=form.get("note")),
+                    "已备案；该户被抽中时一律实地核查。", LABELS):
                 return redirect(url_for(".index"))
-            except ServiceError as exc:
-                flash_refusal(exc, LABELS)
         rows = db.session.scalars(select(StaffKinship).options(selectinload(StaffKinship.household))
                                   .order_by(StaffKinship.registered_on.desc(), StaffKinship.id.desc())).all()
         return self.render("spotchecks/kinship.html", rows=rows, levels=list(StaffLevel), relatives=CLOSE_RELATIVES,
@@ -184,40 +152,27 @@ class ReportView(SecureBaseView):
 
         if request.method == "POST":
             form = request.form
-            try:
-                household = _household(form.get("id_number")) if form.get("id_number") else None
-                services.receive_report(db.session, current_user, reporter_name=form.get("reporter_name", ""),
-                                        reporter_contact=form.get("reporter_contact", ""),
-                                        channel=form.get("channel", ""),
-                                        received_on=_on(form.get("received_on"), "received_on"),
-                                        subject=form.get("subject", ""), content=form.get("content", ""),
-                                        household=household)
-                db.session.commit()
-                flash("已登记实名举报，请逐一核实并向举报人反馈。", "success")
+            if perform(lambda: services.receive_report(
+                    db.session, current_user, reporter_name=form.get("reporter_name", ""),
+                    reporter_contact=form.get("reporter_contact", ""), channel=form.get("channel", ""),
+                    received_on=form_date(form.get("received_on"), "received_on"), subject=form.get("subject", ""),
+                    content=form.get("content", ""),
+                    household=_household(form.get("id_number")) if form.get("id_number") else None),
+                    "已登记实名举报，请逐一核实并向举报人反馈。", LABELS):
                 return redirect(url_for(".index"))
-            except ServiceError as exc:
-                flash_refusal(exc, LABELS)
         reports = db.session.scalars(select(RealNameReport).order_by(RealNameReport.received_on.desc(),
                                                                      RealNameReport.id.desc()).limit(500)).all()
         return self.render("spotchecks/reports.html", reports=reports, form=request.form, today=china_today())
 
     def _act(self, fn, success: str):
-        try:
-            fn()
-            db.session.commit()
-            flash(success, "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except ServiceError as exc:
-            flash_refusal(exc, LABELS)
+        perform(fn, success, LABELS)
         return redirect(url_for(".index"))
 
     @expose("/<int:report_id>/verify", methods=["POST"])
     def verify(self, report_id):
         form = request.form
         return self._act(lambda: services.verify_report(
-            db.session, current_user, report_id, verified_on=_on(form.get("verified_on"), "verified_on"),
+            db.session, current_user, report_id, verified_on=form_date(form.get("verified_on"), "verified_on"),
             substantiated=form.get("substantiated") == "yes", verification=form.get("verification", "")),
             "已记录核实情况。")
 
@@ -225,5 +180,5 @@ class ReportView(SecureBaseView):
     def answer(self, report_id):
         form = request.form
         return self._act(lambda: services.answer_report(
-            db.session, current_user, report_id, answered_on=_on(form.get("answered_on"), "answered_on"),
+            db.session, current_user, report_id, answered_on=form_date(form.get("answered_on"), "answered_on"),
             answer=form.get("answer", ""), via=form.get("via", "")), "已向举报人反馈核实结果。")

@@ -8,18 +8,16 @@ transaction); tickets are org-scoped, so a township's list holds its own tickets
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
-from jiuzhu.admin.base import SecureBaseView, flash_refusal
+from jiuzhu.admin.base import SecureBaseView, flash_refusal, form_date, perform
 from jiuzhu.auth.roles import Role
 from jiuzhu.calendar import workdays_between
 from jiuzhu.clock import china_today
-from jiuzhu.errors import NotFound, ServiceError, ValidationError
+from jiuzhu.errors import ServiceError
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 from jiuzhu.warnings import services
@@ -27,15 +25,6 @@ from jiuzhu.warnings.models import WarningDecision, WarningStatus, WarningTicket
 
 TOWNSHIP = frozenset({Role.township_staff, Role.township_leader})
 COUNTY = frozenset({Role.county_staff, Role.county_admin})
-
-
-def _date(raw: str | None, field: str) -> dt.date:
-    if not raw:
-        return china_today()
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(field_errors={field: ["日期格式应为 YYYY-MM-DD。"]}) from None
 
 
 LABELS = {"visited_on": "入户核查日期", "decided_on": "确认决定日期", "received_on": "单据返回日期"}
@@ -79,7 +68,7 @@ class WarningView(SecureBaseView):
             township = db.session.get(OrgUnit, form.get("township_id", type=int) or 0)
             ticket = services.receive(db.session, current_user, township=township, id_number=form.get("id_number", ""),
                                       source_ref=form.get("source_ref", ""), summary=form.get("summary", ""),
-                                      received_on=_date(form.get("received_on"), "received_on"))
+                                      received_on=form_date(form.get("received_on"), "received_on"))
             db.session.commit()
         except ServiceError as exc:
             flash_refusal(exc, LABELS)
@@ -101,22 +90,14 @@ class WarningView(SecureBaseView):
                            decisions=list(WarningDecision), statuses=WarningStatus)
 
     def _post(self, ticket_id, fn, success: str):
-        try:
-            fn()
-            db.session.commit()
-            flash(success, "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except ServiceError as exc:
-            flash_refusal(exc, LABELS)
+        perform(fn, success, LABELS)
         return redirect(url_for(".detail", ticket_id=ticket_id))
 
     @expose("/<int:ticket_id>/visit", methods=["POST"])
     def visit(self, ticket_id):
         form = request.form
         return self._post(ticket_id, lambda: services.record_visit(
-            db.session, current_user, ticket_id, visited_on=_date(form.get("visited_on"), "visited_on"),
+            db.session, current_user, ticket_id, visited_on=form_date(form.get("visited_on"), "visited_on"),
             visitors=(form.get("visitors") or "").replace("，", "\n").replace("、", "\n").splitlines(),
             findings=form.get("findings", "")), "已记录入户核查。")
 
@@ -137,4 +118,4 @@ class WarningView(SecureBaseView):
         return self._post(ticket_id, lambda: services.decide(
             db.session, current_user, ticket_id, decision=form.get("decision", ""),
             online_check=form.get("online_check", ""), reason=form.get("reason", ""),
-            decided_on=_date(form.get("decided_on"), "decided_on")), "已作出确认决定。")
+            decided_on=form_date(form.get("decided_on"), "decided_on")), "已作出确认决定。")
