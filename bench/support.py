@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 APP_PASSWORD = "jiuzhu-bench"
+#: the benchmarks' own application role: a real instance's role (and its password) is never touched
+APP_ROLE = "jiuzhu_bench_app"
 
 
 def bench_database(name: str, *, keep: bool, secure_cookies: bool = True):
@@ -24,10 +26,11 @@ def bench_database(name: str, *, keep: bool, secure_cookies: bool = True):
     server = make_url(os.environ.get("JIUZHU_BENCH_PG",
                                      "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
     owner_url = server.set(database=name)
-    app_url = owner_url.set(username="jiuzhu_app", password=APP_PASSWORD)
+    app_url = owner_url.set(username=APP_ROLE, password=APP_PASSWORD)
     os.environ.update({"JIUZHU_DATABASE_URL": app_url.render_as_string(hide_password=False),
                        "JIUZHU_DATABASE_ADMIN_URL": owner_url.render_as_string(hide_password=False),
-                       "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD, "JIUZHU_SECRET_KEY": "bench",
+                       "JIUZHU_DB_APP_ROLE": APP_ROLE, "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD,
+                       "JIUZHU_SECRET_KEY": "bench", "JIUZHU_INSTANCE": f"bench-{name.replace('_', '-')}"[:40],
                        "JIUZHU_PASSWORD_HASHING": "fast"})
     if not secure_cookies:
         os.environ["JIUZHU_SECURE_COOKIES"] = "0"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 
 import pytest
 
@@ -64,14 +63,10 @@ def application(village_id: int, seq: int = 1, **changes) -> dict:
 
 
 @pytest.fixture
-def api_redis(app):
-    """The API's rate limits in this run's own Redis database, empty: token ids restart with every
-    test (the tables are truncated), so yesterday's counts must not be today's."""
-    from redis import Redis
-
-    url = os.environ.get("JIUZHU_TEST_REDIS", "redis://127.0.0.1:6379/15")
-    old = app.config["JIUZHU_REDIS_URL"], app.config["JIUZHU_API_RATE_PER_MINUTE"]
-    app.config["JIUZHU_REDIS_URL"] = url
-    Redis.from_url(url).flushdb()
-    yield url
-    app.config["JIUZHU_REDIS_URL"], app.config["JIUZHU_API_RATE_PER_MINUTE"] = old
+def api_redis(app, run_redis):
+    """The API's rate limits in this run's own Redis, empty: token ids restart with every test (the
+    tables are truncated), so yesterday's counts must not be today's."""
+    old = app.config["JIUZHU_API_RATE_PER_MINUTE"]
+    run_redis.flush()
+    yield run_redis.url
+    app.config["JIUZHU_API_RATE_PER_MINUTE"] = old

@@ -1,8 +1,13 @@
 """Test fixtures: a real PostgreSQL database migrated with the real migrations, the application
-connected as the non-owner application role, and factories that go through the service layer.
+connected as the non-owner application role, a Redis server of the run's own, and factories that go
+through the service layer.
+
+The run owns everything it uses: this checkout's database (one per xdist worker), its own
+application role, a redis-server it starts on a free port, and an instance name of its own — a
+demo, another checkout's suite or a production-like instance on the same host never share them.
 
 Each test cleans up after itself by truncating every table as the owner (real commits, no
-transaction tricks).
+transaction tricks) and emptying the run's Redis.
 """
 
 from __future__ import annotations
@@ -21,24 +26,28 @@ from jiuzhu.auth.services import create_user
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
+from tests import services
 
 PG_SERVER = os.environ.get("JIUZHU_TEST_PG", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres")
-APP_ROLE = "jiuzhu_app"
+APP_ROLE = services.test_app_role() + services.worker_suffix()
 APP_PASSWORD = "jiuzhu-app-test"
 PASSWORD = "Test-pass-2026"
-
-
-def _test_db_name() -> str:
-    """``JIUZHU_TEST_DB`` (default ``jiuzhu_test``), so that parallel checkouts do not share one."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    base = os.environ.get("JIUZHU_TEST_DB", "jiuzhu_test")
-    return f"{base}{('_' + worker) if worker else ''}"
+#: this run's instance name: the namespace of its queue and Redis keys
+INSTANCE = services.test_instance()
 
 
 @pytest.fixture(scope="session")
-def database_urls() -> Iterator[dict[str, str]]:
+def run_redis(tmp_path_factory) -> Iterator[services.RedisServer]:
+    """The run's own redis-server (one per xdist worker), stopped at the end."""
+    server = services.RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_urls(run_redis) -> Iterator[dict[str, str]]:
     server = make_url(PG_SERVER)
-    name = _test_db_name()
+    name = services.test_db_name()
     admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -47,14 +56,18 @@ def database_urls() -> Iterator[dict[str, str]]:
     owner_url = server.set(database=name)
     app_url = server.set(database=name, username=APP_ROLE, password=APP_PASSWORD)
     yield {"owner": owner_url.render_as_string(hide_password=False),
-           "app": app_url.render_as_string(hide_password=False)}
+           "app": app_url.render_as_string(hide_password=False),
+           "redis": run_redis.url}
 
 
 def make_app(database_urls, **overrides):
     config = {
         "SQLALCHEMY_DATABASE_URI": database_urls["app"],
         "JIUZHU_DATABASE_ADMIN_URL": database_urls["owner"],
+        "JIUZHU_DB_APP_ROLE": APP_ROLE,
         "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD,
+        "JIUZHU_REDIS_URL": database_urls["redis"],
+        "JIUZHU_INSTANCE": INSTANCE,
         "SECRET_KEY": "test-secret-key",
         "JIUZHU_PASSWORD_HASHING": "fast",
         "JIUZHU_SECURE_COOKIES": False,
@@ -92,6 +105,7 @@ def _clean_database(request):
     yield
     if engine is None:
         return
+    request.getfixturevalue("run_redis").flush()
     with engine.begin() as conn:
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"

@@ -93,9 +93,10 @@ def test_queues_are_shown_to_operator_and_county_admin_only(app, world, county, 
 
 def test_queues_page_says_when_redis_is_down(app, county, client_for):
     admin = client_for("sc-admin")
+    own = app.config["JIUZHU_REDIS_URL"]
     app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:9/0"
     try:
         html = admin.get("/admin/queues/").get_data(as_text=True)
     finally:
-        app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        app.config["JIUZHU_REDIS_URL"] = own
     assert "无法连接 Redis" in html and "不会丢失" in html

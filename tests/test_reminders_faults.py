@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,8 +19,9 @@ from jiuzhu.extensions import db
 from jiuzhu.tenancy.models import Tenant
 from jiuzhu.workflow import engine
 from tests.bulk import seed_due_reminders
-from tests.conftest import PASSWORD  # noqa: F401  (the fixtures' users)
+from tests.conftest import INSTANCE, PASSWORD  # noqa: F401  (the fixtures' users)
 from tests.factories import acting
+from tests.services import RedisServer
 from tests.test_workflow_baseline import do, new_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,44 +29,10 @@ DUE = dt.date(2026, 11, 20)
 RECIPIENTS = 2  # the township's staff and leader
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self, tmp: Path):
-        self.port = free_port()
-        self.tmp = tmp
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
 @pytest.fixture
 def redis_server(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
+    """A Redis of this test's own, which it stops and starts (never the run's or the host's)."""
+    server = RedisServer(tmp_path).start()
     yield server
     server.stop()
 
@@ -85,7 +51,7 @@ def county(app, world):
 class Processes:
     def __init__(self, database_urls, redis_url):
         self.env = {**os.environ, "JIUZHU_DATABASE_URL": database_urls["app"], "JIUZHU_SECRET_KEY": "fault-test",
-                    "JIUZHU_REDIS_URL": redis_url, "JIUZHU_REMINDER_BATCH": "25",
+                    "JIUZHU_REDIS_URL": redis_url, "JIUZHU_INSTANCE": INSTANCE, "JIUZHU_REMINDER_BATCH": "25",
                     "JIUZHU_REMINDER_SWEEP_SECONDS": "1", "PYTHONUNBUFFERED": "1", "TZ": "Asia/Shanghai"}
         self.procs: list[subprocess.Popen] = []
 
@@ -129,23 +95,24 @@ def wait_for(predicate, timeout=60.0, interval=0.05):
     return False
 
 
-def enqueue_sweep(redis_url):
-    """What one cron tick does: one job per active tenant (as the operator's `reminders sweep`)."""
-    from redis import Redis
-    from rq import Queue
+def enqueue_reminders(app, redis_url, tenant_id):
+    """What one cron tick does for one county (as the operator's `reminders sweep`), on this run's
+    instance queue in the test's own Redis."""
+    from jiuzhu.reminders.jobs import enqueue_tenant_reminders
 
-    q = Queue("jiuzhu", connection=Redis.from_url(redis_url))
-    from jiuzhu.reminders.jobs import send_tenant_reminders
-
-    return q, send_tenant_reminders
+    own = app.config["JIUZHU_REDIS_URL"]
+    app.config["JIUZHU_REDIS_URL"] = redis_url
+    try:
+        enqueue_tenant_reminders(app, tenant_id)
+    finally:
+        app.config["JIUZHU_REDIS_URL"] = own
 
 
 def test_worker_killed_mid_batch_delivers_everything_exactly_once(app, county, owner_engine, processes,
                                                                    redis_server):
     n = 600
     seed_due_reminders(owner_engine, county, n, DUE)
-    q, job = enqueue_sweep(redis_server.url)
-    q.enqueue(job, county["id"])
+    enqueue_reminders(app, redis_server.url, county["id"])
     worker = processes.start("worker", "--burst")
     assert wait_for(lambda: counts(owner_engine, county["id"])[0] > 0), "worker never started sending"
     os.kill(worker.pid, signal.SIGKILL)
@@ -153,7 +120,7 @@ def test_worker_killed_mid_batch_delivers_everything_exactly_once(app, county, o
     sent, pending, notes, dupes = counts(owner_engine, county["id"])
     assert 0 < sent < n and pending == n - sent  # killed in the middle: the open batch was rolled back
     assert notes == sent * RECIPIENTS and dupes == 0
-    q.enqueue(job, county["id"])  # the next sweep
+    enqueue_reminders(app, redis_server.url, county["id"])  # the next sweep
     processes.start("worker", "--burst").wait(120)
     assert counts(owner_engine, county["id"]) == (n, 0, n * RECIPIENTS, 0)
 
@@ -162,16 +129,15 @@ def test_redis_stopped_and_restarted_nothing_lost_nothing_doubled(app, county, o
                                                                  redis_server):
     n = 400
     seed_due_reminders(owner_engine, county, n, DUE)
-    processes.start("cron")
-    processes.start("worker")
+    cron = processes.start("cron")
+    worker = processes.start("worker")
     assert wait_for(lambda: counts(owner_engine, county["id"])[0] > 0, timeout=60)
     redis_server.stop()
-    time.sleep(1.5)
+    time.sleep(3)
     mid = counts(owner_engine, county["id"])
     redis_server.start()  # same port, empty: every queued job is gone
-    processes.stop_all()  # as a supervisor would, start them again
-    processes.start("cron")
-    processes.start("worker")
+    # nobody restarts them: the worker and cron reconnect by themselves, with back-off
+    assert cron.poll() is None and worker.poll() is None
     assert wait_for(lambda: counts(owner_engine, county["id"])[1] == 0, timeout=120), counts(owner_engine,
                                                                                              county["id"])
     time.sleep(2.5)  # further sweeps find nothing more to send
@@ -196,9 +162,11 @@ def test_with_redis_down_staff_still_work_and_reminders_go_out_once_it_is_back(a
     from redis.exceptions import ConnectionError as RedisDown
     from rq import SimpleWorker
 
-    from jiuzhu.reminders.jobs import redis_connection, sweep
+    from jiuzhu.instance import identity, redis_connection
+    from jiuzhu.reminders.jobs import sweep
 
     redis_server.stop()
+    own = app.config["JIUZHU_REDIS_URL"]
     app.config["JIUZHU_REDIS_URL"] = redis_server.url
     try:
         case_id = new_case(app, username="ft-t1-staff", on=dt.date(2026, 9, 30))
@@ -212,8 +180,8 @@ def test_with_redis_down_staff_still_work_and_reminders_go_out_once_it_is_back(a
         redis_server.start()
         with app.app_context():
             assert sweep() == 1
-            SimpleWorker(["jiuzhu"], connection=redis_connection(app)).work(burst=True)
+            SimpleWorker([identity(app).queue_name], connection=redis_connection(app)).work(burst=True)
         sent, pending, notes, dupes = counts(owner_engine, county["id"])
         assert (notes, dupes) == (50 * RECIPIENTS, 0) and sent == 50
     finally:
-        app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        app.config["JIUZHU_REDIS_URL"] = own

@@ -16,7 +16,7 @@ from jiuzhu.cases.categories import CaseStatus
 from jiuzhu.cases.idcard import make_id_number
 from jiuzhu.cases.models import Case
 from jiuzhu.extensions import db
-from jiuzhu.reminders.jobs import QUEUE, redis_connection
+from jiuzhu.instance import identity, redis_connection
 from jiuzhu.tenancy.context import Scope, use_scope
 from tests.conftest import csrf_token
 
@@ -60,7 +60,7 @@ def cases_in(app, county):
 
 def run_worker(app):
     with app.app_context():
-        SimpleWorker([QUEUE], connection=redis_connection(app)).work(burst=True)
+        SimpleWorker([identity(app).queue_name], connection=redis_connection(app)).work(burst=True)
 
 
 def test_a_good_roll_is_imported_by_an_rq_job_with_progress(app, county, client_for):
@@ -116,11 +116,12 @@ def test_not_an_excel_file_is_refused_clearly(app, county, client_for, name, con
 
 def test_without_redis_the_import_runs_in_the_request(app, county, client_for):
     client = client_for("ri-county")
+    own = app.config["JIUZHU_REDIS_URL"]
     app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:9/0"
     try:
         resp = upload(client, workbook(good_rows(3)))
     finally:
-        app.config["JIUZHU_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        app.config["JIUZHU_REDIS_URL"] = own
     assert "新建案件 3 件" in client.get(resp.headers["Location"]).get_data(as_text=True)
 
 

@@ -50,7 +50,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JIUZHU_DB_APP_PASSWORD", "JIUZHU_DB_APP_PASSWORD",
             help="If set, the migrations give the application role this password."),
     Setting("JIUZHU_REDIS_URL", "JIUZHU_REDIS_URL", default="redis://127.0.0.1:6379/0",
-            help="Redis for RQ queues."),
+            help="Redis for RQ queues and API rate limits."),
+    Setting("JIUZHU_INSTANCE", "JIUZHU_INSTANCE",
+            help="This instance's name (lower-case letters, digits, '-', '_'): the namespace of its RQ queue "
+                 "(jiuzhu.<name>) and Redis keys (jiuzhu:<name>:…). Unset: derived from the database's address, "
+                 "so that instances on different databases never share a queue."),
     Setting("JIUZHU_REMINDER_SWEEP_SECONDS", "JIUZHU_REMINDER_SWEEP_SECONDS", parse=int, default=300,
             help="How often `rq cron` sweeps the reminder outbox."),
     Setting("JIUZHU_SECRET_KEY", "SECRET_KEY", required=True,

@@ -257,7 +257,8 @@ def start_reminders(app, interval: int = 60) -> Background:
     import sys
     import threading
 
-    from jiuzhu.reminders.jobs import redis_connection, run_inline
+    from jiuzhu.instance import redis_connection
+    from jiuzhu.reminders.jobs import run_inline
 
     bg = Background()
     try:

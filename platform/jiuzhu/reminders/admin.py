@@ -177,22 +177,22 @@ class QueueView(SecureBaseView):
     roles = frozenset({Role.platform_operator, Role.county_admin})
 
     def _jobs(self):
-        from rq import Queue
         from rq.job import Job
         from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-        from jiuzhu.reminders.jobs import QUEUE, redis_connection
+        from jiuzhu.instance import queue, redis_connection
 
-        conn = redis_connection(current_app._get_current_object())
-        queue = Queue(QUEUE, connection=conn)
-        failed_ids = FailedJobRegistry(queue=queue).get_job_ids()[-200:]
+        app = current_app._get_current_object()
+        conn = redis_connection(app, fast=True)
+        q = queue(app, connection=conn)
+        failed_ids = FailedJobRegistry(queue=q).get_job_ids()[-200:]
         failed = [j for j in Job.fetch_many(failed_ids, connection=conn) if j is not None]
         mine = current_user.tenant_id
         if mine is not None:
             failed = [j for j in failed if (j.meta or {}).get("tenant_id") == mine]
         rows = [{"id": j.id, "description": j.description, "ended_at": j.ended_at,
                  "error": (j.exc_info or "").strip().splitlines()[-1:] or [""]} for j in reversed(failed)]
-        return {"queued": queue.count, "started": StartedJobRegistry(queue=queue).count, "failed": rows}
+        return {"queued": q.count, "started": StartedJobRegistry(queue=q).count, "failed": rows}
 
     @expose("/")
     def index(self):
@@ -205,15 +205,14 @@ class QueueView(SecureBaseView):
 
     @expose("/sweep", methods=["POST"])
     def sweep(self):
-        from jiuzhu.reminders.jobs import queue, send_tenant_reminders, sweep
+        from jiuzhu.reminders.jobs import enqueue_tenant_reminders, sweep
 
         try:
             if current_user.tenant_id is None:
                 count = sweep()
                 flash(f"已为 {count} 个县（区）排队发送提醒。", "success")
             else:
-                queue(current_app._get_current_object()).enqueue(
-                    send_tenant_reminders, current_user.tenant_id, meta={"tenant_id": current_user.tenant_id})
+                enqueue_tenant_reminders(current_app._get_current_object(), current_user.tenant_id)
                 flash("已排队发送本县（区）的到期提醒。", "success")
         except Exception as exc:
             flash(f"无法连接 Redis：{exc}", "error")

@@ -13,27 +13,39 @@ reminders_cli = AppGroup("reminders", help="提醒：启动 RQ 工作进程、�
 @click.option("--burst", is_flag=True, help="处理完队列中的任务即退出。")
 @click.option("--name", default=None, help="工作进程名称。")
 def worker_command(burst, name):
-    """启动 RQ 工作进程（处理提醒任务）。"""
+    """启动 RQ 工作进程（处理本实例队列中的提醒与导入任务；Redis 断开时自动重连）。"""
     from rq import SimpleWorker
 
-    from jiuzhu.reminders.jobs import QUEUE, redis_connection
+    from jiuzhu.instance import identity, redis_connection, run_with_reconnect
 
     app = current_app._get_current_object()
-    conn = redis_connection(app)
-    worker = SimpleWorker([QUEUE], connection=conn, name=name)
-    worker.work(burst=burst, with_scheduler=False)
+    ident = identity(app)
+    click.echo(f"实例 {ident.name}：处理队列 {ident.queue_name}")
+
+    def run():
+        worker = SimpleWorker([ident.queue_name], connection=redis_connection(app), name=name)
+        return worker.work(burst=burst, with_scheduler=False)
+
+    run_with_reconnect(run, what=f"RQ worker of {ident.name}")
 
 
 @reminders_cli.command("cron")
 def cron_command():
-    """启动 rq cron，定时扫描到期提醒（每 JIUZHU_REMINDER_SWEEP_SECONDS 秒）。"""
+    """启动 rq cron，定时扫描到期提醒（每 JIUZHU_REMINDER_SWEEP_SECONDS 秒；Redis 断开时自动重连）。"""
     from rq.cron import CronScheduler
 
-    from jiuzhu.reminders.jobs import redis_connection
+    from jiuzhu.instance import identity, redis_connection, run_with_reconnect
+    from jiuzhu.reminders.jobs import register_cron_jobs
 
-    scheduler = CronScheduler(connection=redis_connection(current_app._get_current_object()))
-    scheduler.load_config_from_file("jiuzhu.reminders.cron")
-    scheduler.start()
+    app = current_app._get_current_object()
+    ident = identity(app)
+
+    def run():
+        scheduler = CronScheduler(connection=redis_connection(app))
+        register_cron_jobs(scheduler.register, ident, app.config["JIUZHU_REMINDER_SWEEP_SECONDS"])
+        return scheduler.start()
+
+    run_with_reconnect(run, what=f"rq cron of {ident.name}")
 
 
 @reminders_cli.command("sweep")

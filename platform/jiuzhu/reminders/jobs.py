@@ -4,61 +4,49 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from sqlalchemy import select
 
 from jiuzhu.calendar import is_workday
 from jiuzhu.clock import china_today
 from jiuzhu.extensions import db
+from jiuzhu.instance import InstanceIdentity, enqueue, instance_job, job_app
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
-QUEUE = "jiuzhu"
-_app: Flask | None = None
-
-
-def job_app() -> Flask:
-    """The Flask app of this worker process (created once), or the one already active."""
-    global _app
-    if has_app_context():
-        return current_app._get_current_object()
-    if _app is None:
-        from jiuzhu import create_app
-
-        _app = create_app()
-    return _app
-
-
-def redis_connection(app: Flask):
-    from redis import Redis
-
-    return Redis.from_url(app.config["JIUZHU_REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
-
-
-def queue(app: Flask):
-    from rq import Queue
-
-    return Queue(QUEUE, connection=redis_connection(app))
 
 
 def active_tenant_ids() -> list[int]:
     return list(db.session.scalars(select(Tenant.id).where(Tenant.active.is_(True)).order_by(Tenant.id)))
 
 
+@instance_job
 def sweep() -> int:
     """The cron job: one job per active tenant. Returns how many were enqueued."""
     app = job_app()
     with app.app_context():
         ids = active_tenant_ids()
         db.session.remove()
-        q = queue(app)
         for tenant_id in ids:
-            q.enqueue(send_tenant_reminders, tenant_id, job_timeout=600, result_ttl=3600, failure_ttl=7 * 86400,
-                      meta={"tenant_id": tenant_id}, description=f"reminders for tenant {tenant_id}")
+            enqueue_tenant_reminders(app, tenant_id)
     return len(ids)
 
 
+def enqueue_tenant_reminders(app: Flask, tenant_id: int):
+    return enqueue(app, send_tenant_reminders, tenant_id, tenant_id=tenant_id, job_timeout=600, result_ttl=3600,
+                   failure_ttl=7 * 86400, description=f"reminders for tenant {tenant_id}")
+
+
+def register_cron_jobs(register, ident: InstanceIdentity, sweep_seconds: int) -> None:
+    """The periodic jobs, for ``register`` (``rq.cron.register`` or a ``CronScheduler``'s): the sweep,
+    and the daily purge of stored API answers (kept JIUZHU_API_IDEMPOTENCY_DAYS)."""
+    register(sweep, ident.queue_name, interval=sweep_seconds, meta=ident.meta, name=f"{ident.name}:reminder-sweep")
+    register(purge_api_requests, ident.queue_name, interval=86400, meta=ident.meta,
+             name=f"{ident.name}:api-idempotency-purge")
+
+
+@instance_job
 def purge_api_requests() -> int:
     """The daily cron job: each county forgets its stored API answers older than
     JIUZHU_API_IDEMPOTENCY_DAYS. Returns how many rows went."""
@@ -77,6 +65,7 @@ def purge_api_requests() -> int:
     return removed
 
 
+@instance_job
 def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: str | None = None) -> dict:
     """Send the tenant's due reminders, then attempt its pending external deliveries.
 

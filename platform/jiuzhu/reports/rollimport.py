@@ -23,6 +23,7 @@ from jiuzhu.cases.households import Household, Member, Relation
 from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
 from jiuzhu.cases.models import Case
 from jiuzhu.db import Base, utcnow
+from jiuzhu.instance import instance_job, job_app
 from jiuzhu.tenancy.mixins import TenantScoped
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 
@@ -253,11 +254,11 @@ def run_import(session, import_id: int, today: dt.date, plugin_key: str) -> Roll
     return imp
 
 
+@instance_job
 def run_import_job(import_id: int, tenant_id: int) -> str:
     """The RQ job: ids in, the import's final status out."""
     from jiuzhu.clock import china_today
     from jiuzhu.extensions import db
-    from jiuzhu.reminders.jobs import job_app
     from jiuzhu.tenancy.context import Scope, use_scope
     from jiuzhu.tenancy.models import Tenant
 

@@ -88,7 +88,7 @@ class RollImportView(SecureBaseView):
         from flask import current_app, flash, redirect, request, url_for
         from flask_login import current_user
 
-        from jiuzhu.reminders.jobs import queue
+        from jiuzhu.instance import enqueue
         from jiuzhu.reports.rollimport import RollImport, run_import_job
 
         upload = request.files.get("file")
@@ -103,8 +103,8 @@ class RollImportView(SecureBaseView):
         db.session.commit()
         import_id, tenant_id = imp.id, current_user.tenant_id
         try:
-            queue(current_app._get_current_object()).enqueue(run_import_job, import_id, tenant_id,
-                                                              job_timeout=3600, meta={"tenant_id": tenant_id})
+            enqueue(current_app._get_current_object(), run_import_job, import_id, tenant_id, tenant_id=tenant_id,
+                    job_timeout=3600)
         except Exception:  # no Redis (the demo): run it here and now
             run_import_job(import_id, tenant_id)
         return redirect(url_for(".detail", import_id=import_id))
