@@ -172,3 +172,61 @@ def test_count_is_scoped(ctx, two):
     with use_scope(Scope(b["id"])):
         n_b = db.session.scalar(select(func.count()).select_from(User))
     assert n_a == n_b == 8
+
+
+# -- the identity map never carries an object across scopes -------------------------------------
+
+def test_an_object_loaded_in_one_tenant_is_not_found_by_get_in_another(ctx, two):
+    a, b = two
+    with use_scope(Scope(a["id"])):
+        unit = db.session.get(OrgUnit, a["villages"][0][0])
+        assert unit is not None  # now in the identity map
+        user = db.session.get(User, a["users"]["aa-admin"])
+    with use_scope(Scope(b["id"])):
+        assert db.session.get(OrgUnit, a["villages"][0][0]) is None
+        assert db.session.get(User, a["users"]["aa-admin"]) is None
+    with use_scope(Scope.platform()):
+        assert db.session.get(OrgUnit, a["villages"][0][0]) is None
+    with use_scope(Scope(a["id"])):  # back home, found again (and the same object)
+        assert db.session.get(OrgUnit, a["villages"][0][0]) is unit
+        assert db.session.get(User, a["users"]["aa-admin"]) is user
+
+
+def test_an_object_loaded_county_wide_is_not_found_by_get_in_a_narrower_scope(ctx, two):
+    a, _ = two
+    other_town, other_village = a["towns"][1], a["villages"][1][0]
+    with use_scope(Scope(a["id"])):  # held: the identity map keeps only objects someone holds
+        held = [db.session.get(OrgUnit, other_village), db.session.get(OrgUnit, other_town),
+                db.session.get(User, a["users"]["aa-t2-staff"]), db.session.get(OrgUnit, a["villages"][0][1])]
+        assert all(held)
+    with use_scope(Scope(a["id"], township_id=a["towns"][0])):
+        assert db.session.get(OrgUnit, other_village) is None
+        assert db.session.get(OrgUnit, other_town) is None
+        assert db.session.get(User, a["users"]["aa-t2-staff"]) is None
+        assert db.session.get(OrgUnit, a["villages"][0][0]) is not None  # its own village still is
+    with use_scope(Scope(a["id"], township_id=a["towns"][0], village_id=a["villages"][0][0])):
+        assert db.session.get(OrgUnit, a["villages"][0][1]) is None
+
+
+def test_a_lazy_load_does_not_reach_through_the_identity_map_into_another_scope(ctx, two):
+    a, _ = two
+    with use_scope(Scope(a["id"])):
+        village_staff = db.session.get(User, a["users"]["aa-t2-village"])
+        unit = village_staff.org_unit  # loaded and held: now in the identity map
+        assert unit is not None
+        db.session.expire(village_staff, ["org_unit"])
+    with use_scope(Scope(a["id"], township_id=a["towns"][0])):
+        # the user object was held across the switch; its unit lies in another township
+        assert village_staff.org_unit is None
+    assert unit is not None
+
+
+def test_an_expired_object_of_another_tenant_is_not_found_rather_than_failing(ctx, two):
+    a, b = two
+    with use_scope(Scope(a["id"])):
+        root = db.session.get(OrgUnit, a["root"])
+        assert root is not None
+        db.session.commit()  # expires everything
+    with use_scope(Scope(b["id"])):
+        assert db.session.get(OrgUnit, a["root"]) is None
+    assert root is not None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, registry
 
-from jiuzhu.tenancy.scoping import ScopedSession
+from jiuzhu.tenancy.scoping import ScopedSession, stamp_refreshed
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +42,10 @@ class UTCDateTime(TypeDecorator):
 class Base(DeclarativeBase):
     registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION),
                         type_annotation_map={dt.datetime: UTCDateTime()})
+
+
+# an expired object reloaded (by SQL under the current scope's criteria) is stamped with that scope
+event.listen(Base, "refresh", stamp_refreshed, propagate=True)
 
 
 def utcnow() -> dt.datetime:

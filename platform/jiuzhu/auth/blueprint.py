@@ -69,9 +69,21 @@ def _user_loader(user_id: str):
         return None
 
 
+#: blueprints whose requests have another principal than the session cookie (the API: its bearer
+#: token), so a cookie sent along is never even read
+COOKIELESS_BLUEPRINTS = {"api"}
+
+
 def enter_request_scope() -> None:
-    """before_request: no scope, then the logged-in user's (if any)."""
+    """before_request: no scope, then the logged-in user's (if any).
+
+    A request has exactly one principal. For the API that is the bearer token, so the session
+    cookie is ignored altogether: the user it names is not loaded (nothing of theirs enters the
+    session's identity map) and ``current_user`` stays anonymous for the whole request."""
     g._jiuzhu_scope_token = set_scope(None)
+    if request.blueprint in COOKIELESS_BLUEPRINTS:
+        g._login_user = login_manager.anonymous_user()
+        return
     current_user._get_current_object()  # runs the user loader, which sets the scope
 
 

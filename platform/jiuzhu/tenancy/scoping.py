@@ -7,6 +7,12 @@
   moves between tenants, and writes outside the user's township or village.
 * On PostgreSQL the tenant id is also handed to the database (``app.tenant_id``, transaction-local)
   where row-level security enforces it a second time.
+* The identity map never carries an object across scopes. ``Session.get`` and many-to-one lazy
+  loads look in the identity map before (instead of) running SQL, so no criteria would apply to
+  them. Every tenant-owned object is therefore stamped with the scope it was loaded, refreshed or
+  flushed in; an identity-map hit stamped with another scope is ignored and the SQL — with the
+  current scope's criteria — decides. An object of another county (or township, or village) is
+  then simply not found, as if the map had never held it.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, false, inspect, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlalchemy.orm.attributes import instance_state
 
 from jiuzhu.tenancy.context import (
     CrossTenantWriteError,
@@ -27,8 +34,48 @@ from jiuzhu.tenancy.mixins import OrgScoped, TenantScoped
 _GUC_KEY = "jiuzhu_rls_tenant"
 
 
+#: attribute of an InstanceState: the scope its object was last read or written in
+_STAMP = "jiuzhu_scope"
+
+
+def _stamp(state, scope: Scope | None = None) -> None:
+    if issubclass(state.class_, TenantScoped):
+        state.__dict__[_STAMP] = current_scope() if scope is None else scope
+
+
 class ScopedSession(FlaskSession):
     """The only session class the application uses; scoping is bound to it at definition time."""
+
+    def _identity_lookup(self, mapper, primary_key_identity, identity_token=None, *args, **kwargs):
+        """An identity-map hit counts only if the object was read or written in the current scope;
+        otherwise the lookup misses and the caller's SQL, scoped, decides (see the module doc)."""
+        if issubclass(mapper.class_, TenantScoped):
+            key = mapper.identity_key_from_primary_key(primary_key_identity, identity_token=identity_token)
+            state = self.identity_map.fast_get_state(key)
+            if state is not None and state.__dict__.get(_STAMP, False) != current_scope():
+                return None
+        return super()._identity_lookup(mapper, primary_key_identity, identity_token, *args, **kwargs)
+
+    def get(self, entity, ident, **kwargs):
+        obj = super().get(entity, ident, **kwargs)
+        if obj is not None:  # found by scoped SQL, or by a hit stamped with this very scope
+            _stamp(instance_state(obj))
+        return obj
+
+
+@event.listens_for(ScopedSession, "loaded_as_persistent")
+def _stamp_loaded(session, instance) -> None:
+    _stamp(instance_state(instance))
+
+
+@event.listens_for(ScopedSession, "pending_to_persistent")
+def _stamp_flushed(session, instance) -> None:
+    _stamp(instance_state(instance))
+
+
+def stamp_refreshed(target, context, attrs) -> None:
+    """``refresh`` of every mapped class (an expired object reloaded by scoped SQL)."""
+    _stamp(instance_state(target))
 
 
 def _org_scoped_classes() -> list[type]:
