@@ -50,7 +50,16 @@ def test_statistics_export_to_excel(app, county, client_for):
     assert "最低生活保障" in client.get("/admin/statistics/").get_data(as_text=True)
     resp = client.get("/admin/statistics/export.xlsx")
     wb = load_workbook(io.BytesIO(resp.data))
-    rows = list(wb["在保对象"].iter_rows(values_only=True))
-    assert rows[0] == ("乡镇（街道）", "类别", "户数", "月保障金额合计（元）")
-    assert rows[1] == ("base第1镇", "最低生活保障", 1, 900)
+    ws = wb["在保对象"]
+    rows = list(ws.iter_rows(values_only=True))
+    # a title naming the county, the period and the day it was made, then the table
+    assert rows[0][0] == "base县社会救助统计 · 在保对象"
+    assert rows[1][0].startswith("统计范围：截至") and "制表日期：" in rows[1][0]
+    assert rows[2] == ("乡镇（街道）", "类别", "户数", "月保障金额合计（元）")
+    assert rows[3] == ("base第1镇", "最低生活保障", 1, 900)
+    assert ws["D4"].number_format == "#,##0.00"
     assert ("已确认（给予救助）", 1) in list(wb["案件状态"].iter_rows(values_only=True))
+    rates = wb["审核确认率"]
+    assert [c.value for c in rates[3]] == ["乡镇（街道）", "确认给予", "不予确认", "确认率"]
+    first = [c for c in rates[4]]
+    assert first[0].value == "base第1镇" and first[3].value == 1 and first[3].number_format == "0.0%"

@@ -113,12 +113,9 @@ def _register_request_hooks(app: Flask) -> None:
             return {"unread_count": unread_count(db.session, current_user.id)}
         return {"unread_count": 0}
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    from jiuzhu.security.headers import init_headers
+
+    init_headers(app)
 
     def _error(code):
         def handler(exc):

@@ -156,6 +156,11 @@ class TenantModelView(RoleAccess, ModelView):
             ids = tuple(int(i) for i in ids if str(i).isdigit())
         return super().action_delete(ids)
 
+    def get_export_value(self, model, name):
+        from jiuzhu.security.spreadsheet import neutralise
+
+        return neutralise(super().get_export_value(model, name))
+
     def _export_csv(self, return_url):
         # Flask-Admin streams the CSV after the request has ended, when the tenant scope and the
         # session are gone (and scoping fails closed). Admin exports are small: build them here.

@@ -43,6 +43,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
     from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
     from jiuzhu.reports.views import DashboardView, RollImportView, StatisticsView
+    from jiuzhu.security.headers import csp_nonce
     from jiuzhu.spotchecks.views import KinshipView, ReportView, SpotCheckView
     from jiuzhu.tenancy.admin import OrgUnitView, TenantView
     from jiuzhu.tenancy.models import OrgUnit, Tenant
@@ -53,6 +54,7 @@ def init_admin(app: Flask) -> Admin:
         name=_l("救助 · 社会救助审核确认平台"),
         theme=Bootstrap4Theme(base_template="jiuzhu/admin_base.html", fluid=True),
         index_view=HomeView(name=_l("首页"), url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(CaseworkView(name=_l("我的待办"), endpoint="casework", url="/admin/casework"))
     admin.add_view(WarningView(name=_l("预警处置"), endpoint="warnings", url="/admin/warnings"))
