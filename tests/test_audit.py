@@ -180,7 +180,7 @@ def test_no_event_ever_holds_a_password_hash(app, county, client_for):
     client_for("aa-admin")  # a login, too
     with in_county(app, county) as session:
         user = session.get(User, county["users"]["aa-county"])
-        set_password(user, "Changed-pass-2026")
+        set_password(db.session, user, "Changed-pass-2026")
         session.commit()
     dumped = json.dumps([[e.before, e.after] for e in chain(app, county)], ensure_ascii=False)
     assert "argon2" not in dumped and "$" not in dumped
@@ -197,7 +197,7 @@ def test_an_update_records_only_the_changed_fields_with_their_old_values(app, co
         user.phone = "13900000000"
         user.role = Role.township_staff  # unchanged: not recorded
         user.org_unit = other_town
-        set_password(user, "Another-pass-2026")
+        set_password(db.session, user, "Another-pass-2026")
         session.commit()
     event = events_of(app, county, "user", uid)[-1]
     assert event.action == "update"
@@ -258,8 +258,9 @@ def test_admin_screen_changes_are_recorded_as_the_logged_in_user(app, county, cl
         assert (event.actor_id, event.actor_name, event.actor_role) == (admin_id, "aa-admin（aa-admin）",
                                                                         "county_admin")
     assert (update.entity_type, update.entity_id, update.action) == ("user", str(staff_id), "update")
-    assert update.before == {"full_name": "aa-t1-staff", "password_hash": REDACTED}
-    assert update.after == {"full_name": "汪某", "password_hash": REDACTED}
+    # an admin's reset is recorded, and obliges the user to choose their own password
+    assert update.before == {"full_name": "aa-t1-staff", "password_hash": REDACTED, "must_change_password": False}
+    assert update.after == {"full_name": "汪某", "password_hash": REDACTED, "must_change_password": True}
     assert (insert.entity_type, insert.action, insert.after["name"]) == ("org_unit", "insert", "后台新村")
     assert (delete.entity_type, delete.action, delete.before["username"]) == ("user", "delete", "aa-t2-village")
     assert breaks(app, county) == []

@@ -71,6 +71,7 @@ def _register_models() -> None:
     import jiuzhu.api.models  # noqa: F401
     import jiuzhu.audit.models  # noqa: F401
     import jiuzhu.auth.models  # noqa: F401
+    import jiuzhu.auth.policy  # noqa: F401
     import jiuzhu.calendar.models  # noqa: F401
     import jiuzhu.cases.households  # noqa: F401
     import jiuzhu.cases.models  # noqa: F401
@@ -96,10 +97,12 @@ def _register_request_hooks(app: Flask) -> None:
         enter_request_scope,
         leave_request_actor,
         leave_request_scope,
+        require_password_change,
     )
 
     app.before_request(enter_request_scope)
     app.before_request(enter_request_actor)  # after the scope hook, which loads the user
+    app.before_request(require_password_change)
     app.teardown_request(leave_request_scope)
     app.teardown_request(leave_request_actor)
 

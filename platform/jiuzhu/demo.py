@@ -214,7 +214,7 @@ def demo_command(host, port, password, serve):
     db.engine.dispose()
     _reset_sqlite(url)
     upgrade()
-    password = password or ("demo-" + secrets.token_urlsafe(8))
+    password = password or ("Demo-" + secrets.token_urlsafe(8) + "-7")  # three classes, never common
     rows = seed_demo(password)
     click.echo("\n演示数据已就绪。账户（密码相同）：\n")
     click.echo(f"  密码：{password}\n")

@@ -36,7 +36,7 @@ INTAKE_ROLES = frozenset({Role.township_staff, Role.township_leader, Role.county
 
 def init_admin(app: Flask) -> Admin:
     from jiuzhu.api.admin import ApiToken, ApiTokenView
-    from jiuzhu.auth.admin import User, UserView
+    from jiuzhu.auth.admin import SecurityPolicyView, User, UserView
     from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
     from jiuzhu.plugins.admin import PluginSettingsView
@@ -73,6 +73,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_link(RoleLink(_l("受理登记"), endpoint="casework.new", roles=INTAKE_ROLES))
     admin.add_view(OrgUnitView(OrgUnit, db, name=_l("组织机构"), category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name=_l("用户"), category=CATEGORY_ORG, endpoint="user"))
+    admin.add_view(SecurityPolicyView(name=_l("安全策略"), category=CATEGORY_ORG, endpoint="security_policy",
+                                      url="/admin/security-policy"))
     admin.add_view(ApiTokenView(ApiToken, db, name=_l("接口令牌"), category=CATEGORY_ORG, endpoint="apitoken"))
     admin.add_view(PluginSettingsView(name=_l("地方规则设置"), category=CATEGORY_ORG, endpoint="plugin_settings",
                                       url="/admin/settings"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -9,10 +11,12 @@ from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from jiuzhu.admin.base import TenantModelView
+from jiuzhu.admin.base import SecureBaseView, TenantModelView, expose
 from jiuzhu.auth.models import User
 from jiuzhu.auth.roles import TENANT_ROLES, Role
 from jiuzhu.auth.services import check_role_fits_unit, create_user, set_password
+from jiuzhu.auth.sessions import EndReason, end_sessions
+from jiuzhu.db import utcnow
 from jiuzhu.errors import ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.models import OrgUnit
@@ -82,9 +86,13 @@ class UserView(TenantModelView):
             model.full_name = form.full_name.data.strip()
             model.role, model.org_unit = role, unit
             model.phone, model.email = form.phone.data or None, form.email.data or None
+            if form.active.data and not model.active:  # re-enabled: a dormant account starts counting again
+                model.enabled_at, model.disabled_reason = utcnow(), None
+            elif not form.active.data and model.active:
+                end_sessions(model, EndReason.disabled)
             model.active = form.active.data
             if form.password.data:
-                set_password(model, form.password.data)
+                set_password(db.session, model, form.password.data, by_admin=True)
 
         return bool(self.saving(change))
 
@@ -95,4 +103,43 @@ class UserView(TenantModelView):
         return super().delete_model(model)
 
 
-__all__ = ["UserView", "User"]
+
+
+class SecurityPolicyView(SecureBaseView):
+    """安全策略: the county admin sets the session, password and second-factor rules of the county."""
+
+    roles = frozenset({Role.county_admin})
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        from flask import flash, redirect, request, url_for
+
+        from jiuzhu.auth.policy import ALWAYS_MFA, BOUNDS, SecurityPolicy, policy_for, save_policy
+
+        tenant_id = current_user.tenant_id
+        row = db.session.scalar(select(SecurityPolicy).where(SecurityPolicy.tenant_id == tenant_id))
+        values = dataclasses.asdict(row.values() if row else policy_for(db.session, tenant_id))
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            posted: dict = {"mfa_roles": request.form.getlist("mfa_roles")}
+            for name in BOUNDS:
+                raw = request.form.get(name, "").strip()
+                try:
+                    posted[name] = int(raw)
+                except ValueError:
+                    posted[name] = raw
+            try:
+                save_policy(db.session, tenant_id, posted)
+                db.session.commit()
+            except ValidationError as exc:
+                db.session.rollback()
+                errors = exc.field_errors
+                values = posted
+            else:
+                flash("安全策略已保存，一分钟内对全县生效。", "success")
+                return redirect(url_for(".index"))
+        roles = [(r.value, r.label, r in ALWAYS_MFA) for r in TENANT_ROLES]
+        return self.render("auth/policy.html", values=values, errors=errors, bounds=BOUNDS, roles=roles)
+
+
+__all__ = ["SecurityPolicyView", "UserView", "User"]

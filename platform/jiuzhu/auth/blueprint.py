@@ -3,19 +3,23 @@ logged-in user."""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from jiuzhu.audit.context import actor_for, reset_actor, set_actor
+from jiuzhu.auth import sessions
 from jiuzhu.auth.lookup import login_directory
 from jiuzhu.auth.models import User
-from jiuzhu.auth.passwords import verify_password
+from jiuzhu.auth.passwords import spend_verification_time, verify_password
+from jiuzhu.auth.policy import policy_for
+from jiuzhu.auth.services import is_dormant
 from jiuzhu.auth.throttle import current_lock, record_attempt
 from jiuzhu.db import utcnow
 from jiuzhu.extensions import db, login_manager
@@ -60,13 +64,32 @@ def _load_user(tenant_id: int | None, user_id: int) -> User | None:
     return user
 
 
+def _drop_login(reason: sessions.EndReason) -> None:
+    """This request's cookie no longer logs anyone in; say why, once."""
+    for key in ("_user_id", "_fresh", "_id"):
+        session.pop(key, None)
+    sessions.forget()
+    set_scope(None)
+    flash(reason.message, "info")
+
+
 @login_manager.user_loader
 def _user_loader(user_id: str):
     tenant_part, _, uid = user_id.partition(":")
     try:
-        return _load_user(int(tenant_part) or None, int(uid))
+        tenant_id, uid_ = int(tenant_part) or None, int(uid)
     except ValueError:
         return None
+    user = _load_user(tenant_id, uid_)
+    if user is None:
+        if tenant_id is not None or uid_:
+            _drop_login(sessions.EndReason.disabled)
+        return None
+    reason = sessions.check(user, policy_for(db.session, user.tenant_id))
+    if reason is not None:
+        _drop_login(reason)
+        return None
+    return user
 
 
 #: blueprints whose requests have another principal than the session cookie (the API: its bearer
@@ -111,6 +134,15 @@ def leave_request_actor(exc=None) -> None:
         reset_actor(token)
 
 
+def _last_login_note(at: dt.datetime | None, ip: str | None) -> str:
+    if at is None:
+        return "这是您首次登录。"
+    from jiuzhu.clock import CHINA_TZ
+
+    local = at.astimezone(CHINA_TZ)
+    return f"上次登录：{local:%Y年%m月%d日 %H:%M}（北京时间），来自 {ip or '未知地址'}。如非本人操作，请立即修改密码。"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -125,26 +157,101 @@ def login():
             return render_template("auth/login.html", form=form), 429
         found = login_directory(db.session, username)
         user = _load_user(found[1], found[0]) if found else None
-        ok = user is not None and verify_password(user.password_hash, form.password.data)
+        if user is None:
+            spend_verification_time(form.password.data)  # an unknown name takes as long as a wrong password
+            ok = False
+        else:
+            ok = verify_password(user.password_hash, form.password.data)
+        now = utcnow()
+        dormant = False
+        if ok:
+            policy = policy_for(db.session, user.tenant_id)
+            if is_dormant(user, policy, now):
+                user.active, user.disabled_reason, ok, dormant = False, "unused", False, True
+                sessions.end_sessions(user, sessions.EndReason.disabled)
         record_attempt(db.session, username, source, ok)
         if ok:
-            user.last_login_at = utcnow()
+            note = _last_login_note(user.last_login_at, user.last_login_ip)
+            user.last_login_at, user.last_login_ip = now, source[:64]
+            max_age = policy.password_max_age_days
+            changed = user.password_changed_at or user.created_at
+            if max_age and changed is not None and now - changed > dt.timedelta(days=max_age):
+                user.must_change_password = True
+            sessions.start(user)  # any other session of this account ends
             db.session.commit()
             login_user(user)
+            flash(note, "info")
             return redirect(_safe_next(request.args.get("next")))
         db.session.commit()
         set_scope(None)
         lock = current_lock(db.session, username, source)
-        flash(lock.message() if lock else "用户名或密码错误，或账户已停用。", "error")
+        if dormant:
+            message = f"该账户已连续 {policy.disable_unused_days} 天未登录，已按本县安全策略停用，请联系县级管理员启用。"
+        else:
+            message = lock.message() if lock else "用户名或密码错误，或账户已停用。"
+        flash(message, "error")
         return render_template("auth/login.html", form=form), (429 if lock else 200)
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        sessions.end_sessions(user, sessions.EndReason.logout)  # a copy of this cookie is dead too
+        db.session.commit()
     logout_user()
+    sessions.forget()
     flash("您已安全退出。", "info")
     return redirect(url_for("auth.login"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。")), Length(max=256)])
+    new = PasswordField(_l("新密码"), validators=[DataRequired(_l("请输入新密码。")), Length(max=256)])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[DataRequired(_l("请再次输入新密码。")),
+                                                         EqualTo("new", _l("两次输入的新密码不一致。"))])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Every user changes their own password here; an admin's reset or an expired password sends
+    them here before anything else opens."""
+    from jiuzhu.auth.services import set_password
+    from jiuzhu.errors import ServiceError
+
+    form = PasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.current.data):
+            form.current.errors.append("当前密码不正确。")
+        else:
+            try:
+                set_password(db.session, user, form.new.data)
+            except ServiceError as exc:
+                db.session.rollback()
+                form.new.errors.extend(exc.field_errors.get("password") or exc.all_messages())
+            else:
+                sessions.keep_current(user)  # the others end; this one goes on
+                db.session.commit()
+                flash("密码已修改。您在其他地方的登录已全部结束。", "success")
+                return redirect(url_for("admin.index"))
+    return render_template("auth/password.html", form=form, forced=user.must_change_password,
+                           min_length=policy_for(db.session, user.tenant_id).password_min_length)
+
+
+#: what a user who must change their password may still reach
+_OPEN_WHILE_PASSWORD_DUE = {"auth.change_password", "auth.logout", "auth.login", "static", "admin.static"}
+
+
+def require_password_change():
+    """before_request: with a reset or expired password, only the change-password page opens."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in _OPEN_WHILE_PASSWORD_DUE and request.blueprint != "api"):
+        flash("请先修改密码：管理员已重置您的密码，或密码已超过本县规定的使用期限。", "info")
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 @bp.route("/")

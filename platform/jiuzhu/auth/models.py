@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, func
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.audit.capture import Audited
@@ -27,7 +27,8 @@ class User(OrgScoped, Audited, Base):
     __tenant_nullable__ = True
     __audit_entity__ = "user"
     __audit_exclude__ = frozenset({"password_hash"})
-    __audit_ignore__ = frozenset({"last_login_at"})
+    __audit_ignore__ = frozenset({"last_login_at", "last_login_ip", "session_generation", "session_end_reason",
+                                  "password_changed_at", "password_history", "enabled_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: login name, unique on the whole instance (case-insensitive)
@@ -41,6 +42,20 @@ class User(OrgScoped, Audited, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    #: where the last login came from (shown at the next login)
+    last_login_ip: Mapped[str | None] = mapped_column(String(64))
+    #: incremented to end every session of the user (see :mod:`jiuzhu.auth.sessions`), and why
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    session_end_reason: Mapped[str | None] = mapped_column(String(20))
+    password_changed_at: Mapped[dt.datetime | None]
+    #: hashes of the last passwords (the county's policy says how many a new one may not repeat)
+    password_history: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: set by an admin's reset or an expired password: nothing else opens until it is changed
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    #: why the account was disabled by the system (``unused``: no login for the policy's days)
+    disabled_reason: Mapped[str | None] = mapped_column(String(20))
+    #: when an admin last (re-)enabled the account: a dormant account counts its days from here
+    enabled_at: Mapped[dt.datetime | None]
 
     org_unit: Mapped[OrgUnit | None] = relationship()
 

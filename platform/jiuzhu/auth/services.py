@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from jiuzhu.auth.lookup import login_directory
 from jiuzhu.auth.models import User
 from jiuzhu.auth.passwords import hash_password, password_problem
+from jiuzhu.auth.policy import policy_for
 from jiuzhu.auth.roles import Role
+from jiuzhu.auth.sessions import EndReason, end_sessions
+from jiuzhu.db import utcnow
 from jiuzhu.errors import ValidationError
 from jiuzhu.tenancy.context import require_scope
 from jiuzhu.tenancy.models import OrgUnit
@@ -39,7 +43,8 @@ def create_user(session, *, username: str, full_name: str, role: Role | str, pas
         errors.append(f"用户名“{username}”已被使用。")
     if not full_name:
         errors.append("姓名不能为空。")
-    problem = password_problem(password)
+    policy = policy_for(session, scope.tenant_id)
+    problem = password_problem(password, username=username, min_length=policy.password_min_length)
     if problem:
         errors.append(problem)
     if (role is Role.platform_operator) != scope.is_platform:
@@ -51,14 +56,54 @@ def create_user(session, *, username: str, full_name: str, role: Role | str, pas
     if errors:
         raise ValidationError(*errors)
     user = User(username=username, full_name=full_name, role=role, org_unit=org_unit,
-                password_hash=hash_password(password), phone=phone or None, email=email or None, active=True)
+                password_hash=hash_password(password), phone=phone or None, email=email or None, active=True,
+                password_changed_at=utcnow())
     session.add(user)
     session.flush()
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    problem = password_problem(password)
+def set_password(session, user: User, password: str, *, by_admin: bool = False) -> None:
+    """A new password under the county's policy (length, classes, not common, not the login name,
+    none of the last N). Every other session of the user ends; after an admin's reset the user must
+    choose their own at the next login."""
+    policy = policy_for(session, user.tenant_id)
+    # newest first: the current password, then the ones before it
+    previous = [user.password_hash, *(user.password_history or [])][: policy.password_history]
+    problem = password_problem(password, username=user.username, min_length=policy.password_min_length,
+                               previous_hashes=previous)
     if problem:
-        raise ValidationError(problem)
+        raise ValidationError(field_errors={"password": [problem]})
+    user.password_history = previous
     user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = by_admin
+    end_sessions(user, EndReason.reset_by_admin if by_admin else EndReason.password_changed)
+
+
+def is_dormant(user: User, policy, now: dt.datetime) -> bool:
+    """Unused for longer than the county allows: no login (nor creation, nor re-enabling) within
+    ``disable_unused_days``. The operator's own account is never disabled so (it has no county)."""
+    if not policy.disable_unused_days or user.tenant_id is None:
+        return False
+    last = max((t for t in (user.last_login_at, user.created_at, user.enabled_at) if t is not None), default=now)
+    return now - last > dt.timedelta(days=policy.disable_unused_days)
+
+
+def disable_dormant_accounts(session, now: dt.datetime | None = None) -> list[User]:
+    """In the current county: disable every active account unused beyond the policy (the daily job;
+    a login finds the same). Returns them; the caller commits."""
+    from sqlalchemy import select
+
+    now = now or utcnow()
+    policy = policy_for(session, require_scope().tenant_id)
+    if not policy.disable_unused_days:
+        return []
+    disabled = []
+    for user in session.scalars(select(User).where(User.active.is_(True))):
+        if is_dormant(user, policy, now):
+            user.active, user.disabled_reason = False, "unused"
+            end_sessions(user, EndReason.disabled)
+            disabled.append(user)
+    session.flush()
+    return disabled

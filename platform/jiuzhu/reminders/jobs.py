@@ -44,6 +44,24 @@ def register_cron_jobs(register, ident: InstanceIdentity, sweep_seconds: int) ->
     register(sweep, ident.queue_name, interval=sweep_seconds, meta=ident.meta, name=f"{ident.name}:reminder-sweep")
     register(purge_api_requests, ident.queue_name, interval=86400, meta=ident.meta,
              name=f"{ident.name}:api-idempotency-purge")
+    register(disable_dormant_accounts, ident.queue_name, interval=86400, meta=ident.meta,
+             name=f"{ident.name}:dormant-accounts")
+
+
+@instance_job
+def disable_dormant_accounts() -> int:
+    """The daily cron job: in every county, accounts unused beyond its security policy are disabled."""
+    from jiuzhu.auth.services import disable_dormant_accounts as disable
+
+    app = job_app()
+    count = 0
+    with app.app_context():
+        for tenant_id in active_tenant_ids():
+            with use_scope(Scope(tenant_id)):
+                count += len(disable(db.session))
+                db.session.commit()
+        db.session.remove()
+    return count
 
 
 @instance_job
