@@ -135,3 +135,74 @@ def test_imports_of_another_county_or_role_are_out_of_reach(app, world, county, 
     assert "花名册.xlsx" not in other.get("/admin/rolls/").get_data(as_text=True)
     assert client_for("ri-t1-staff").get("/admin/rolls/").status_code == 403
     run_worker(app)
+
+
+def _bomb() -> bytes:
+    """A zip shaped like an .xlsx whose sheet inflates to about 120 MB from a few hundred KB."""
+    import zipfile
+
+    good = zipfile.ZipFile(io.BytesIO(workbook(good_rows(1))))
+    out = io.BytesIO()
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in good.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                body += row * (120 * 1024 * 1024 // len(row)) + b"</sheetData></worksheet>"
+                bomb.writestr(item.filename, body)
+            else:
+                bomb.writestr(item, good.read(item.filename))
+    return out.getvalue()
+
+
+def test_a_zip_bomb_is_refused_before_parsing_and_the_import_ends(app, county, client_for):
+    content = _bomb()
+    assert len(content) < 1024 * 1024
+    client = client_for("ri-county")
+    resp = upload(client, content)
+    run_worker(app)
+    progress = client.get(resp.headers["Location"] + "/progress.json")
+    assert progress.json["status"] == "rejected"  # ended, not left "running"
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "解压后过大" in html
+    assert cases_in(app, county) == 0
+
+
+def test_a_roll_over_the_row_limit_is_refused_whole(app, county, client_for):
+    from openpyxl import Workbook
+
+    from jiuzhu.reports.rollimport import MAX_ROWS
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(HEADER)
+    row = good_rows(1)[0]
+    for _ in range(MAX_ROWS + 1):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    client = client_for("ri-county")
+    resp = upload(client, out.getvalue())
+    run_worker(app)
+    assert f"文件超过 {MAX_ROWS} 行" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert cases_in(app, county) == 0
+
+
+def test_an_import_that_fails_midway_ends_failed_and_writes_nothing(app, county, client_for, owner_engine):
+    """A database refusal in the middle of writing (here: the county's org unit removed under it)
+    ends the import as failed with a message, never "running" forever."""
+    from sqlalchemy import text as sql
+
+    client = client_for("ri-county")
+    resp = upload(client, workbook(good_rows(3)))
+    with owner_engine.begin() as conn:  # a row the import will write is refused by the database
+        conn.execute(sql("ALTER TABLE households ADD CONSTRAINT no_writes CHECK (address <> '2号')"))
+    try:
+        run_worker(app)
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(sql("ALTER TABLE households DROP CONSTRAINT no_writes"))
+    progress = client.get(resp.headers["Location"] + "/progress.json").json
+    assert progress["status"] == "failed"
+    assert "未写入任何数据" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert cases_in(app, county) == 0

@@ -40,6 +40,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app = Flask("jiuzhu", root_path=str(PACKAGE_DIR))
     app.config.update(load_config(overrides=overrides))
+    from jiuzhu.security.inputs import init_input_guards, install_converters
+
+    install_converters(app)  # before any route exists
+    init_input_guards(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("JIUZHU_MIGRATIONS_DIR", MIGRATIONS_DIR)))

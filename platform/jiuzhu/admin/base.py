@@ -8,6 +8,8 @@ messages, and 404 for a row the user cannot see.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
@@ -23,6 +25,7 @@ from sqlalchemy import Integer
 from sqlalchemy.exc import IntegrityError
 
 from jiuzhu.auth.roles import Role
+from jiuzhu.clock import china_today
 from jiuzhu.errors import ServiceError
 from jiuzhu.extensions import db
 
@@ -63,19 +66,36 @@ def perform(fn, success: str, labels: dict[str, str] | None = None, *, raise_for
 
 
 def form_date(raw: str | None, field: str, default=None):
-    """A date typed on a form (YYYY-MM-DD); blank gives ``default`` (today, China time, unless given).
-    A bad date is refused as the field's error."""
-    import datetime as dt
-
-    from jiuzhu.clock import china_today
+    """A date typed on a form (YYYY-MM-DD) of something that has happened: not after today and not
+    before :data:`EARLIEST_DATE`. Blank gives ``default`` (today, China time, unless given). A bad
+    date is refused as the field's error."""
     from jiuzhu.errors import ValidationError
 
+    problem = date_problem(raw)
+    if problem:
+        raise ValidationError(field_errors={field: [problem]})
     if not raw:
         return default if default is not None else china_today()
+    return dt.date.fromisoformat(raw.strip())
+
+
+#: no date typed on a screen lies before this (the first records the system could hold)
+EARLIEST_DATE = dt.date(2000, 1, 1)
+
+
+def date_problem(raw: str | None, label: str = "") -> str | None:
+    """Why a typed date of a past event is not acceptable, or None (blank is acceptable here)."""
+    if not raw or not raw.strip():
+        return None
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw.strip())
     except ValueError:
-        raise ValidationError(field_errors={field: ["日期格式应为 YYYY-MM-DD。"]}) from None
+        return f"{label}格式应为 YYYY-MM-DD。"
+    if day > china_today():
+        return f"{label}不能晚于今天（{china_today():%Y-%m-%d}）。"
+    if day < EARLIEST_DATE:
+        return f"{label}不能早于 {EARLIEST_DATE:%Y-%m-%d}。"
+    return None
 
 
 class RoleAccess:
@@ -156,6 +176,39 @@ class TenantModelView(RoleAccess, ModelView):
             ids = tuple(int(i) for i in ids if str(i).isdigit())
         return super().action_delete(ids)
 
+    def _get_list_filter_args(self):
+        """Flask-Admin's filters from the query string (``flt<pos>_<key>=value``), minus any whose
+        value the filter cannot use (an unknown enum member, a malformed date): those are dropped
+        with a message instead of failing the whole list."""
+        if not self._filters:
+            return None
+        found = []
+        for arg, value in request.args.items():
+            if not arg.startswith("flt") or "_" not in arg:
+                continue
+            pos, key = arg[3:].split("_", 1)
+            if key not in self._filter_args:
+                continue
+            idx, flt = self._filter_args[key]
+            try:
+                usable = flt.validate(value)
+                if usable:
+                    flt.clean(value)
+            except (ValueError, KeyError, LookupError, TypeError, ArithmeticError):
+                usable = False
+            if usable:
+                found.append((pos, (idx, str(flt.name), value)))
+            else:
+                flash(f"筛选条件“{flt.name}”的值“{value[:40]}”无效，已忽略。", "error")
+        return [v for _, v in sorted(found, key=lambda n: n[0])]
+
+    def _get_list_extra_args(self):
+        """The list's page, never negative (``?page=-1`` shows the first page)."""
+        view_args = super()._get_list_extra_args()
+        if view_args.page is not None and view_args.page < 0:
+            view_args.page = 0
+        return view_args
+
     def get_export_value(self, model, name):
         from jiuzhu.security.spreadsheet import neutralise
 
@@ -182,6 +235,11 @@ class TenantModelView(RoleAccess, ModelView):
         return result if result is not None else True
 
     def get_one(self, id):
+        from jiuzhu.security.inputs import parse_id
+
+        pk = self.model.__mapper__.primary_key[0]
+        if isinstance(pk.type, Integer) and parse_id(id) is None:
+            abort(404)  # ?id=abc or beyond what the column holds: no such row
         obj = super().get_one(id)
         if obj is None:
             abort(404)  # another tenant's, township's or village's row looks like no row

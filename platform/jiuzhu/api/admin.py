@@ -18,6 +18,7 @@ from jiuzhu.api.tokens import create_token, revoke_token
 from jiuzhu.auth.models import User
 from jiuzhu.auth.roles import TENANT_ROLES, Role
 from jiuzhu.extensions import db
+from jiuzhu.security.inputs import parse_id
 from jiuzhu.tenancy.models import OrgUnit
 
 ROLE_CHOICES = [("", "（代表下面选择的用户）")] + [(r.value, r.label) for r in TENANT_ROLES
@@ -77,6 +78,6 @@ class ApiTokenView(TenantModelView):
     def action_revoke(self, ids):
         for raw in ids:
             if str(raw).isdigit():
-                token = self.saving(lambda raw=raw: revoke_token(db.session, current_user, int(raw)))
+                token = self.saving(lambda raw=raw: revoke_token(db.session, current_user, parse_id(raw) or 0))
                 if token:
                     flash(f"已吊销令牌“{token.name}”。", "success")

@@ -141,7 +141,7 @@ def _json_body() -> dict:
         raise ApiError("unsupported_media_type")
     try:
         data = json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested absurdly deep
         raise ApiError("malformed_json") from None
     if not isinstance(data, dict):
         raise ApiError("malformed_json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -24,6 +24,7 @@ from jiuzhu.cases.households import (
 from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
 from jiuzhu.clock import china_today
 from jiuzhu.errors import PermissionDenied, ValidationError
+from jiuzhu.money import MoneyError, parse_money
 from jiuzhu.tenancy.context import Scope, require_scope, use_scope
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 
@@ -58,13 +59,10 @@ DUTIES = ("赡养", "抚养", "扶养")
 
 def _money(value, label: str, errors: list[str]) -> Decimal:
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        errors.append(f"{label}“{value}”不是有效金额。")
+        return parse_money(value, label)
+    except MoneyError as exc:
+        errors.append(str(exc))
         return Decimal("0")
-    if amount < 0:
-        errors.append(f"{label}不能为负数。")
-    return amount
 
 
 def register_household(session, user: User, *, village: OrgUnit | None, township: OrgUnit | None = None,
@@ -87,6 +85,10 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
         errors.append("请选择该户实际居住的乡镇（街道）。")
     if user.role.is_village and (village is None or village.id != user.org_unit_id):
         raise PermissionDenied("村（社区）协理员只能登记本村（社区）的家庭。")
+    for value, limit, label in ((address, 200, "家庭住址"), (phone, 32, "联系电话"),
+                                (registered_place, 200, "户籍所在地")):
+        if value and len(value.strip()) > limit:
+            errors.append(f"{label}过长（最多 {limit} 个字）。")
     if not members:
         errors.append("请至少登记一名家庭成员。")
     heads = [m for m in members if m.relation == Relation.head]
@@ -98,6 +100,8 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
         who = m.name.strip() or f"第 {i} 名成员"
         if not m.name.strip():
             errors.append(f"第 {i} 名成员姓名为空。")
+        elif len(m.name.strip()) > 50:
+            errors.append(f"第 {i} 名成员姓名过长（最多 50 个字）。")
         try:
             parsed[i] = parse_id_number(m.id_number, on)
         except InvalidIdNumber as exc:
@@ -124,6 +128,8 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
         for number in taken:
             errors.append(f"身份证号码 {number[:6]}********{number[-4:]} 已登记在本县其他家庭中（一户一档）。")
     for s in supporters:
+        if len(s.name.strip()) > 50 or (s.address and len(s.address.strip()) > 200):
+            errors.append(f"义务人{s.name[:20]}：姓名最多 50 个字，地址最多 200 个字。")
         if s.duty not in DUTIES:
             errors.append(f"义务人{s.name}：义务类别应为赡养、抚养或扶养。")
         try:

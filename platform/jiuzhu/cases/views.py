@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from jiuzhu.admin.base import SecureBaseView, perform
+from jiuzhu.admin.base import SecureBaseView, date_problem, perform
 from jiuzhu.auth.roles import Role
 from jiuzhu.calendar import workdays_between
 from jiuzhu.cases.assessment import assess
@@ -31,6 +31,7 @@ from jiuzhu.cases.services import MemberInput, SupporterInput, register_househol
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from jiuzhu.extensions import db
+from jiuzhu.security.inputs import MAX_ID, parse_id
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 from jiuzhu.workflow import engine
 from jiuzhu.workflow.formrender import field_views, read_form
@@ -50,12 +51,15 @@ def _cursor(*parts) -> str:
     return base64.urlsafe_b64encode("|".join("" if p is None else str(p) for p in parts).encode()).decode()
 
 
-def _uncursor(raw: str | None) -> list[str] | None:
+def _uncursor(raw: str | None) -> tuple[dt.date | None, int] | None:
+    """The (due date, step id) a worklist page continues after; a crafted or stale cursor is ignored
+    (the list starts from the top) rather than reaching the database."""
     if not raw:
         return None
     try:
-        return base64.urlsafe_b64decode(raw.encode()).decode().split("|")
-    except (ValueError, UnicodeDecodeError):
+        due, step_id = base64.urlsafe_b64decode(raw.encode()).decode().split("|")
+        return (dt.date.fromisoformat(due) if due and due != "None" else None), int(step_id)
+    except (ValueError, UnicodeDecodeError, OverflowError):
         return None
 
 
@@ -105,9 +109,8 @@ class CaseworkView(SecureBaseView):
         filters = {k: request.args.get(k) or None for k in ("category", "village_id", "step_key", "channel")}
         rows = db.session.execute(worklist_query(
             current_user, category=filters["category"],
-            village_id=int(filters["village_id"]) if (filters["village_id"] or "").isdigit() else None,
-            step_key=filters["step_key"], channel=filters["channel"],
-            after=(after[0] or None, after[1]) if after and len(after) == 2 else None).limit(PAGE_SIZE + 1)).all()
+            village_id=parse_id(filters["village_id"]), step_key=filters["step_key"], channel=filters["channel"],
+            after=after if after and 0 < after[1] <= MAX_ID else None).limit(PAGE_SIZE + 1)).all()
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         today = china_today()
@@ -134,7 +137,7 @@ class CaseworkView(SecureBaseView):
         status = request.args.get("status")
         if status in CaseStatus.__members__:
             q = q.where(Case.status == status)
-        after = request.args.get("after", type=int)
+        after = parse_id(request.args.get("after"))
         if after:
             q = q.where(Case.id < after)
         search = (request.args.get("q") or "").strip()
@@ -186,7 +189,7 @@ class CaseworkView(SecureBaseView):
 
     def _create_case(self, form) -> Case:
         errors: list[str] = []
-        village = db.session.get(OrgUnit, form.get("village_id", type=int) or 0)
+        village = db.session.get(OrgUnit, parse_id(form.get("village_id")) or 0)
         if village is None:
             errors.append("请选择该户所在的村（社区）。")
         members = []
@@ -202,7 +205,7 @@ class CaseworkView(SecureBaseView):
             members.append(MemberInput(
                 name=name, id_number=number, relation=form.get(f"m{i}.relation") or "other",
                 coresident=form.get(f"m{i}.coresident") == "y",
-                disability_grade=int(form.get(f"m{i}.disability") or 0),
+                disability_grade=_grade(form.get(f"m{i}.disability")),
                 health=form.get(f"m{i}.health") or "healthy", work_ability=form.get(f"m{i}.ability") or "full",
                 working=form.get(f"m{i}.working") == "y", incomes=incomes))
         supporters = []
@@ -436,13 +439,18 @@ class CaseworkView(SecureBaseView):
 
 
 def _date(raw: str | None, label: str, errors: list[str]) -> dt.date | None:
-    if not raw:
+    problem = date_problem(raw, label)
+    if problem:
+        errors.append(problem)
         return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors.append(f"{label}格式应为 YYYY-MM-DD。")
-        return None
+    return dt.date.fromisoformat(raw.strip()) if raw and raw.strip() else None
+
+
+def _grade(raw: str | None) -> int:
+    """A disability grade as typed (blank: none); anything but a small whole number is passed on as
+    -1, which the service refuses with its own message."""
+    text = (raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 3 else (0 if not text else -1)
 
 
 def money(value) -> str:

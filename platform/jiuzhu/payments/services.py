@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -20,6 +20,7 @@ from jiuzhu.auth.roles import Role
 from jiuzhu.cases.categories import CaseStatus
 from jiuzhu.cases.models import Case
 from jiuzhu.errors import NotFound, PermissionDenied, ValidationError
+from jiuzhu.money import MoneyError, parse_money
 from jiuzhu.payments.models import (
     BenefitPayment,
     BenefitSchedule,
@@ -40,12 +41,9 @@ RELIEF_PAYERS = frozenset({Role.township_staff, Role.township_leader, Role.count
 
 def _money(value, what: str) -> Decimal:
     try:
-        amount = Decimal(str(value)).quantize(CENT)
-    except (InvalidOperation, ValueError):
-        raise ValidationError(f"{what}“{value}”不是有效金额。") from None
-    if amount <= 0:
-        raise ValidationError(f"{what}须大于 0 元。")
-    return amount
+        return parse_money(value, what, positive=True)
+    except MoneyError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def month_of(day: dt.date) -> dt.date:

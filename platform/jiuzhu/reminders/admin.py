@@ -18,6 +18,7 @@ from jiuzhu.db import utcnow
 from jiuzhu.errors import ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.reminders.models import ChannelKind, Notification, NotificationChannel
+from jiuzhu.security.inputs import parse_id
 
 COUNTY = frozenset({Role.county_admin, Role.county_staff})
 
@@ -52,7 +53,7 @@ class InboxView(TenantModelView):
     @expose("/details/")
     def details_view(self):
         response = super().details_view()
-        note_id = request.args.get("id", type=int)
+        note_id = parse_id(request.args.get("id"))
         if note_id:
             db.session.execute(update(Notification).where(Notification.id == note_id,
                                                           Notification.user_id == current_user.id,

@@ -109,16 +109,49 @@ def _cell(v) -> str:
     return str(v).strip()
 
 
+#: a roll has at most this many rows (a county's whole roll fits many times over)
+MAX_ROWS = 50_000
+#: an .xlsx is a zip: what it may inflate to, in all and per part (a "zip bomb" inflates hundreds of times)
+MAX_INFLATED_BYTES = 100 * 1024 * 1024
+MAX_RATIO = 100
+
+
+def _check_archive(content: bytes) -> None:
+    """Refuse, before parsing, a file that is not a zip or would inflate beyond the limits."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ValueError("无法读取 Excel 文件，请上传有效的 .xlsx 文件。") from None
+    total = sum(p.file_size for p in parts)
+    if total > MAX_INFLATED_BYTES or any(p.compress_size and p.file_size / p.compress_size > MAX_RATIO
+                                         and p.file_size > 1024 * 1024 for p in parts):
+        raise ValueError(f"文件解压后过大（超过 {MAX_INFLATED_BYTES // 1024 // 1024} MB 或压缩比异常），"
+                         f"不是正常的花名册，未导入。请拆分后上传（每个文件不超过 {MAX_ROWS} 行）。")
+
+
 def read_table(content: bytes) -> list[list[str]]:
+    """The first sheet's non-empty rows, read as a stream; at most :data:`MAX_ROWS` plus the header."""
     from openpyxl import load_workbook
 
+    _check_archive(content)
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
         raise ValueError("无法读取 Excel 文件，请上传有效的 .xlsx 文件。") from None
-    rows = [[_cell(c) for c in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
-    wb.close()
-    return [r for r in rows if any(r)]
+    rows: list[list[str]] = []
+    try:
+        for row in wb.worksheets[0].iter_rows(values_only=True):
+            cells = [_cell(c) for c in row[:40]]
+            if any(cells):
+                rows.append(cells)
+                if len(rows) > MAX_ROWS + 1:
+                    raise ValueError(f"文件超过 {MAX_ROWS} 行，未导入。请拆分后分批上传。")
+    finally:
+        wb.close()
+    return rows
 
 
 def check_rows(session, table: list[list[str]], today: dt.date, progress=None) -> tuple[list[RollRow], list[dict]]:
@@ -224,6 +257,23 @@ def _progress_writer(session, import_id: int, tenant_id: int, base: int, total: 
 
 
 def run_import(session, import_id: int, today: dt.date, plugin_key: str) -> RollImport:
+    """Check and import the roll; whatever happens, it ends done, rejected or failed — never left
+    "running" (a failure writes nothing and says so)."""
+    try:
+        return _run_import(session, import_id, today, plugin_key)
+    except Exception as exc:  # noqa: BLE001 — MemoryError, a database error …: the import must end
+        import logging
+
+        logging.getLogger(__name__).error("roll import %s failed: %s", import_id, exc.__class__.__name__)
+        session.rollback()
+        imp = session.get(RollImport, import_id)
+        imp.status, imp.finished_at = ImportStatus.failed, utcnow()
+        imp.errors = [{"line": None, "messages": ["导入过程中出错，未写入任何数据。请检查文件后重新上传，或联系管理员。"]}]
+        session.commit()
+        return imp
+
+
+def _run_import(session, import_id: int, today: dt.date, plugin_key: str) -> RollImport:
     imp = session.get(RollImport, import_id)
     tenant_id = imp.tenant_id
     try:
@@ -246,11 +296,9 @@ def run_import(session, import_id: int, today: dt.date, plugin_key: str) -> Roll
         imp = session.get(RollImport, import_id)
         imp.status, imp.created_cases, imp.processed_rows, imp.finished_at = ImportStatus.done, created, 2 * rows, utcnow()
         session.commit()
-    except Exception as exc:
+    except Exception:
         session.rollback()
-        imp = session.get(RollImport, import_id)
-        imp.status, imp.errors, imp.finished_at = ImportStatus.failed, [{"line": None, "messages": [str(exc)[:500]]}], utcnow()
-        session.commit()
+        raise
     return imp
 
 

@@ -16,6 +16,8 @@ from jiuzhu.reports import queries
 from jiuzhu.reports.charts import bar_chart
 
 SUPERVISORS = frozenset({Role.county_staff, Role.county_admin, Role.township_leader})
+#: the largest roll file taken (a 50,000-row roll is a few MB)
+MAX_UPLOAD = 10 * 1024 * 1024
 
 
 class DashboardView(SecureBaseView):
@@ -121,7 +123,11 @@ class RollImportView(SecureBaseView):
         if not upload.filename.lower().endswith(".xlsx"):
             flash("只接受 .xlsx 格式的 Excel 文件。", "error")
             return redirect(url_for(".index"))
-        imp = RollImport(filename=upload.filename[:200], uploaded_by_id=current_user.id, content=upload.read())
+        content = upload.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            flash(f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB，未导入。请拆分后分批上传。", "error")
+            return redirect(url_for(".index"))
+        imp = RollImport(filename=upload.filename[:200], uploaded_by_id=current_user.id, content=content)
         db.session.add(imp)
         db.session.commit()
         import_id, tenant_id = imp.id, current_user.tenant_id

@@ -107,6 +107,8 @@ def _share(value, minimum: Decimal | None, what: str, errors: list[str]) -> Deci
     try:
         share = Decimal(str(value))
     except (InvalidOperation, ValueError):
+        share = None
+    if share is None or not share.is_finite():
         errors.append(f"{what}“{value}”不是有效比例（例如 0.5 表示 50%）。")
         return None
     if share <= 0 or share > 1:

@@ -19,6 +19,7 @@ from jiuzhu.calendar import workdays_between
 from jiuzhu.clock import china_today
 from jiuzhu.errors import ServiceError
 from jiuzhu.extensions import db
+from jiuzhu.security.inputs import parse_id
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 from jiuzhu.warnings import services
 from jiuzhu.warnings.models import WarningDecision, WarningStatus, WarningTicket
@@ -65,7 +66,7 @@ class WarningView(SecureBaseView):
     def new(self):
         form = request.form
         try:
-            township = db.session.get(OrgUnit, form.get("township_id", type=int) or 0)
+            township = db.session.get(OrgUnit, parse_id(form.get("township_id")) or 0)
             ticket = services.receive(db.session, current_user, township=township, id_number=form.get("id_number", ""),
                                       source_ref=form.get("source_ref", ""), summary=form.get("summary", ""),
                                       received_on=form_date(form.get("received_on"), "received_on"))

@@ -561,7 +561,10 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
     from jiuzhu.tenancy.models import Tenant
 
     applied_on = applied_on or china_today()
-    channel = Channel(channel)
+    try:
+        channel = Channel(channel)
+    except ValueError:
+        raise ValidationError(f"申请渠道“{channel}”无效。") from None
     tenant = session.get(Tenant, require_scope().tenant_id)
     plugin = current_app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
     errors = []
