@@ -78,3 +78,24 @@ def test_tokens_by_cli_create_list_revoke(app, world):
     assert runner.invoke(args=["tokens", "revoke", "--tenant", "tk", token_id]).exit_code == 0
     assert client.get("/api/v1/cases", headers=auth(secret)).status_code == 401
     assert "已吊销" in runner.invoke(args=["tokens", "list", "--tenant", "tk"]).output
+
+
+@pytest.mark.parametrize(("field", "message"), [("user", "所选用户无效"), ("org_unit", "所选单位无效")])
+def test_an_invalid_user_or_unit_choice_is_refused_never_widened_to_the_county(app, world, client_for, field,
+                                                                             message):
+    """A made-up id or another county's user/unit in the form is an error beside the field — it
+    does not quietly become a county-wide county-staff token."""
+    county = world.county("tk", townships=1, villages=1)
+    other = world.county("ot", townships=1, villages=1)
+    admin = client_for("tk-admin")
+    bad = str(other["users"]["ot-t1-staff"] if field == "user" else other["towns"][0])
+    data = {"name": "越权集成", "user": "", "role": "county_staff", "org_unit": ""}
+    data[field] = bad
+    page = post_form(admin, "/admin/apitoken/new/", data).get_data(as_text=True)
+    assert message in page
+    for made_up in ("999999", "2147483648", "abc"):
+        data[field] = made_up
+        assert message in post_form(admin, "/admin/apitoken/new/", data).get_data(as_text=True)
+    with app.app_context(), use_scope(Scope(county["id"])):
+        assert db.session.scalar(select(ApiToken)) is None
+        db.session.remove()

@@ -35,14 +35,33 @@ def _units():
     return db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.id))
 
 
+class BlankOrValid:
+    """For a select that may be left blank: blank is fine, but a submitted choice that names no row
+    in the county (another county's user, a made-up id) is an error — never silently blank."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        from wtforms.validators import StopValidation
+
+        raw = (field.raw_data or [""])[0]
+        if raw in ("", "__None"):
+            field.errors[:] = []
+            raise StopValidation()
+        if field.data is None:
+            raise StopValidation(self.message)
+
+
 class TokenForm(FlaskForm):
     name = StringField("名称", validators=[DataRequired("请填写令牌名称。"), Length(max=100)],
                        description="如“省政务服务平台”“低收入人口监测平台”，记入审计日志")
     user = QuerySelectField("代表用户", query_factory=_people, get_label=str, allow_blank=True,
-                            blank_text="（集成：按下面的角色和单位创建服务用户）", validators=[Optional()])
+                            blank_text="（集成：按下面的角色和单位创建服务用户）",
+                            validators=[BlankOrValid("所选用户无效或不在本县（区），请重新选择。")])
     role = SelectField("集成的角色", choices=ROLE_CHOICES, validators=[Optional()])
     org_unit = QuerySelectField("集成的所属单位", query_factory=_units, get_label="full_name", allow_blank=True,
-                                validators=[Optional()])
+                                validators=[BlankOrValid("所选单位无效或不在本县（区），请重新选择。")])
 
 
 class ApiTokenView(TenantModelView):
