@@ -32,6 +32,7 @@ PG_SERVER = os.environ.get("JIUZHU_TEST_PG", "postgresql+psycopg://postgres:post
 APP_ROLE = services.test_app_role() + services.worker_suffix()
 APP_PASSWORD = "jiuzhu-app-test"
 PASSWORD = "Test-pass-2026"
+SECRET_KEY = "test-secret-key"
 #: this run's instance name: the namespace of its queue and Redis keys
 INSTANCE = services.test_instance()
 
@@ -68,7 +69,7 @@ def make_app(database_urls, **overrides):
         "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD,
         "JIUZHU_REDIS_URL": database_urls["redis"],
         "JIUZHU_INSTANCE": INSTANCE,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": SECRET_KEY,
         "JIUZHU_PASSWORD_HASHING": "fast",
         "JIUZHU_SECURE_COOKIES": False,
         "TESTING": True,
@@ -97,6 +98,8 @@ def owner_engine(database_urls):
 
 #: the seeded working-day calendar survives between tests (tests that enter years use ``forget_entered_years``)
 CALENDAR_TABLES = {"calendar_years", "calendar_exceptions"}
+#: the instance's own tables, which no test owns a row of: the key that signs the tenant for RLS
+INSTANCE_TABLES = {"jiuzhu_rls_key"}
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +113,7 @@ def _clean_database(request):
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         )).scalars().all()
-        keep = set(getattr(request.module, "KEEP_TABLES", ())) | CALENDAR_TABLES
+        keep = set(getattr(request.module, "KEEP_TABLES", ())) | CALENDAR_TABLES | INSTANCE_TABLES
         wipe = [t for t in tables if t not in keep]
         if wipe:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in wipe) + " RESTART IDENTITY CASCADE"))
@@ -217,3 +220,10 @@ def client_for(app):
         return client
 
     return make
+
+
+def signed_tenant(tenant_id: int | None, *, platform: bool = False, secret: str = SECRET_KEY) -> str:
+    """What the application hands PostgreSQL as ``app.tenant_id`` (for raw SQL as the app role)."""
+    from jiuzhu.tenancy.rls import rls_key, signed_setting
+
+    return signed_setting(rls_key(secret), tenant_id, platform=platform)

@@ -28,7 +28,7 @@ from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import NoScopeError, Scope, ScopeError, use_scope
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, signed_tenant
 
 CLERK = Actor(id=None, name="汪某（xt-staff）", role="township_staff")
 
@@ -416,7 +416,7 @@ def test_the_trigger_refuses_even_the_owner(app, county, owner_engine):
 ])
 def test_the_application_role_cannot_rewrite_history(app_engine, county, sql):
     with app_engine.connect() as conn:
-        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(county["id"])})
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(county["id"])})
         with pytest.raises(Exception, match="permission denied"):
             conn.execute(text(sql))
         conn.rollback()
@@ -425,13 +425,13 @@ def test_the_application_role_cannot_rewrite_history(app_engine, county, sql):
 def test_row_level_security_keeps_each_tenants_events_apart(app_engine, county, world):
     b = world.county("bb", townships=1, villages=1)
     with app_engine.begin() as conn:
-        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(county["id"])})
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(county["id"])})
         for table in ("audit_events", "audit_heads"):
             assert set(conn.execute(text(f"SELECT DISTINCT tenant_id FROM {table}")).scalars()) == {county["id"]}
     with app_engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() == 0  # no tenant set
     with app_engine.connect() as conn:
-        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(county["id"])})
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(county["id"])})
         with pytest.raises(Exception, match="row-level security"):
             conn.execute(text(
                 "INSERT INTO audit_events (tenant_id, seq, at, actor_name, actor_role, entity_type, entity_id, "

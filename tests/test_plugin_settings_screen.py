@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import Tenant
 from tests.conftest import csrf_token
 
@@ -16,7 +17,7 @@ def county(world):
 
 
 def settings_of(app, county):
-    with app.app_context():
+    with app.app_context(), use_scope(Scope(county["id"])):  # the settings are the county's own rows
         tenant = db.session.scalar(select(Tenant).where(Tenant.id == county["id"]))
         value = dict(tenant.plugin_settings)
         db.session.remove()

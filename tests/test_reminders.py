@@ -149,9 +149,10 @@ def test_nothing_is_sent_on_a_non_working_day_unless_the_county_asks(app, county
     do(app, "rm-t1-staff", case_id, "acceptance", "accept", D(2026, 9, 30))
     with app.app_context():
         assert send_tenant_reminders(county["id"], today="2026-11-14") == {"skipped": "non-workday"}  # Saturday
-        tenant = db.session.get(Tenant, county["id"])
-        tenant.plugin_settings = {**tenant.plugin_settings, "remind_on_non_workdays": True}
-        db.session.commit()
+        with use_scope(Scope(county["id"])):
+            tenant = db.session.get(Tenant, county["id"])
+            tenant.plugin_settings = {**tenant.plugin_settings, "remind_on_non_workdays": True}
+            db.session.commit()
         assert send_tenant_reminders(county["id"], today="2026-11-14")["sent"] == 1
 
 

@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import text
 
 from jiuzhu.extensions import db
+from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import Tenant
 from jiuzhu.workflow import engine
 from tests.bulk import seed_due_reminders
-from tests.conftest import INSTANCE, PASSWORD  # noqa: F401  (the fixtures' users)
+from tests.conftest import INSTANCE, PASSWORD, SECRET_KEY  # noqa: F401  (the fixtures' users)
 from tests.factories import acting
 from tests.services import RedisServer
 from tests.test_workflow_baseline import do, new_case
@@ -40,7 +41,7 @@ def redis_server(tmp_path):
 @pytest.fixture
 def county(app, world):
     county = world.county("ft", plugin="baseline", townships=1, villages=1)
-    with app.app_context():
+    with app.app_context(), use_scope(Scope(county["id"])):
         tenant = db.session.get(Tenant, county["id"])
         tenant.plugin_settings = {"remind_on_non_workdays": True}  # the test may run on a weekend
         db.session.commit()
@@ -50,7 +51,7 @@ def county(app, world):
 
 class Processes:
     def __init__(self, database_urls, redis_url):
-        self.env = {**os.environ, "JIUZHU_DATABASE_URL": database_urls["app"], "JIUZHU_SECRET_KEY": "fault-test",
+        self.env = {**os.environ, "JIUZHU_DATABASE_URL": database_urls["app"], "JIUZHU_SECRET_KEY": SECRET_KEY,
                     "JIUZHU_REDIS_URL": redis_url, "JIUZHU_INSTANCE": INSTANCE, "JIUZHU_REMINDER_BATCH": "25",
                     "JIUZHU_REMINDER_SWEEP_SECONDS": "1", "PYTHONUNBUFFERED": "1", "TZ": "Asia/Shanghai"}
         self.procs: list[subprocess.Popen] = []

@@ -15,6 +15,7 @@ from jiuzhu.tenancy.context import (
     use_scope,
 )
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+from tests.conftest import signed_tenant
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ def app_engine(database_urls):
 def test_raw_sql_as_application_role_returns_only_current_tenant(app_engine, two):
     a, b = two
     with app_engine.begin() as conn:
-        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a["id"])})
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(a["id"])})
         for table in ("org_units", "users"):
             tenants = set(conn.execute(text(f"SELECT DISTINCT tenant_id FROM {table}")).scalars())
             assert tenants == {a["id"]}, table
@@ -137,7 +138,7 @@ def test_raw_sql_as_application_role_returns_only_current_tenant(app_engine, two
 def test_rls_rejects_insert_for_another_tenant(app_engine, two):
     a, b = two
     with app_engine.connect() as conn:
-        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a["id"])})
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(a["id"])})
         with pytest.raises(Exception, match="row-level security"):
             conn.execute(text("INSERT INTO org_units (tenant_id, parent_id, level, name, active) "
                               "VALUES (:b, :root, 'township', 'x', true)"), {"b": b["id"], "root": b["root"]})
@@ -230,3 +231,62 @@ def test_an_expired_object_of_another_tenant_is_not_found_rather_than_failing(ct
     with use_scope(Scope(b["id"])):
         assert db.session.get(OrgUnit, a["root"]) is None
     assert root is not None
+
+
+# -- the tenant handed to PostgreSQL cannot be forged by the application role ---------------------
+
+@pytest.mark.parametrize("forged", [
+    lambda a, b: str(b["id"]),                                           # the old plain form
+    lambda a, b: f"{b['id']}:" + "0" * 64,                               # a made-up signature
+    lambda a, b: signed_tenant(b["id"], secret="another instance's secret"),  # signed with another key
+    lambda a, b: signed_tenant(a["id"]).replace(f"{a['id']}:", f"{b['id']}:", 1),  # A's signature on B
+    lambda a, b: "platform:" + "0" * 64,
+    lambda a, b: "' OR 1=1 --",
+])
+def test_an_sql_injection_cannot_enter_another_county_by_setting_the_tenant(app_engine, two, forged):
+    """As the application role (what an SQL injection runs as), setting ``app.tenant_id`` to
+    anything but this application's signature of a county shows no row of any county."""
+    a, b = two
+    with app_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": forged(a, b)})
+        for table in ("org_units", "users", "audit_events"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0, table
+        assert conn.execute(text("SELECT jiuzhu_current_tenant()")).scalar() is None
+    with app_engine.begin() as conn:  # the genuine signature still works
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(b["id"])})
+        assert set(conn.execute(text("SELECT DISTINCT tenant_id FROM org_units")).scalars()) == {b["id"]}
+
+
+def test_the_application_role_cannot_read_the_key_nor_see_platform_rows_unsigned(app_engine, world, two):
+    world.operator("rls-operator")
+    with app_engine.begin() as conn, pytest.raises(Exception, match="permission denied"):
+        conn.execute(text("SELECT key FROM jiuzhu_rls_key"))
+    with app_engine.begin() as conn:  # no setting, or an empty one: not the platform either
+        assert conn.execute(text("SELECT count(*) FROM users WHERE tenant_id IS NULL")).scalar() == 0
+    with app_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(None, platform=True)})
+        assert conn.execute(text("SELECT count(*) FROM users WHERE tenant_id IS NULL")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM users WHERE tenant_id IS NOT NULL")).scalar() == 0
+
+
+def test_every_tenant_policy_checks_the_signature(owner_engine, app):
+    with owner_engine.connect() as conn:
+        quals = conn.execute(text(
+            "SELECT tablename, qual FROM pg_policies WHERE policyname = 'tenant_isolation'")).all()
+    assert len(quals) > 20
+    assert all("jiuzhu_current_tenant()" in q and "current_setting" not in q for _, q in quals), quals
+
+
+def test_a_countys_settings_and_the_login_attempts_are_out_of_an_injections_reach(app_engine, two, app):
+    a, b = two
+    app.test_client().post("/login", data={"username": "someone", "password": "x"})  # (refused: no CSRF)
+    with app_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(a["id"])})
+        assert set(conn.execute(text("SELECT tenant_id FROM tenant_settings")).scalars()) == {a["id"]}
+        assert "plugin_settings" not in conn.execute(text("SELECT * FROM tenants LIMIT 1")).keys()
+    with app_engine.begin() as conn:
+        with pytest.raises(Exception, match="permission denied"):
+            conn.execute(text("SELECT username FROM login_attempts"))
+    with app_engine.begin() as conn:
+        with pytest.raises(Exception, match="permission denied"):
+            conn.execute(text("DELETE FROM login_attempts"))

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from jiuzhu.auth.models import LoginAttempt
 from jiuzhu.db import utcnow
@@ -36,46 +36,66 @@ def _window() -> dt.timedelta:
     return dt.timedelta(minutes=current_app.config["JIUZHU_LOGIN_LOCK_MINUTES"])
 
 
-def _lock_from(session, column, value: str, limit: int, now: dt.datetime, reason: str) -> Lock | None:
+# -- reading and writing attempts: on PostgreSQL only through the narrow functions of migration 0019
+# (the application role has no privilege on the table); on SQLite (the demo) directly.
+
+def _pg(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _last_success(session, username: str, source: str | None, since: dt.datetime) -> dt.datetime | None:
+    if _pg(session):
+        return session.scalar(text("SELECT jiuzhu_login_last_success(:n, :s, :since)"),
+                              {"n": username, "s": source, "since": since})
+    q = select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.success.is_(True),
+                                                LoginAttempt.at >= since)
+    if source is not None:
+        q = q.where(LoginAttempt.source == source)
+    return session.scalar(q)
+
+
+def _failures(session, kind: str, value: str, since: dt.datetime, limit: int) -> list[dt.datetime]:
+    if _pg(session):
+        return list(session.scalars(text("SELECT * FROM jiuzhu_login_failures(:k, :v, :since, :n)"),
+                                    {"k": kind, "v": value, "since": since, "n": limit}))
+    column = LoginAttempt.username if kind == "username" else LoginAttempt.source
+    return list(session.scalars(select(LoginAttempt.at).where(column == value, LoginAttempt.success.is_(False),
+                                                              LoginAttempt.at > since)
+                                .order_by(LoginAttempt.at.desc()).limit(limit)))
+
+
+def record_attempt(session, username: str, source: str, success: bool) -> None:
+    name, src = username.lower()[:64], source[:64]
+    if _pg(session):
+        session.execute(text("SELECT jiuzhu_login_record(:n, :s, :ok)"), {"n": name, "s": src, "ok": success})
+    else:
+        session.add(LoginAttempt(username=name, source=src, success=success))
+
+
+def _lock_from(session, kind: str, value: str, limit: int, now: dt.datetime) -> Lock | None:
     since = now - _window()
     start = since
-    if reason == "account":  # an account's failures count since its last success; an address's all count
-        last_ok = session.scalar(
-            select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True),
-                                                    LoginAttempt.at >= since))
+    if kind == "username":  # an account's failures count since its last success; an address's all count
+        last_ok = _last_success(session, value, None, since)
         start = max(since, last_ok) if last_ok else since
-    rows = session.execute(
-        select(LoginAttempt.at).where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at > start)
-        .order_by(LoginAttempt.at.desc()).limit(limit)).scalars().all()
+    rows = _failures(session, kind, value, start, limit)
     if len(rows) < limit:
         return None
     until = rows[0] + _window()
-    return Lock(reason, until) if until > now else None
+    return Lock("account" if kind == "username" else "source", until) if until > now else None
 
 
 KNOWN_SOURCE_DAYS = 30
-
-
-def _known_here(session, username: str, source: str, now: dt.datetime) -> bool:
-    since = now - dt.timedelta(days=KNOWN_SOURCE_DAYS)
-    return session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.username == username, LoginAttempt.source == source, LoginAttempt.success.is_(True),
-        LoginAttempt.at >= since)) > 0
 
 
 def current_lock(session, username: str, source: str, now: dt.datetime | None = None) -> Lock | None:
     now = now or utcnow()
     cfg = current_app.config
     name = username.lower()
-    account = _lock_from(session, LoginAttempt.username, name, cfg["JIUZHU_LOGIN_MAX_FAILURES"], now, "account")
+    account = _lock_from(session, "username", name, cfg["JIUZHU_LOGIN_MAX_FAILURES"], now)
     if account:
         return account
-    source_lock = _lock_from(session, LoginAttempt.source, source, cfg["JIUZHU_LOGIN_MAX_FAILURES_PER_SOURCE"], now,
-                             "source")
-    if source_lock and not _known_here(session, name, source, now):
+    source_lock = _lock_from(session, "source", source, cfg["JIUZHU_LOGIN_MAX_FAILURES_PER_SOURCE"], now)
+    if source_lock and _last_success(session, name, source, now - dt.timedelta(days=KNOWN_SOURCE_DAYS)) is None:
         return source_lock
     return None
-
-
-def record_attempt(session, username: str, source: str, success: bool) -> None:
-    session.add(LoginAttempt(username=username.lower()[:64], source=source[:64], success=success))

@@ -245,12 +245,16 @@ def write_rows(session, rows: list[RollRow], plugin_key: str, progress=None) -> 
 
 def _progress_writer(session, import_id: int, tenant_id: int, base: int, total: int):
     """Progress on its own connection, committed at once, visible while the import runs."""
+    from jiuzhu.tenancy.context import Scope
+    from jiuzhu.tenancy.scoping import tenant_setting
+
     engine = session.get_bind()
 
     def report(done: int) -> None:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
+                conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
+                             {"t": tenant_setting(Scope(tenant_id))})
             conn.execute(update(RollImport.__table__).where(RollImport.__table__.c.id == import_id)
                          .values(processed_rows=min(total, base + done)))
     return report

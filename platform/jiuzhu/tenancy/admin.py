@@ -44,8 +44,6 @@ class TenantView(TenantModelView):
                      "active": "启用", "created_at": "创建时间", "plugin_settings": "插件设置"}
     column_searchable_list = ["code", "name"]
     column_filters = ["plugin_key", "active"]
-    column_details_exclude_list = ["plugin_settings"]
-    column_export_exclude_list = ["plugin_settings"]
     column_formatters = {"plugin_key": lambda v, c, m, n: _plugin_label(m.plugin_key)}
 
     def scaffold_form(self):

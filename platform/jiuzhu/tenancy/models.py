@@ -6,13 +6,25 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, UniqueConstraint, or_, select, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from jiuzhu.audit.capture import Audited
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
-from jiuzhu.tenancy.mixins import OrgScoped
+from jiuzhu.tenancy.mixins import OrgScoped, TenantScoped
 
 
 class Tenant(Base):
@@ -27,15 +39,69 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(100))
     #: key of the jurisdiction plugin that carries this county's rules
     plugin_key: Mapped[str] = mapped_column(String(40))
-    #: the county admin's plugin settings, validated by the plugin's settings schema
-    plugin_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: official administrative division code (GB/T 2260), 6 digits for a county
     division_code: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    @property
+    def plugin_settings(self) -> dict[str, Any]:
+        """The county admin's plugin settings (validated by the plugin's settings schema), from the
+        county's own :class:`TenantSettings` row: read in the current scope, so outside the county's
+        scope they are not there (empty). Read once per transaction and scope."""
+        row = _settings_row(self)
+        return dict(row.plugin_settings or {}) if row is not None else {}
+
+    @plugin_settings.setter
+    def plugin_settings(self, value: dict[str, Any]) -> None:
+        from jiuzhu.tenancy.context import CrossTenantWriteError, current_scope
+
+        scope = current_scope()
+        if scope is None or scope.tenant_id != self.id:
+            raise CrossTenantWriteError("a county's settings are written in that county's own scope")
+        row = _settings_row(self)
+        if row is None:
+            row = TenantSettings(tenant_id=self.id)
+            object_session(self).add(row)
+        row.plugin_settings = dict(value or {})
+        object_session(self).info.pop(_SETTINGS_CACHE, None)
+
     def __str__(self) -> str:
         return self.name
+
+
+_SETTINGS_CACHE = "jiuzhu.tenant_settings"
+
+
+def _settings_row(tenant: Tenant) -> TenantSettings | None:
+    from jiuzhu.tenancy.context import current_scope
+
+    session = object_session(tenant)
+    if session is None:
+        return None
+    cache = session.info.setdefault(_SETTINGS_CACHE, {})
+    key = (current_scope(), tenant.id)
+    if key not in cache:
+        cache[key] = session.scalar(select(TenantSettings).where(TenantSettings.tenant_id == tenant.id))
+    return cache[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_settings(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SETTINGS_CACHE, None)
+
+
+class TenantSettings(TenantScoped, Base):
+    """A county's settings, apart from the platform's list of counties: the list (codes, names,
+    plugins) is public on the publicity pages anyway, the settings are the county's alone — under
+    the same row-level security as every other row of the county."""
+
+    __tablename__ = "tenant_settings"
+    __table_args__ = (UniqueConstraint("tenant_id", name="uq_tenant_settings_tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class OrgLevel(enum.StrEnum):

@@ -8,6 +8,12 @@ roles and no RLS; the ORM scoping still applies there).
   ``tenant_id`` with ``app.tenant_id``, which the application sets per transaction;
 * ``jiuzhu_login_lookup(name)``: the one ``SECURITY DEFINER`` function that crosses tenants,
   returning only the id and tenant of a login name, so that login can find the tenant to enter.
+* The tenant is handed over *signed* (migration 0018): ``app.tenant_id`` holds ``<tenant>:<HMAC>``
+  (or ``platform:<HMAC>``), and every policy compares with ``jiuzhu_current_tenant()``, a
+  ``SECURITY DEFINER`` function that checks the HMAC with a key in a table only the owner can read.
+  The application derives the same key from its secret. An SQL injection running as the
+  application role can set ``app.tenant_id`` to anything it likes — and sees nothing, because it
+  cannot sign another county (nor the platform). See :func:`signed_setting`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,41 @@ from flask import current_app
 from sqlalchemy import text
 
 CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::int"
+#: the verified tenant (0: the platform; NULL: none or forged), once per statement (an InitPlan)
+SIGNED_TENANT = "(SELECT jiuzhu_current_tenant())"
+RLS_KEY_LABEL = b"jiuzhu row-level security tenant v1"
+
+
+def rls_key(secret_key: str | bytes) -> bytes:
+    """The key that signs the tenant handed to PostgreSQL, derived from the application's secret."""
+    import hashlib
+    import hmac
+
+    secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(secret, RLS_KEY_LABEL, hashlib.sha256).digest()
+
+
+def signed_setting(key: bytes, tenant_id: int | None, *, platform: bool = False) -> str:
+    """The value of ``app.tenant_id`` for a tenant (or the platform); '' for none."""
+    import hashlib
+    import hmac
+
+    if tenant_id is None and not platform:
+        return ""
+    subject = "platform" if tenant_id is None else str(int(tenant_id))
+    return f"{subject}:{hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()}"
+
+
+def _signed(op) -> bool:
+    return bool(op.get_bind().execute(text("SELECT to_regprocedure('jiuzhu_current_tenant()') IS NOT NULL")).scalar())
+
+
+def _policy_condition(op, platform_rows: bool) -> str:
+    if _signed(op):
+        return (f"(tenant_id = {SIGNED_TENANT} OR (tenant_id IS NULL AND {SIGNED_TENANT} = 0))" if platform_rows
+                else f"tenant_id = {SIGNED_TENANT}")
+    return (f"tenant_id IS NOT DISTINCT FROM {CURRENT_TENANT}" if platform_rows
+            else f"tenant_id = {CURRENT_TENANT}")
 
 
 def _is_pg(op) -> bool:
@@ -75,17 +116,88 @@ def grant_app_only(op, table: str, privileges: str) -> None:
 def enable_tenant_rls(op, table: str, *, platform_rows: bool = False) -> None:
     """Row-level security on a tenant-owned table.
 
-    ``platform_rows``: rows with tenant_id NULL belong to the platform and are visible (only) when
-    no tenant is set — the platform operator's own account.
+    ``platform_rows``: rows with tenant_id NULL belong to the platform and are visible (only) in
+    the platform's scope — the platform operator's own account.
     """
     if not _is_pg(op):
         return
-    cond = (f"tenant_id IS NOT DISTINCT FROM {CURRENT_TENANT}" if platform_rows
-            else f"tenant_id = {CURRENT_TENANT}")
+    cond = _policy_condition(op, platform_rows)
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
     op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({cond}) WITH CHECK ({cond})")
+
+
+def install_signed_tenant(op) -> None:
+    """The signed tenant (see the module doc): pgcrypto, the owner-only key table with the key
+    derived from ``SECRET_KEY``, ``jiuzhu_current_tenant()``, and every tenant policy rewritten."""
+    if not _is_pg(op):
+        return
+    op.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
+    op.execute("CREATE TABLE IF NOT EXISTS jiuzhu_rls_key (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), key bytea NOT NULL)")
+    op.execute("REVOKE ALL ON jiuzhu_rls_key FROM PUBLIC")
+    op.execute(f"REVOKE ALL ON jiuzhu_rls_key FROM {app_role()}")
+    store_rls_key(op.get_bind(), current_app.config["SECRET_KEY"])
+    op.execute("""
+        CREATE OR REPLACE FUNCTION jiuzhu_current_tenant() RETURNS int
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+        AS $$
+          SELECT CASE WHEN split_part(v, ':', 2) = encode(hmac(split_part(v, ':', 1)::bytea,
+                                                               (SELECT key FROM jiuzhu_rls_key), 'sha256'), 'hex')
+                      THEN CASE WHEN split_part(v, ':', 1) = 'platform' THEN 0
+                                ELSE split_part(v, ':', 1)::int END
+                 END
+          FROM (SELECT coalesce(current_setting('app.tenant_id', true), '') AS v) setting
+        $$""")
+    op.execute("REVOKE ALL ON FUNCTION jiuzhu_current_tenant() FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION jiuzhu_current_tenant() TO {app_role()}")
+    # a table whose tenant_id may be NULL holds platform rows too (the operator's own account)
+    policies = op.get_bind().execute(text("""
+        SELECT p.tablename, c.is_nullable = 'YES'
+        FROM pg_policies p JOIN information_schema.columns c
+          ON c.table_schema = p.schemaname AND c.table_name = p.tablename AND c.column_name = 'tenant_id'
+        WHERE p.schemaname = 'public' AND p.policyname = 'tenant_isolation'""")).all()
+    for table, platform_rows in policies:
+        enable_tenant_rls(op, table, platform_rows=platform_rows)
+
+
+def store_rls_key(connection, secret_key: str) -> None:
+    """Write the key derived from ``secret_key`` (as the owner): after a change of JIUZHU_SECRET_KEY,
+    ``flask --app wsgi tenants rls-key`` does this again, or the application sees no rows at all."""
+    connection.execute(text("INSERT INTO jiuzhu_rls_key (id, key) VALUES (1, :k) "
+                            "ON CONFLICT (id) DO UPDATE SET key = excluded.key"), {"k": rls_key(secret_key)})
+
+
+def lock_login_attempts(op) -> None:
+    """``login_attempts`` holds every login name anyone typed, from every address. The application
+    role keeps no privilege on it; three ``SECURITY DEFINER`` functions record an attempt and answer
+    exactly what throttling asks (for a name or an address it already has in hand)."""
+    if not _is_pg(op):
+        return
+    role = app_role()
+    op.execute(f"REVOKE ALL ON login_attempts FROM {role}")
+    op.execute("""
+        CREATE OR REPLACE FUNCTION jiuzhu_login_record(name text, src text, ok boolean) RETURNS void
+        LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+        AS $$ INSERT INTO login_attempts (username, source, success, at) VALUES (name, src, ok, now()) $$""")
+    op.execute("""
+        CREATE OR REPLACE FUNCTION jiuzhu_login_failures(kind text, value text, since timestamptz, max_rows int)
+        RETURNS SETOF timestamptz
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+        AS $$ SELECT at FROM login_attempts
+              WHERE NOT success AND at > since
+                AND CASE kind WHEN 'username' THEN username = value WHEN 'source' THEN source = value END
+              ORDER BY at DESC LIMIT max_rows $$""")
+    op.execute("""
+        CREATE OR REPLACE FUNCTION jiuzhu_login_last_success(name text, src text, since timestamptz)
+        RETURNS timestamptz
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+        AS $$ SELECT max(at) FROM login_attempts
+              WHERE success AND username = name AND (src IS NULL OR source = src) AND at >= since $$""")
+    for fn in ("jiuzhu_login_record(text, text, boolean)", "jiuzhu_login_failures(text, text, timestamptz, int)",
+               "jiuzhu_login_last_success(text, text, timestamptz)"):
+        op.execute(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {fn} TO {role}")
 
 
 def create_login_lookup(op) -> None:

@@ -111,7 +111,7 @@ def _sync_rls(session, connection=None) -> None:
     if bind.dialect.name != "postgresql":
         return
     scope = current_scope()
-    wanted = "" if scope is None or scope.tenant_id is None else str(scope.tenant_id)
+    wanted = tenant_setting(scope)
     if session.info.get(_GUC_KEY) == wanted:
         return
     if connection is None:
@@ -120,6 +120,21 @@ def _sync_rls(session, connection=None) -> None:
             return
     connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": wanted})
     session.info[_GUC_KEY] = wanted
+
+
+def tenant_setting(scope: Scope | None) -> str:
+    """``app.tenant_id`` for a scope, signed with this application's key (see ``tenancy.rls``)."""
+    if scope is None:
+        return ""
+    from flask import current_app
+
+    from jiuzhu.tenancy.rls import rls_key, signed_setting
+
+    cache = current_app.extensions.setdefault("jiuzhu.rls", {})
+    secret = current_app.config["SECRET_KEY"]
+    if cache.get("secret") != secret:
+        cache.update(secret=secret, key=rls_key(secret))
+    return signed_setting(cache["key"], scope.tenant_id, platform=scope.tenant_id is None)
 
 
 @event.listens_for(ScopedSession, "after_begin")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from jiuzhu.errors import ValidationError
 from jiuzhu.plugins import PluginRegistry
 from jiuzhu.tenancy.context import Scope, use_scope
-from jiuzhu.tenancy.models import PARENT_LEVEL, OrgLevel, OrgUnit, Tenant
+from jiuzhu.tenancy.models import PARENT_LEVEL, OrgLevel, OrgUnit, Tenant, TenantSettings
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 DIVISION_RE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
@@ -46,12 +46,12 @@ def create_tenant(session, registry: PluginRegistry, *, code: str, name: str, pl
         errors.append(f"县（区）代码“{code}”已被使用。")
     if errors:
         raise ValidationError(*errors)
-    tenant = Tenant(code=code, name=name, plugin_key=plugin_key, division_code=division_code,
-                    plugin_settings={}, active=True)
+    tenant = Tenant(code=code, name=name, plugin_key=plugin_key, division_code=division_code, active=True)
     session.add(tenant)
     session.flush()
     with use_scope(Scope(tenant.id)):
         session.add(OrgUnit(tenant_id=tenant.id, level=OrgLevel.county, name=name, division_code=division_code))
+        session.add(TenantSettings(tenant_id=tenant.id, plugin_settings={}))
         session.flush()
     return tenant
 
