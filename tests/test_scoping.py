@@ -290,3 +290,25 @@ def test_a_countys_settings_and_the_login_attempts_are_out_of_an_injections_reac
     with app_engine.begin() as conn:
         with pytest.raises(Exception, match="permission denied"):
             conn.execute(text("DELETE FROM login_attempts"))
+
+
+def test_after_a_change_of_secret_the_operator_rewrites_the_rls_key(database_urls, app):
+    """With a new JIUZHU_SECRET_KEY the application's signatures fail (it would see no rows);
+    ``flask tenants rls-key`` as the owner puts the matching key in place — and back again."""
+    from tests.conftest import make_app
+
+    rotated = make_app(database_urls, SECRET_KEY="a-new-secret-after-rotation")
+    from jiuzhu.extensions import db as db_
+    from jiuzhu.tenancy.rls import rls_key_matches
+
+    with rotated.app_context():
+        assert not rls_key_matches(db_.session)
+        result = rotated.test_cli_runner().invoke(args=["tenants", "rls-key"])
+        assert result.exit_code == 0 and "可以通过校验" in result.output
+        assert rls_key_matches(db_.session)
+        db_.session.remove()
+    with app.app_context():
+        assert not rls_key_matches(db_.session)
+        assert app.test_cli_runner().invoke(args=["tenants", "rls-key"]).exit_code == 0
+        assert rls_key_matches(db_.session)
+        db_.session.remove()

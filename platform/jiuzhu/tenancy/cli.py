@@ -57,3 +57,25 @@ def import_org_command(tenant_code, path):
         rows = read_org_file(path)
         towns, villages = import_org_tree(db.session, rows)
     click.echo(f"{tenant.name}：新增乡镇（街道）{towns} 个，村（社区）{villages} 个。")
+
+
+@tenants_cli.command("rls-key")
+def rls_key_command():
+    """JIUZHU_SECRET_KEY 更换后：以数据库所有者身份重新写入行级安全签名密钥（否则应用看不到任何数据）。"""
+    from sqlalchemy import create_engine
+
+    from jiuzhu.tenancy.rls import rls_key_matches, store_rls_key
+
+    admin_url = current_app.config.get("JIUZHU_DATABASE_ADMIN_URL") or current_app.config["SQLALCHEMY_DATABASE_URI"]
+    engine = create_engine(admin_url)
+    if engine.dialect.name != "postgresql":
+        click.echo("SQLite（演示）没有行级安全，无需此步骤。")
+        return
+    with engine.begin() as conn:
+        store_rls_key(conn, current_app.config["SECRET_KEY"])
+    engine.dispose()
+    ok = rls_key_matches(db.session)
+    db.session.remove()
+    click.echo("已写入行级安全密钥；应用的签名" + ("可以通过校验。" if ok else "仍未通过校验，请检查 JIUZHU_SECRET_KEY。"))
+    if not ok:
+        raise SystemExit(1)

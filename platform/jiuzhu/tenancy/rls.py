@@ -200,6 +200,19 @@ def lock_login_attempts(op) -> None:
         op.execute(f"GRANT EXECUTE ON FUNCTION {fn} TO {role}")
 
 
+def rls_key_matches(session) -> bool:
+    """Whether PostgreSQL accepts this application's signature (the key in the database was derived
+    from the same JIUZHU_SECRET_KEY); for the readiness check and ``tenants rls-key``. True on SQLite."""
+    from jiuzhu.tenancy.context import Scope
+    from jiuzhu.tenancy.scoping import tenant_setting
+
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    with session.get_bind().connect() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_setting(Scope.platform())})
+        return conn.execute(text("SELECT jiuzhu_current_tenant()")).scalar() == 0
+
+
 def create_login_lookup(op) -> None:
     if not _is_pg(op):
         return
