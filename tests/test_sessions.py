@@ -128,7 +128,8 @@ def test_the_county_sets_a_shorter_idle_timeout_and_the_absolute_limit(app, coun
     with app.app_context(), use_scope(Scope(county["id"])):
         save_policy(db.session, county["id"], {"idle_minutes": 5, "absolute_hours": 2, "password_min_length": 10,
                                                "password_history": 5, "password_max_age_days": 90,
-                                               "disable_unused_days": 90, "mfa_roles": []})
+                                               "disable_unused_days": 90, "access_alert_per_hour": 100,
+                                               "mfa_roles": []})
         db.session.commit()
         db.session.remove()
     client = client_for("ss-t1-staff")
@@ -243,13 +244,15 @@ def test_the_security_policy_screen_refuses_values_beyond_its_bounds(app, county
     assert "安全策略" in page and "无操作自动退出" in page
     resp = admin.post("/admin/security-policy/", data={
         "csrf_token": csrf_token(page), "idle_minutes": "120", "absolute_hours": "8", "password_min_length": "8",
-        "password_history": "5", "password_max_age_days": "abc", "disable_unused_days": "90"})
+        "password_history": "5", "password_max_age_days": "abc", "disable_unused_days": "90",
+        "access_alert_per_hour": "100"})
     html = resp.get_data(as_text=True)
     assert "须在 5 至 30 之间" in html and "密码最短长度须在 10 至 64 之间" in html and "须为整数" in html
     assert 'value="120"' in html  # the typed value is kept
     resp = admin.post("/admin/security-policy/", data={
         "csrf_token": csrf_token(page), "idle_minutes": "10", "absolute_hours": "8", "password_min_length": "12",
         "password_history": "3", "password_max_age_days": "60", "disable_unused_days": "0",
+        "access_alert_per_hour": "50",
         "mfa_roles": ["township_leader"]})
     assert resp.status_code == 302
     assert 'value="12"' in admin.get("/admin/security-policy/").get_data(as_text=True)

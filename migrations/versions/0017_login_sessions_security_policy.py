@@ -37,6 +37,7 @@ def upgrade():
     sa.Column('password_history', sa.Integer(), nullable=False),
     sa.Column('password_max_age_days', sa.Integer(), nullable=False),
     sa.Column('disable_unused_days', sa.Integer(), nullable=False),
+    sa.Column('access_alert_per_hour', sa.Integer(), server_default='100', nullable=False),
     sa.Column('mfa_roles', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False, comment='Owning tenant (county); filtered centrally and by row-level security.'),

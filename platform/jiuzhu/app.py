@@ -80,6 +80,7 @@ def _register_models() -> None:
     import jiuzhu.cases.households  # noqa: F401
     import jiuzhu.cases.models  # noqa: F401
     import jiuzhu.payments.models  # noqa: F401
+    import jiuzhu.privacy.models  # noqa: F401
     import jiuzhu.reminders.models  # noqa: F401
     import jiuzhu.reports.rollimport  # noqa: F401
     import jiuzhu.spotchecks.models  # noqa: F401

@@ -75,6 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="Requests one API token may make per minute (fixed window, counted in Redis)."),
     Setting("JIUZHU_API_IDEMPOTENCY_DAYS", "JIUZHU_API_IDEMPOTENCY_DAYS", parse=int, default=30,
             help="Days a stored answer to an Idempotency-Key is kept (a retry after that is a new request)."),
+    Setting("JIUZHU_ACCESS_LOG_RETENTION_DAYS", "JIUZHU_ACCESS_LOG_RETENTION_DAYS", parse=int, default=1095,
+            help="Days the access log of personal information is kept (at least 183; counties cannot purge it)."),
     Setting("JIUZHU_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", default="zh_Hans_CN",
             help="Default UI language."),
 )
@@ -100,6 +102,9 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         except ValueError as exc:
             raise ConfigError(f"{s.env}={raw!r} is not valid: {exc}") from exc
     config.update(overrides)
+    if int(config.get("JIUZHU_ACCESS_LOG_RETENTION_DAYS") or 0) < 183:
+        raise ConfigError("JIUZHU_ACCESS_LOG_RETENTION_DAYS must be at least 183: the access log of personal "
+                          "information is kept six months or more.")
     secure = config["JIUZHU_SECURE_COOKIES"]
     config.setdefault("SESSION_COOKIE_SECURE", secure)
     config.setdefault("REMEMBER_COOKIE_SECURE", secure)

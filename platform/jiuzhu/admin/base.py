@@ -214,6 +214,21 @@ class TenantModelView(RoleAccess, ModelView):
 
         return neutralise(super().get_export_value(model, name))
 
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        """Every export is a list of a county's data leaving the system: it goes in the access log."""
+        from jiuzhu.tenancy.context import current_scope
+
+        response = super().export(export_type)
+        scope = current_scope()
+        if getattr(response, "status_code", 200) == 200 and scope is not None and scope.tenant_id is not None:
+            from jiuzhu.privacy.models import AccessKind
+            from jiuzhu.privacy.services import record_access
+
+            record_access(db.session, AccessKind.export_list, self.endpoint[:24], None,
+                          detail=f"{self.name}（{export_type.upper()}）")
+        return response
+
     def _export_csv(self, return_url):
         # Flask-Admin streams the CSV after the request has ended, when the tenant scope and the
         # session are gone (and scoping fails closed). Admin exports are small: build them here.

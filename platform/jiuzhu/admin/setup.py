@@ -40,6 +40,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
     from jiuzhu.plugins.admin import PluginSettingsView
+    from jiuzhu.privacy.admin import AccessLogView, PersonalDataAccess
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
     from jiuzhu.reminders.models import Notification, NotificationChannel, SupervisionItem
     from jiuzhu.reports.views import DashboardView, RollImportView, StatisticsView
@@ -75,6 +76,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(UserView(User, db, name=_l("用户"), category=CATEGORY_ORG, endpoint="user"))
     admin.add_view(SecurityPolicyView(name=_l("安全策略"), category=CATEGORY_ORG, endpoint="security_policy",
                                       url="/admin/security-policy"))
+    admin.add_view(AccessLogView(PersonalDataAccess, db, name=_l("个人信息访问记录"), category=CATEGORY_ORG,
+                                 endpoint="access_log"))
     admin.add_view(ApiTokenView(ApiToken, db, name=_l("接口令牌"), category=CATEGORY_ORG, endpoint="apitoken"))
     admin.add_view(PluginSettingsView(name=_l("地方规则设置"), category=CATEGORY_ORG, endpoint="plugin_settings",
                                       url="/admin/settings"))

@@ -405,7 +405,12 @@ def list_cases():
 
 @bp.get("/cases/<int:case_id>")
 def read_case(case_id):
-    return jsonify(case_detail(_case(case_id)))
+    from jiuzhu.privacy.models import AccessKind
+    from jiuzhu.privacy.services import record_access
+
+    case = _case(case_id)
+    record_access(db.session, AccessKind.view_case, "case", case.id, household_id=case.household_id, detail="接口")
+    return jsonify(case_detail(case))
 
 
 @bp.post("/cases/<int:case_id>/steps/<int:step_id>/actions")

@@ -40,6 +40,8 @@ class PolicyValues:
     password_max_age_days: int = 90
     #: days without a login after which an account is disabled (0: never)
     disable_unused_days: int = 90
+    #: households one account may open in an hour before the county admins are alerted
+    access_alert_per_hour: int = 100
     #: roles that need the second factor, besides :data:`ALWAYS_MFA`
     mfa_roles: tuple[str, ...] = ()
 
@@ -57,6 +59,7 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "password_history": (0, 24, "不得与最近几次密码相同"),
     "password_max_age_days": (0, 180, "密码最长使用天数（0 为不限）"),
     "disable_unused_days": (0, 365, "多少天未登录即停用账户（0 为不停用）"),
+    "access_alert_per_hour": (10, 1000, "一个账户一小时内查看多少户家庭即提醒县级管理员"),
 }
 
 
@@ -75,6 +78,8 @@ class SecurityPolicy(Audited, TenantScoped, Base):
     password_history: Mapped[int] = mapped_column(Integer, default=DEFAULTS.password_history)
     password_max_age_days: Mapped[int] = mapped_column(Integer, default=DEFAULTS.password_max_age_days)
     disable_unused_days: Mapped[int] = mapped_column(Integer, default=DEFAULTS.disable_unused_days)
+    access_alert_per_hour: Mapped[int] = mapped_column(Integer, default=DEFAULTS.access_alert_per_hour,
+                                                       server_default=str(DEFAULTS.access_alert_per_hour))
     mfa_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -31,6 +31,8 @@ from jiuzhu.cases.services import MemberInput, SupporterInput, register_househol
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from jiuzhu.extensions import db
+from jiuzhu.privacy.models import AccessKind
+from jiuzhu.privacy.services import record_access
 from jiuzhu.security.inputs import MAX_ID, parse_id
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 from jiuzhu.workflow import engine
@@ -243,6 +245,7 @@ class CaseworkView(SecureBaseView):
     @expose("/<int:case_id>")
     def case(self, case_id):
         case = self._load(case_id)
+        record_access(db.session, AccessKind.view_case, "case", case.id, household_id=case.household_id)
         plugin = engine.plugin_for(case)
         workflow = plugin.workflow_for(case)
         view = engine.load_view(db.session, case)
@@ -325,6 +328,8 @@ class CaseworkView(SecureBaseView):
         notice = db.session.get(Notice, notice_id)
         if notice is None or notice.case_id != case.id:
             abort(404)
+        record_access(db.session, AccessKind.download_notice, "notice", notice.id, household_id=case.household_id,
+                      detail=f"案件 {case.id} 的通知书 PDF")
         return _pdf(notice_pdf(db.session, notice), f"notice-{notice.id}.pdf")
 
     @expose("/<int:case_id>/materials/<key>/files", methods=["POST"])
@@ -346,11 +351,13 @@ class CaseworkView(SecureBaseView):
 
         from jiuzhu.cases.files import file_of
 
-        self._load(case_id)
+        case = self._load(case_id)
         try:
             row = file_of(db.session, case_id, file_id)
         except NotFound:
             abort(404)
+        record_access(db.session, AccessKind.download_material, "material_file", row.id,
+                      household_id=case.household_id, detail=f"案件 {case.id} 的申请材料")
         disposition = "inline" if row.content_type == "application/pdf" or row.content_type.startswith("image/") \
             else "attachment"
         return Response(row.data, mimetype=row.content_type, headers={
@@ -378,7 +385,10 @@ class CaseworkView(SecureBaseView):
         """一户一档: the case's complete file."""
         from jiuzhu.documents import case_file_pdf
 
-        return _pdf(case_file_pdf(db.session, self._load(case_id)), f"case-{case_id}.pdf")
+        case = self._load(case_id)
+        record_access(db.session, AccessKind.download_case_file, "case", case.id, household_id=case.household_id,
+                      detail="一户一档 PDF")
+        return _pdf(case_file_pdf(db.session, case), f"case-{case_id}.pdf")
 
     @expose("/<int:case_id>/skip/<int:step_id>", methods=["POST"])
     def skip(self, case_id, step_id):
@@ -428,6 +438,7 @@ class CaseworkView(SecureBaseView):
         household = db.session.get(Household, household_id)
         if household is None:
             abort(404)
+        record_access(db.session, AccessKind.view_household, "household", household.id, household_id=household.id)
         cases = db.session.scalars(select(Case).where(Case.household_id == household.id).order_by(Case.id)).all()
         plugin, _ = _plugin()
         try:

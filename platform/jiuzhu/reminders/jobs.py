@@ -46,6 +46,22 @@ def register_cron_jobs(register, ident: InstanceIdentity, sweep_seconds: int) ->
              name=f"{ident.name}:api-idempotency-purge")
     register(disable_dormant_accounts, ident.queue_name, interval=86400, meta=ident.meta,
              name=f"{ident.name}:dormant-accounts")
+    register(purge_access_log, ident.queue_name, interval=86400, meta=ident.meta,
+             name=f"{ident.name}:access-log-retention")
+
+
+@instance_job
+def purge_access_log() -> int:
+    """The daily cron job: access-log rows older than JIUZHU_ACCESS_LOG_RETENTION_DAYS go (never
+    younger than 183 days — the database function refuses)."""
+    from jiuzhu.privacy.services import purge_expired
+
+    app = job_app()
+    with app.app_context():
+        try:
+            return purge_expired(db.session, app.config["JIUZHU_ACCESS_LOG_RETENTION_DAYS"])
+        finally:
+            db.session.remove()
 
 
 @instance_job

@@ -1,0 +1,106 @@
+"""Recording a look at personal information, and the alert to the county admin on unusual volume.
+
+:func:`record_access` writes on its own connection and commits at once: a request that only reads
+(a page, a PDF) still leaves its trace, and a request that fails later does not erase it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import has_request_context, request
+from sqlalchemy import func, insert, select, text
+
+from jiuzhu.db import utcnow
+from jiuzhu.privacy.models import AccessKind, PersonalDataAccess
+
+log = logging.getLogger(__name__)
+
+#: households one account may open in an hour before the county admin is alerted (default)
+DEFAULT_ALERT_PER_HOUR = 100
+
+
+def _actor():
+    from jiuzhu.audit.context import current_actor
+
+    actor = current_actor()  # the request's user, or the API token's (with the token's name)
+    return actor.id, actor.name, actor.role
+
+
+def record_access(session, kind: AccessKind, subject_type: str, subject_id: int | None, *,
+                  household_id: int | None = None, detail: str | None = None) -> None:
+    """Log one look, in the current county's scope, and alert the county admins the moment an
+    account passes the county's hourly limit of households opened."""
+    from jiuzhu.tenancy.context import require_scope
+    from jiuzhu.tenancy.scoping import tenant_setting
+
+    scope = require_scope()
+    tenant_id = scope.tenant_id
+    if tenant_id is None:
+        return  # the platform operator sees no county's people
+    user_id, name, role = _actor()
+    source = (request.remote_addr or "")[:64] if has_request_context() else None
+    row = {"tenant_id": tenant_id, "at": utcnow(), "user_id": user_id, "user_name": name[:120],
+           "user_role": str(role)[:32], "kind": kind, "subject_type": subject_type[:24], "subject_id": subject_id,
+           "household_id": household_id, "detail": (detail or "")[:200] or None, "source": source}
+    engine = session.get_bind()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            from jiuzhu.tenancy.context import Scope
+
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_setting(Scope(tenant_id))})
+        conn.execute(insert(PersonalDataAccess.__table__).values(**row))
+        if household_id is not None and user_id is not None:
+            _alert_if_unusual(conn, tenant_id, user_id, name, household_id)
+
+
+def _alert_if_unusual(conn, tenant_id: int, user_id: int, name: str, household_id: int) -> None:
+    from jiuzhu.auth.models import User
+    from jiuzhu.auth.roles import Role
+    from jiuzhu.reminders.models import Notification
+
+    limit = alert_threshold(conn, tenant_id)
+    since = utcnow() - dt.timedelta(hours=1)
+    t = PersonalDataAccess.__table__
+    mine = (t.c.tenant_id == tenant_id, t.c.user_id == user_id, t.c.at >= since)
+    if conn.scalar(select(func.count()).where(*mine, t.c.household_id == household_id)) != 1:
+        return  # a household already opened within the hour adds nothing
+    opened = conn.scalar(select(func.count(func.distinct(t.c.household_id))).where(
+        t.c.tenant_id == tenant_id, t.c.user_id == user_id, t.c.at >= since, t.c.household_id.is_not(None)))
+    if opened != limit + 1:  # exactly once, as the limit is passed
+        return
+    log.warning("unusual volume of personal data opened: tenant %s user %s, %s households in an hour",
+                tenant_id, user_id, opened)
+    users = User.__table__
+    admins = conn.scalars(select(users.c.id).where(users.c.tenant_id == tenant_id,
+                                                   users.c.role == Role.county_admin.value,
+                                                   users.c.active.is_(True))).all()
+    for admin_id in admins:
+        conn.execute(insert(Notification.__table__).values(
+            tenant_id=tenant_id, user_id=admin_id, created_at=utcnow(),
+            title="个人信息访问异常提醒",
+            body=(f"{name} 在一小时内查看了 {opened} 户家庭的信息，超过本县设定的 {limit} 户。"
+                  "请在“个人信息访问记录”中核实是否为正常工作需要。")))
+
+
+def alert_threshold(conn, tenant_id: int) -> int:
+    from jiuzhu.auth.policy import SecurityPolicy
+
+    t = SecurityPolicy.__table__
+    value = conn.scalar(select(t.c.access_alert_per_hour).where(t.c.tenant_id == tenant_id))
+    return value or DEFAULT_ALERT_PER_HOUR
+
+
+def purge_expired(session, older_than_days: int) -> int:
+    """Remove access-log rows older than the retention, in every county (the platform's job, not a
+    county's). On PostgreSQL through the one function allowed to delete, which refuses < 183 days."""
+    if older_than_days < 183:
+        raise ValueError("the access log is kept at least 183 days")
+    if session.get_bind().dialect.name == "postgresql":
+        removed = session.scalar(text("SELECT jiuzhu_purge_access_log(:d)"), {"d": older_than_days})
+    else:
+        t = PersonalDataAccess.__table__
+        removed = session.execute(t.delete().where(t.c.at < utcnow() - dt.timedelta(days=older_than_days))).rowcount
+    session.commit()
+    return int(removed or 0)
