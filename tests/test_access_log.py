@@ -107,9 +107,8 @@ def test_the_log_holds_no_personal_data_and_cannot_be_changed(app, county, clien
             with pytest.raises(Exception, match="permission denied"):
                 conn.execute(text(sql))
             conn.rollback()
-    with app_engine.connect() as conn:
-        with pytest.raises(Exception, match="at least 183 days"):
-            conn.execute(text("SELECT jiuzhu_purge_access_log(30)"))
+    with app_engine.connect() as conn, pytest.raises(Exception, match="at least 183 days"):
+        conn.execute(text("SELECT jiuzhu_purge_access_log(30)"))
     app_engine.dispose()
     owner.dispose()
 
