@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from flask import Flask
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _metrics: SimpleNamespace | None = None
+_metrics_lock = threading.Lock()  # gunicorn's threads meet here on a worker's first requests
 
 
 def multiprocess_dir() -> str | None:
@@ -44,33 +46,40 @@ def process_identifier(pid: int | None = None) -> str:
 def metrics() -> SimpleNamespace:
     """This process's metric objects, created on first use (after the environment is settled)."""
     global _metrics
-    if _metrics is None:
-        from prometheus_client import Counter, Histogram, values
-
-        path = multiprocess_dir()
-        if path:
-            os.makedirs(path, exist_ok=True)
-            values.ValueClass = values.MultiProcessValue(process_identifier)
-        else:
-            values.ValueClass = values.MutexValue
-        _metrics = SimpleNamespace(
-            request_seconds=Histogram(
-                "jiuzhu_http_request_duration_seconds", "Time to answer a request, by endpoint.",
-                ["endpoint", "method"]),
-            requests=Counter(
-                "jiuzhu_http_requests", "Requests answered, by endpoint and status.",
-                ["endpoint", "method", "status"]),
-            errors=Counter(
-                "jiuzhu_http_errors", "Requests that failed: database_unavailable (503) or exception (500).",
-                ["endpoint", "reason"]),
-            pdf_seconds=Histogram(
-                "jiuzhu_pdf_render_duration_seconds", "Time to render a PDF document, by template.",
-                ["document"], buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)),
-            import_seconds=Histogram(
-                "jiuzhu_roll_import_duration_seconds", "Time an RQ job took to import a beneficiary roll.",
-                ["status"], buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)),
-        )
+    if _metrics is not None:
+        return _metrics
+    with _metrics_lock:
+        if _metrics is None:
+            _metrics = _create()
     return _metrics
+
+
+def _create() -> SimpleNamespace:
+    from prometheus_client import Counter, Histogram, values
+
+    path = multiprocess_dir()
+    if path:
+        os.makedirs(path, exist_ok=True)
+        values.ValueClass = values.MultiProcessValue(process_identifier)
+    else:
+        values.ValueClass = values.MutexValue
+    return SimpleNamespace(
+        request_seconds=Histogram(
+            "jiuzhu_http_request_duration_seconds", "Time to answer a request, by endpoint.",
+            ["endpoint", "method"]),
+        requests=Counter(
+            "jiuzhu_http_requests", "Requests answered, by endpoint and status.",
+            ["endpoint", "method", "status"]),
+        errors=Counter(
+            "jiuzhu_http_errors", "Requests that failed: database_unavailable (503) or exception (500).",
+            ["endpoint", "reason"]),
+        pdf_seconds=Histogram(
+            "jiuzhu_pdf_render_duration_seconds", "Time to render a PDF document, by template.",
+            ["document"], buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)),
+        import_seconds=Histogram(
+            "jiuzhu_roll_import_duration_seconds", "Time an RQ job took to import a beneficiary roll.",
+            ["status"], buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)),
+    )
 
 
 @contextmanager

@@ -14,6 +14,7 @@ first, and the page's template context (unread messages, the user) is not loaded
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, g, render_template, request
 
@@ -57,16 +58,35 @@ def database_unavailable(exc: BaseException) -> bool:
 
 def forget_failed_transaction() -> None:
     """Roll the request's session back so that nothing more runs in a failed transaction; a dead
-    connection that cannot even roll back is closed and left to the pool to replace."""
+    connection that cannot even roll back is invalidated and left to the pool to replace."""
     from jiuzhu.extensions import db
 
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001
-        try:
-            db.session.close()
-        except Exception:  # noqa: BLE001
-            log.debug("closing the session after a failed rollback failed too", exc_info=True)
+        log.debug("rollback failed: invalidating the connection", exc_info=True)
+        _invalidate(db.session())
+
+
+def close_session_safely(exc: BaseException | None = None) -> None:
+    """teardown: close the request's session before Flask-SQLAlchemy removes it. Closing rolls back,
+    and rolling back on a connection the server has just cut (a shutdown) raises — out of the
+    teardown, past every error handler, as a 500 from the WSGI server. Here it is caught and the
+    connection invalidated instead; the pool replaces it."""
+    from jiuzhu.extensions import db
+
+    try:
+        db.session.close()
+    except Exception:  # noqa: BLE001
+        log.debug("closing the session failed: invalidating its connection", exc_info=True)
+        _invalidate(db.session())
+
+
+def _invalidate(session) -> None:
+    try:
+        session.invalidate()  # closes without a rollback; the pool opens a new connection next time
+    except Exception:  # noqa: BLE001
+        log.debug("invalidating the session failed", exc_info=True)
 
 
 def error_page(code: int, title: str, message: str, headers: dict[str, str] | None = None):
@@ -98,10 +118,12 @@ def init_outage_handlers(app: Flask) -> None:
     def on_database_error(exc):
         if not database_unavailable(exc):
             raise exc  # a bug or bad data: Flask logs it and answers 500 like any other exception
-        log.warning("database unavailable: %s", _describe(exc))
+        _log_throttled(exc)
         g.jiuzhu_error_reason = "database_unavailable"
         return unavailable_response()
 
+    # registered after Flask-SQLAlchemy's own teardown, so it runs before it
+    app.teardown_appcontext(close_session_safely)
     app.register_error_handler(sa_exc.DBAPIError, on_database_error)
     app.register_error_handler(sa_exc.TimeoutError, on_database_error)
     try:
@@ -110,6 +132,19 @@ def init_outage_handlers(app: Flask) -> None:
         return
     app.register_error_handler(psycopg.OperationalError, on_database_error)
     app.register_error_handler(psycopg.InterfaceError, on_database_error)
+
+
+_last_warning = [0.0]
+
+
+def _log_throttled(exc: BaseException) -> None:
+    """A warning at most every 10 s per process (an outage fails every request; each one's 503 is
+    in its request line anyway), the rest at DEBUG."""
+    now = time.monotonic()
+    level = logging.WARNING if now - _last_warning[0] >= 10 else logging.DEBUG
+    if level == logging.WARNING:
+        _last_warning[0] = now
+    log.log(level, "database unavailable, answering 503: %s", _describe(exc))
 
 
 def _describe(exc: BaseException) -> str:
