@@ -100,6 +100,22 @@ def test_readyz_fails_when_the_schema_is_behind_the_code(app, owner_engine):
     assert body["checks"]["migrations"]["current"] == ["0014"] and "db upgrade" in body["checks"]["migrations"]["error"]
 
 
+def test_readyz_only_warns_when_the_schema_is_ahead_of_the_code(app, owner_engine):
+    """During an upgrade the schema is migrated first, then the processes restart: the old ones stay
+    in rotation meanwhile."""
+    with owner_engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_next_release'"))
+    try:
+        resp = app.test_client().get("/readyz")
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["status"] == "warn"
+    assert "重启" in body["checks"]["migrations"]["warning"]
+
+
 def test_readyz_fails_when_connected_as_a_role_that_bypasses_row_level_security(database_urls, app):
     owner = make_app(database_urls, SQLALCHEMY_DATABASE_URI=database_urls["owner"])  # the postgres superuser
     resp = owner.test_client().get("/readyz")

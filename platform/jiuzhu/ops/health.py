@@ -3,10 +3,11 @@
 * ``/healthz`` — the process answers. No I/O at all: a liveness probe must not fail because a
   dependency did (restarting the web would not bring PostgreSQL back).
 * ``/readyz`` — this process can serve: PostgreSQL reachable as the application role (not a
-  superuser, not a role that bypasses row-level security), the schema at the migrations' head.
-  503 if not. Warnings, not failures (200): Redis unreachable — the web keeps serving without it and
-  reminders wait in the outbox, so taking every web process out of rotation would turn a degraded
-  service into an outage — and the working-day calendar not yet entered for this or next year.
+  superuser, not a role that bypasses row-level security), the schema at the migrations' head (not
+  behind it). 503 if not. Warnings, not failures (200): Redis unreachable — the web keeps serving
+  without it and reminders wait in the outbox, so taking every web process out of rotation would
+  turn a degraded service into an outage; the working-day calendar not yet entered for this or next
+  year; the schema already upgraded for a newer release than this process runs.
 * ``/metrics`` — Prometheus text format, only with ``Authorization: Bearer <JIUZHU_METRICS_TOKEN>``;
   with no token configured it does not exist (404).
 
@@ -94,36 +95,46 @@ def _database() -> dict:
     return result
 
 
-def migration_heads(app) -> tuple[str, ...]:
-    """The revisions at the head of the shipped migrations (read once per process)."""
-    heads = app.extensions.get("jiuzhu.migration_heads")
-    if heads is None:
+def migration_script(app):
+    """The shipped migrations (read once per process)."""
+    script = app.extensions.get("jiuzhu.migration_script")
+    if script is None:
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
-        directory = Path(app.extensions["migrate"].directory)
         config = Config()
-        config.set_main_option("script_location", str(directory))
-        heads = tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
-        app.extensions["jiuzhu.migration_heads"] = heads
-    return heads
+        config.set_main_option("script_location", str(Path(app.extensions["migrate"].directory)))
+        script = ScriptDirectory.from_config(config)
+        app.extensions["jiuzhu.migration_script"] = script
+    return script
 
 
 def _migrations() -> dict:
+    """At the head of this code's migrations: ready. Behind it: not ready (this code would meet
+    tables it expects and does not find). Ahead of it — a revision this code does not know, because
+    the schema was upgraded for the next release before these processes were restarted — ready
+    with a warning: the upgrade adds, so old code keeps working until it is restarted."""
     from jiuzhu.extensions import db
 
     try:
-        heads = migration_heads(current_app._get_current_object())
+        script = migration_script(current_app._get_current_object())
+        heads = tuple(sorted(script.get_heads()))
     except Exception as exc:  # noqa: BLE001 — no migrations shipped with this install
         return {"ok": False, "error": f"找不到迁移脚本：{_error(exc)}"}
     try:
         with db.engine.connect() as conn:
             current = tuple(sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()))
     except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "head": list(heads), "error": f"无法读取数据库的迁移版本（请运行 flask db upgrade）：{_error(exc)}"}
-    result = {"ok": current == heads, "current": list(current), "head": list(heads)}
-    if current != heads:
-        result["error"] = "数据库结构不是最新版本：请先运行 flask --app wsgi db upgrade"
+        return {"ok": False, "head": list(heads),
+                "error": f"无法读取数据库的迁移版本（请运行 flask db upgrade）：{_error(exc)}"}
+    result = {"ok": True, "current": list(current), "head": list(heads)}
+    if current == heads:
+        return result
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current and not set(current) <= known:
+        result["warning"] = "数据库已升级到比本进程更新的版本：请重启 web、工作进程和定时任务以运行新版本"
+    else:
+        result.update(ok=False, error="数据库结构不是最新版本：请先运行 flask --app wsgi db upgrade")
     return result
 
 
