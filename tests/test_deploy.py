@@ -42,12 +42,13 @@ def app_env(**extra) -> dict[str, str]:
 
 # -- gunicorn ---------------------------------------------------------------------------------------
 
-def test_gunicorn_accepts_the_shipped_configuration():
+def test_gunicorn_accepts_the_shipped_configuration(tmp_path):
+    env = app_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path))  # (unset, the config makes a temporary one)
     result = subprocess.run([str(GUNICORN), "--check-config", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
-                            cwd=ROOT, env=app_env(), capture_output=True, text=True, timeout=120)
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     printed = subprocess.run([str(GUNICORN), "--print-config", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
-                             cwd=ROOT, env=app_env(), capture_output=True, text=True, timeout=120).stdout
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120).stdout
     config = dict(re.findall(r"^(\w+)\s+= (.*)$", printed, re.M))
     assert config["worker_class"] == "gthread" and config["preload_app"] == "False"
     assert int(config["workers"]) == len(os.sched_getaffinity(0)) + 1 and int(config["threads"]) >= 2
