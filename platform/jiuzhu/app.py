@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, g, request, session
 
 from jiuzhu.config import load_config
 from jiuzhu.extensions import babel, csrf, db, login_manager, migrate
@@ -60,6 +60,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _register_models()
     _register_signals()
+    from jiuzhu.ops import init_ops
+
+    init_ops(app)  # logs, request ids, metrics, health, 503 on a database outage: before every other hook
     _register_request_hooks(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -117,7 +120,7 @@ def _register_request_hooks(app: Flask) -> None:
 
         from jiuzhu.reminders.dispatch import unread_count
 
-        if current_user.is_authenticated and current_user.tenant_id:
+        if not g.get("jiuzhu_error_page") and current_user.is_authenticated and current_user.tenant_id:
             return {"unread_count": unread_count(db.session, current_user.id)}
         return {"unread_count": 0}
 
@@ -131,8 +134,9 @@ def _register_request_hooks(app: Flask) -> None:
                 from jiuzhu.api.views import http_error
 
                 return http_error(code)
-            title, message = ERRORS[code]
-            return render_template("jiuzhu/error.html", code=code, title=title, message=message), code
+            from jiuzhu.ops.outage import error_page
+
+            return error_page(code, *ERRORS[code])  # never touches the database (it may be why we are here)
 
         return handler
 

@@ -29,6 +29,22 @@ def parse_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def parse_choice(*choices: str):
+    def parse(value: str) -> str:
+        v = value.strip().lower()
+        if v not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return v
+
+    return parse
+
+
+def parse_secret(value: str) -> str:
+    if len(value) < 16:
+        raise ValueError("at least 16 characters")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
@@ -79,6 +95,16 @@ SETTINGS: tuple[Setting, ...] = (
             help="Days the access log of personal information is kept (at least 183; counties cannot purge it)."),
     Setting("JIUZHU_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", default="zh_Hans_CN",
             help="Default UI language."),
+    Setting("JIUZHU_DB_CONNECT_TIMEOUT", "JIUZHU_DB_CONNECT_TIMEOUT", parse=int, default=5,
+            help="Seconds to wait for a PostgreSQL connection before answering 503 (an unreachable host never hangs a request)."),
+    Setting("JIUZHU_LOG_FORMAT", "JIUZHU_LOG_FORMAT", parse=parse_choice("json", "text"), default="json",
+            help="`json` (one JSON object a line: request id, tenant, user id, endpoint, status, duration) or `text` (the demo)."),
+    Setting("JIUZHU_LOG_LEVEL", "JIUZHU_LOG_LEVEL", parse=parse_choice("debug", "info", "warning", "error"),
+            default="info", help="Lowest level logged."),
+    Setting("JIUZHU_METRICS_TOKEN", "JIUZHU_METRICS_TOKEN", parse=parse_secret,
+            help="Bearer secret (16+ characters) that Prometheus sends to read /metrics; unset, /metrics answers 404."),
+    Setting("JIUZHU_TRUSTED_PROXIES", "JIUZHU_TRUSTED_PROXIES", parse=int, default=0,
+            help="Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (1 behind nginx); 0 trusts none."),
 )
 
 
@@ -112,8 +138,19 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
     config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config))
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tokens live as long as the session
     # no request body over 16 MiB is read at all (413); each upload has its own smaller limit
     config.setdefault("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     return config
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options: a dead pooled connection is replaced before use (the app recovers
+    by itself when PostgreSQL is back), connecting gives up after JIUZHU_DB_CONNECT_TIMEOUT, and
+    statement parameters (names, ID numbers) never appear in an error message or a log line."""
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": int(config.get("JIUZHU_DB_CONNECT_TIMEOUT") or 5)}
+    return options

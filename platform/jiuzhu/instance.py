@@ -149,8 +149,12 @@ def instance_job(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         from rq import get_current_job
 
+        from jiuzhu.ops.logs import job_context
+
         job = get_current_job()
-        if job is not None:
+        if job is None:
+            return func(*args, **kwargs)
+        with job_context(job_id=job.id, tenant=(job.meta or {}).get("tenant_id")):
             mine = identity(job_app())
             if not mine.owns(job.meta):
                 meta = job.meta or {}
@@ -159,7 +163,16 @@ def instance_job(func: Callable) -> Callable:
                            f"database {mine.database!r}: refused, nothing done")
                 log.error(message)
                 raise ForeignJobError(message)
-        return func(*args, **kwargs)
+            started = time.perf_counter()
+            log.info("job %s started", func.__name__)
+            try:
+                result = func(*args, **kwargs)
+            except Exception as exc:
+                log.error("job %s failed after %.1f s: %s", func.__name__, time.perf_counter() - started,
+                          type(exc).__name__)
+                raise
+            log.info("job %s done in %.1f s", func.__name__, time.perf_counter() - started)
+            return result
 
     return wrapper
 

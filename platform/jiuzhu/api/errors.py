@@ -28,6 +28,9 @@ CODES: dict[str, tuple[int, str, str]] = {
     "rate_limited": (429, "请求过于频繁，请稍后再试。", "Too many requests; retry later."),
     "method_not_allowed": (405, "不支持此请求方法。", "Method not allowed."),
     "internal_error": (500, "系统错误，所做的修改未保存。", "Internal error; nothing was saved."),
+    "service_unavailable": (503, "数据库暂时无法连接，所做的修改未保存；请按 Retry-After 稍后重试（写入请求带同一幂等键）。",
+                            "The database is unreachable; nothing was saved. Retry after Retry-After seconds "
+                            "(writes with the same Idempotency-Key)."),
 }
 
 

@@ -8,6 +8,7 @@ failure once a minute. Counters live in the instance's namespace (``jiuzhu:<inst
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from flask import Flask
@@ -18,12 +19,22 @@ log = logging.getLogger(__name__)
 WINDOW = 60
 
 
+_client_lock = threading.Lock()
+
+
 def _redis(app: Flask):
+    """One client per app. Made under a lock: two threads making it at once would each build one,
+    and the one dropped closes its connections under the other's feet (“I/O operation on closed
+    file” on a worker's first requests)."""
+    url = app.config["JIUZHU_REDIS_URL"]
     client = app.extensions.get("jiuzhu.api.redis")
-    if client is None or app.extensions.get("jiuzhu.api.redis_url") != app.config["JIUZHU_REDIS_URL"]:
-        client = redis_connection(app, fast=True)
-        app.extensions["jiuzhu.api.redis"] = client
-        app.extensions["jiuzhu.api.redis_url"] = app.config["JIUZHU_REDIS_URL"]
+    if client is None or app.extensions.get("jiuzhu.api.redis_url") != url:
+        with _client_lock:
+            client = app.extensions.get("jiuzhu.api.redis")
+            if client is None or app.extensions.get("jiuzhu.api.redis_url") != url:
+                client = redis_connection(app, fast=True)
+                app.extensions["jiuzhu.api.redis"] = client
+                app.extensions["jiuzhu.api.redis_url"] = url
     return client
 
 

@@ -15,7 +15,9 @@ from jiuzhu.api.views import MAX_BODY
 COMMON = {"401": "缺少或无效的令牌 / missing or invalid token",
           "404": "不存在或不在管辖范围内 / not found or outside the token's jurisdiction",
           "413": "请求体过大 / body too large",
-          "429": "超过频率限制 / rate limited (see Retry-After)"}
+          "429": "超过频率限制 / rate limited (see Retry-After)",
+          "503": "数据库暂时无法连接，未保存；按 Retry-After 重试 / database unreachable, nothing saved; retry "
+                 "after Retry-After"}
 WRITE = {"400": "请求体不是 JSON 对象或幂等键无效 / malformed body or Idempotency-Key",
          "403": "令牌的角色不能进行此操作 / the token's role may not do this",
          "409": "冲突或幂等键被用于不同请求 / conflict, or Idempotency-Key reused",

@@ -93,8 +93,8 @@ def _user_loader(user_id: str):
 
 
 #: blueprints whose requests have another principal than the session cookie (the API: its bearer
-#: token), so a cookie sent along is never even read
-COOKIELESS_BLUEPRINTS = {"api"}
+#: token; health and metrics: none), so a cookie sent along is never even read
+COOKIELESS_BLUEPRINTS = {"api", "ops"}
 
 
 def enter_request_scope() -> None:

@@ -34,8 +34,11 @@ def render_pdf(template: str, **context) -> bytes:
 
     # straight from the Jinja environment: no request context processors, so a job or the CLI can
     # print a document too
-    html = current_app.jinja_env.get_template(template).render(font_stack=FONT_STACK, **context)
-    return HTML(string=html).write_pdf()
+    from jiuzhu.ops.metrics import metrics, timed
+
+    with timed(metrics().pdf_seconds, document=template.rsplit("/", 1)[-1].removesuffix(".html")):
+        html = current_app.jinja_env.get_template(template).render(font_stack=FONT_STACK, **context)
+        return HTML(string=html).write_pdf()
 
 
 @dataclass(frozen=True)

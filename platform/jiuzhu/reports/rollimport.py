@@ -311,13 +311,16 @@ def run_import_job(import_id: int, tenant_id: int) -> str:
     """The RQ job: ids in, the import's final status out."""
     from jiuzhu.clock import china_today
     from jiuzhu.extensions import db
+    from jiuzhu.ops.metrics import metrics, timed
     from jiuzhu.tenancy.context import Scope, use_scope
     from jiuzhu.tenancy.models import Tenant
 
     app = job_app()
-    with app.app_context(), use_scope(Scope(tenant_id)):
+    with app.app_context(), use_scope(Scope(tenant_id)), timed(metrics().import_seconds) as labels:
+        labels["status"] = "error"
         try:
             tenant = db.session.get(Tenant, tenant_id)
-            return run_import(db.session, import_id, china_today(), tenant.plugin_key).status.value
+            labels["status"] = run_import(db.session, import_id, china_today(), tenant.plugin_key).status.value
+            return labels["status"]
         finally:
             db.session.remove()
