@@ -106,9 +106,8 @@ def test_intake_refuses_absurd_values_with_a_message_and_writes_nothing(app, cou
 
 
 def test_nul_bytes_anywhere_are_refused(app, county, client_for, owner_engine):
-    page = app.test_client().get("/login").get_data(as_text=True)
     client = app.test_client()
-    client.get("/login")
+    page = client.get("/login").get_data(as_text=True)
     resp = client.post("/login", data={"username": "bad\x00admin", "password": "x\x00", "csrf_token": csrf_token(page)})
     assert resp.status_code == 400 and "控制字符" in resp.get_data(as_text=True)
     resp = intake(client_for("bad-t1-staff"), county, **{"m0.name": "张\x00三"})

@@ -355,3 +355,15 @@ def test_forwarded_headers_are_trusted_only_from_a_configured_proxy(database_url
         with owner_engine.connect() as conn:
             source = conn.execute(text("SELECT source FROM login_attempts ORDER BY id DESC LIMIT 1")).scalar()
         assert source == expected, (proxies, source)
+
+
+def test_readiness_fails_when_the_rls_key_does_not_match_the_secret(database_urls, app):
+    """A changed JIUZHU_SECRET_KEY without `flask tenants rls-key`: the app would see no rows at all —
+    /readyz says so instead of passing."""
+    from tests.conftest import make_app
+
+    rotated = make_app(database_urls, SECRET_KEY="rotated-without-telling-the-database")
+    resp = rotated.test_client().get("/readyz")
+    assert resp.status_code == 503 and "database" in resp.json["failed"]
+    assert "tenants rls-key" in resp.json["checks"]["database"]["error"]
+    assert app.test_client().get("/readyz").json["checks"]["database"]["ok"]

@@ -2,7 +2,7 @@
 security policy
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from jiuzhu.tenancy import rls
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -43,7 +43,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from jiuzhu.security.inputs import init_input_guards, install_converters
 
     install_converters(app)  # before any route exists
-    init_input_guards(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("JIUZHU_MIGRATIONS_DIR", MIGRATIONS_DIR)))
@@ -63,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from jiuzhu.ops import init_ops
 
     init_ops(app)  # logs, request ids, metrics, health, 503 on a database outage: before every other hook
+    init_input_guards(app)  # NUL characters refused before anything reads the request
     _register_request_hooks(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -3,7 +3,8 @@
 * ``/healthz`` — the process answers. No I/O at all: a liveness probe must not fail because a
   dependency did (restarting the web would not bring PostgreSQL back).
 * ``/readyz`` — this process can serve: PostgreSQL reachable as the application role (not a
-  superuser, not a role that bypasses row-level security), the schema at the migrations' head (not
+  superuser, not a role that bypasses row-level security) whose signature of the tenant PostgreSQL
+  accepts (the RLS key matches JIUZHU_SECRET_KEY), the schema at the migrations' head (not
   behind it). 503 if not. Warnings, not failures (200): Redis unreachable — the web keeps serving
   without it and reminders wait in the outbox, so taking every web process out of rotation would
   turn a degraded service into an outage; the working-day calendar not yet entered for this or next
@@ -92,7 +93,22 @@ def _database() -> dict:
         result.update(ok=False, error=f"以 {role} 连接：该角色可绕过行级安全，应以应用角色 {wanted} 连接")
     elif wanted and role != wanted:
         result.update(ok=False, error=f"以 {role} 连接，而不是应用角色 {wanted}（JIUZHU_DB_APP_ROLE）")
+    elif not _rls_key_matches():
+        result.update(ok=False, error="行级安全签名密钥与 JIUZHU_SECRET_KEY 不符：应用将看不到任何数据。"
+                                      "请以数据库所有者运行 flask --app wsgi tenants rls-key")
     return result
+
+
+def _rls_key_matches() -> bool:
+    from jiuzhu.extensions import db
+    from jiuzhu.tenancy.rls import rls_key_matches
+
+    try:
+        return rls_key_matches(db.session)
+    except Exception:  # noqa: BLE001 — before migration 0018 there is no signed tenant yet
+        return True
+    finally:
+        db.session.remove()
 
 
 def migration_script(app):

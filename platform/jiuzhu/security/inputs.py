@@ -6,7 +6,7 @@ long or out of range. Each answer is Chinese on screens and the API's error shap
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 #: the largest id any of our integer columns (PostgreSQL ``integer``) can hold
@@ -49,14 +49,15 @@ def _has_nul() -> bool:
 
 
 def _refuse(status: int, title: str, message: str, code: str = "validation_error"):
-    from jiuzhu.extensions import db
+    from jiuzhu.ops.outage import error_page
 
-    db.session.rollback()
     if request.path.startswith("/api/"):
         from jiuzhu.api.errors import ApiError
+        from jiuzhu.extensions import db
 
+        db.session.rollback()
         return ApiError(code, message_zh=message).response()
-    return render_template("jiuzhu/error.html", code=status, title=title, message=message), status
+    return error_page(status, title, message)  # rolls back, and never reads the database
 
 
 def init_input_guards(app: Flask) -> None:
