@@ -12,6 +12,7 @@ transaction tricks) and emptying the run's Redis.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from sqlalchemy.engine import make_url
 from jiuzhu import create_app
 from jiuzhu.auth.roles import Role
 from jiuzhu.auth.services import create_user
+from jiuzhu.crypto.keys import generate_document
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
@@ -34,6 +36,8 @@ APP_PASSWORD = "jiuzhu-app-test"
 PASSWORD = "Test-pass-2026"
 #: this run's instance name: the namespace of its queue and Redis keys
 INSTANCE = services.test_instance()
+#: this run's keys (field, blind-index, audit), generated afresh for every run
+TEST_KEYS = json.dumps(generate_document())
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +75,7 @@ def make_app(database_urls, **overrides):
         "SECRET_KEY": "test-secret-key",
         "JIUZHU_PASSWORD_HASHING": "fast",
         "JIUZHU_SECURE_COOKIES": False,
+        "JIUZHU_KEYS": TEST_KEYS,
         "TESTING": True,
     }
     config.update(overrides)

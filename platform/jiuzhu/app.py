@@ -55,6 +55,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_calendar(app)
 
     _register_models()
+    from jiuzhu.crypto import init_crypto
+
+    init_crypto(app)  # refuses to start without keys
     _register_signals()
     _register_request_hooks(app)
     _register_blueprints(app)

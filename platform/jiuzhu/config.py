@@ -77,6 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
             help="Days a stored answer to an Idempotency-Key is kept (a retry after that is a new request)."),
     Setting("JIUZHU_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", default="zh_Hans_CN",
             help="Default UI language."),
+    Setting("JIUZHU_KEYS_FILE", "JIUZHU_KEYS_FILE",
+            help="Key file (JSON, mode 600) holding the field-encryption, blind-index and audit keys with their "
+                 "ids; `python -m jiuzhu.crypto generate FILE` makes one. This or JIUZHU_KEYS is required."),
+    Setting("JIUZHU_KEYS", "JIUZHU_KEYS",
+            help="The same key document as JSON in the environment (e.g. injected by a secrets manager), "
+                 "instead of JIUZHU_KEYS_FILE."),
 )
 
 
