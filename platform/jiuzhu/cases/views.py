@@ -140,9 +140,11 @@ class CaseworkView(SecureBaseView):
         search = (request.args.get("q") or "").strip()
         if search:
             from jiuzhu.cases.households import Member
+            from jiuzhu.crypto.types import index_candidates
 
+            # a name by its part; an ID number exactly, through its blind index (the number is encrypted)
             q = q.where(Case.household_id.in_(select(Member.household_id).where(
-                or_(Member.name.contains(search), Member.id_number == search.upper()))))
+                or_(Member.name.contains(search), Member.id_number_bidx.in_(index_candidates("id_number", search))))))
         rows = db.session.scalars(q.limit(PAGE_SIZE + 1)).all()
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]

@@ -1,0 +1,1 @@
+"""Personal data on screen: masked by default (:mod:`~jiuzhu.privacy.masking`)."""
