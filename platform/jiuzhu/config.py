@@ -83,6 +83,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JIUZHU_KEYS", "JIUZHU_KEYS",
             help="The same key document as JSON in the environment (e.g. injected by a secrets manager), "
                  "instead of JIUZHU_KEYS_FILE."),
+    Setting("JIUZHU_AUDIT_ANCHOR_DIR", "JIUZHU_AUDIT_ANCHOR_DIR",
+            help="Directory outside the database (another machine's mount, write-once storage) where each "
+                 "county's audit chain head is written daily as a signed anchor file; `flask audit verify` "
+                 "checks the chain against them."),
 )
 
 
