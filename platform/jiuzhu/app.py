@@ -58,6 +58,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from jiuzhu.crypto import init_crypto
 
     init_crypto(app)  # refuses to start without keys
+    from jiuzhu.privacy import init_privacy
+
+    init_privacy(app)
     _register_signals()
     _register_request_hooks(app)
     _register_blueprints(app)

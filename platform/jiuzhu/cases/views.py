@@ -376,8 +376,15 @@ class CaseworkView(SecureBaseView):
     def file_pdf(self, case_id):
         """一户一档: the case's complete file."""
         from jiuzhu.documents import case_file_pdf
+        from jiuzhu.privacy import record_personal_data_access
 
-        return _pdf(case_file_pdf(db.session, self._load(case_id)), f"case-{case_id}.pdf")
+        case = self._load(case_id)
+        data = case_file_pdf(db.session, case)
+        # the case file prints every member's and supporter's ID number in full (docs/design-notes.md)
+        record_personal_data_access(db.session, entity_type="case", entity_id=case.id, case_id=case.id,
+                                    fields=["id_number"], purpose="打印一户一档（含完整身份证号码）")
+        db.session.commit()
+        return _pdf(data, f"case-{case_id}.pdf")
 
     @expose("/<int:case_id>/skip/<int:step_id>", methods=["POST"])
     def skip(self, case_id, step_id):
@@ -427,6 +434,30 @@ class CaseworkView(SecureBaseView):
         household = db.session.get(Household, household_id)
         if household is None:
             abort(404)
+        return self._household_page(household)
+
+    @expose("/household/<int:household_id>/reveal", methods=["POST"])
+    def reveal(self, household_id):
+        """显示完整号码: one member's full ID number, or the household's phone — recorded, never cached."""
+        from jiuzhu.cases.households import Member
+        from jiuzhu.privacy import no_store, reveal_for_request
+
+        household = db.session.get(Household, household_id)
+        what, object_id = request.form.get("what", ""), request.form.get("id", type=int) or 0
+        if household is None or what not in ("member_id_number", "household_phone"):
+            abort(404)
+        if what == "member_id_number":
+            member = db.session.get(Member, object_id)
+            if member is None or member.household_id != household.id:
+                abort(404)
+        else:
+            object_id = household.id
+        revealed = reveal_for_request(what, object_id)
+        return no_store(self._household_page(household, revealed={(what, object_id): revealed.value}))
+
+    def _household_page(self, household, revealed=None):
+        from jiuzhu.privacy import MAY_REVEAL
+
         cases = db.session.scalars(select(Case).where(Case.household_id == household.id).order_by(Case.id)).all()
         plugin, _ = _plugin()
         try:
@@ -434,7 +465,8 @@ class CaseworkView(SecureBaseView):
         except ValidationError:
             assessment = None
         return self.render("cases/household.html", household=household, cases=cases, assessment=assessment,
-                           today=china_today(), tags=plugin.household_tags)
+                           today=china_today(), tags=plugin.household_tags, revealed=revealed or {},
+                           may_reveal=current_user.role in MAY_REVEAL)
 
 
 def _date(raw: str | None, label: str, errors: list[str]) -> dt.date | None:
