@@ -190,8 +190,7 @@ def _rotate_table(session, table, columns, tenant_id, active: str, batch: int,
             if not rows:
                 break
             seen += len(rows)
-            n = sum(_rotate_row(session, table, columns, binary, row, tenant_id, active, audit_via_function)
-                    for row in rows)
+            n = _rotate_rows(session, table, columns, binary, rows, tenant_id, active, audit_via_function)
             last = rows[-1].id
             session.commit()
             report.done += n
@@ -208,29 +207,39 @@ def _rotate_table(session, table, columns, tenant_id, active: str, batch: int,
     return left is not None
 
 
-def _rotate_row(session, table, columns, binary, row, tenant_id, active, audit_via_function) -> int:
-    old = {c.name: row._mapping[c.name] for c in columns}
-    new = {}
-    for c in columns:
-        value = old[c.name]
-        stale = value is not None and not _under(value, binary[c.name], active)
-        new[c.name] = c.type.encrypt(c.type.decrypt(value, tenant_id), tenant_id) if stale else value
-    changed = [c.name for c in columns if new[c.name] is not old[c.name]]
-    if not changed:
-        return 0
-    if audit_via_function:
-        # the one UPDATE the append-only trigger admits: the payload, compared and set by the owner's function
-        ok = session.execute(text("SELECT jiuzhu_audit_reencrypt(:id, :ob, :oa, :orr, :nb, :na, :nr)"),
-                             {"id": row.id, "ob": old["before"], "oa": old["after"], "orr": old["reason"],
-                              "nb": new["before"], "na": new["after"], "nr": new["reason"]}).scalar()
-        return len(changed) if ok else 0
-    sets, params = [], {"id": row.id}
-    for i, name in enumerate(changed):
-        # compare-and-set: only if the column still holds what was read
-        sets.append(f'"{name}" = CASE WHEN "{name}" = :old{i} THEN :new{i} ELSE "{name}" END')
-        params[f"old{i}"], params[f"new{i}"] = old[name], new[name]
-    session.execute(text(f"UPDATE {table.name} SET {', '.join(sets)} WHERE id = :id"), params)
-    return len(changed)
+def _rotate_rows(session, table, columns, binary, rows, tenant_id, active, audit_via_function) -> int:
+    """Re-encrypt one batch; returns the values written. Rows needing the same columns are written
+    with one executemany (one round trip for the batch, not one per row)."""
+    updates: dict[tuple[str, ...], list[dict]] = {}
+    done = 0
+    for row in rows:
+        old = {c.name: row._mapping[c.name] for c in columns}
+        new = {}
+        for c in columns:
+            value = old[c.name]
+            stale = value is not None and not _under(value, binary[c.name], active)
+            new[c.name] = c.type.encrypt(c.type.decrypt(value, tenant_id), tenant_id) if stale else value
+        changed = tuple(c.name for c in columns if new[c.name] is not old[c.name])
+        if not changed:
+            continue
+        if audit_via_function:
+            # the one UPDATE the append-only trigger admits: the payload, compared and set by the owner's function
+            ok = session.execute(text("SELECT jiuzhu_audit_reencrypt(:id, :ob, :oa, :orr, :nb, :na, :nr)"),
+                                 {"id": row.id, "ob": old["before"], "oa": old["after"], "orr": old["reason"],
+                                  "nb": new["before"], "na": new["after"], "nr": new["reason"]}).scalar()
+            done += len(changed) if ok else 0
+            continue
+        params = {"id": row.id}
+        for i, name in enumerate(changed):
+            params[f"old{i}"], params[f"new{i}"] = old[name], new[name]
+        updates.setdefault(changed, []).append(params)
+        done += len(changed)
+    for changed, params in updates.items():
+        # compare-and-set: a column is written only if it still holds what was read
+        sets = ", ".join(f'"{name}" = CASE WHEN "{name}" = :old{i} THEN :new{i} ELSE "{name}" END'
+                         for i, name in enumerate(changed))
+        session.execute(text(f"UPDATE {table.name} SET {sets} WHERE id = :id"), params)
+    return done
 
 
 def _under(value, binary: bool, key_id: str) -> bool:
@@ -324,12 +333,10 @@ def _rotate_indexes(session, tenant_id, keys, batch, progress, budget: _Budget, 
                 if not rows:
                     break
                 seen += len(rows)
-                n = 0
-                for row in rows:
-                    plain = value_type.decrypt(row.v, tenant_id)
-                    result = session.execute(update_one, {"new": blindindex.compute(keys, kind, plain),
-                                                          "id": row.id, "old": row.ix})
-                    n += result.rowcount
+                # rows are held (FOR UPDATE) from the read: the compare-and-set holds for each of them
+                session.execute(update_one, [{"new": blindindex.compute(keys, kind, value_type.decrypt(row.v, tenant_id)),
+                                              "id": row.id, "old": row.ix} for row in rows])
+                n = len(rows)
                 last = rows[-1].id
                 session.commit()
                 done_here += n
