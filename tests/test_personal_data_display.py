@@ -70,6 +70,10 @@ def test_the_household_page_masks_ids_and_the_phone(app, household, client_for):
         assert number not in html and number[6:14] not in html  # not even the birth date
         assert mask_id_number(number) in html
     assert PHONE not in html and "138****0000" in html
+    buttons = re.findall(r'data-testid="reveal-(member_id_number|household_phone)-\d+"', html)
+    assert buttons.count("member_id_number") == 4 and buttons.count("household_phone") == 1
+    admin_html = client_for("pd-admin").get(f"/admin/casework/household/{household['id']}").get_data(as_text=True)
+    assert "reveal-" not in admin_html and mask_id_number(FATHER) in admin_html  # no button for the county admin
 
 
 def test_a_full_id_is_shown_on_an_explicit_post_and_recorded(app, county, household, client_for):
