@@ -10,7 +10,7 @@ row's tenant; migrations and the key rotation pass it explicitly.
 
 An encrypted column cannot be compared, searched or sorted in SQL — the ciphertext is random — and
 trying to raises :class:`EncryptedColumnError` instead of silently matching nothing: look it up
-through its blind index (:func:`keep_blind_index`). ``IS NULL`` still works.
+through its blind index (:func:`keep_blind_index`, filled at flush). ``IS NULL`` still works.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import LargeBinary, Text, event
+from sqlalchemy import LargeBinary, Text, event, inspect
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -170,14 +170,19 @@ BLIND_INDEXES: list[tuple[type, str, str, str]] = []
 
 
 def keep_blind_index(cls: type, attribute: str, index_attribute: str, kind: str) -> None:
-    """Whenever ``cls.attribute`` is set, set ``cls.index_attribute`` to its blind index."""
+    """Before a row of ``cls`` is inserted, or updated with a new ``attribute``, set
+    ``index_attribute`` to the value's blind index. At flush, not on assignment: a transient object
+    (a disclosure test's household, a form's preview) needs no keys."""
 
-    def on_set(target, value, oldvalue, initiator):
+    def fill(mapper, connection, target, *, inserting: bool) -> None:
+        if not inserting and not inspect(target).attrs[attribute].history.has_changes():
+            return
+        value = getattr(target, attribute)
         setattr(target, index_attribute,
                 None if value is None else blindindex.compute(keyring().blind_index, kind, value))
-        return value
 
-    event.listen(getattr(cls, attribute), "set", on_set, retval=True)
+    event.listen(cls, "before_insert", lambda m, c, t: fill(m, c, t, inserting=True))
+    event.listen(cls, "before_update", lambda m, c, t: fill(m, c, t, inserting=False))
     BLIND_INDEXES.append((cls, attribute, index_attribute, kind))
 
 
