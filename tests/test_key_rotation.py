@@ -366,3 +366,22 @@ def test_the_sqlite_demo_encrypts_too(tmp_path):
     raw.close()
     assert stored[0][0].startswith("E1.f1.") and person not in stored[0][0] and stored[0][1].startswith("b1.")
     assert phone.startswith("E1.f1.")
+
+    # and the demo rotates like production: status, rotate, blind indexes, audit verify
+    document = keys_with("field", "blind_index")
+    rotated = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}", "SECRET_KEY": "x",
+                          "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_KEYS": json.dumps(document)})
+    assert "households.phone：f1 1" in cli(rotated, "keys", "status").output
+    assert cli(rotated, "keys", "rotate").exit_code == 0
+    assert cli(rotated, "keys", "rotate", "--blind-index").exit_code == 0
+    status = cli(rotated, "keys", "status").output
+    assert "households.phone：f2（当前） 1" in status and "全部加密字段和盲索引都在当前密钥下" in status
+    with rotated.app_context():
+        db.engine.dispose()
+    retired = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}", "SECRET_KEY": "x",
+                          "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_KEYS": json.dumps(without(document, "f1", "b1"))})
+    assert cli(retired, "audit", "verify").exit_code == 0
+    with retired.app_context(), use_scope(Scope(tid)):
+        assert household_of_person(db.session, person).phone == "13800000000"
+        db.session.remove()
+        db.engine.dispose()
