@@ -37,6 +37,7 @@ from tests.conftest import PASSWORD, TEST_KEYS, make_app
 from tests.factories import acting, household_of_four, village_of
 
 HOUSEHOLDS = 12
+SCAN = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 def keys_with(*purposes: str) -> dict:
@@ -79,6 +80,11 @@ def county(world, app):
             case = engine.open_case(db.session, user, household=household, categories=["dibao"], channel="window",
                                     applied_on=dt.date(2026, 3, 2))
             case.decision_reason = f"第 {seq} 户：父亲重病，家庭人均收入低于标准"
+            if seq == 1:  # a scanned ID card: binary envelopes rotate too
+                from jiuzhu.cases.files import attach_file
+
+                db.session.flush()
+                attach_file(db.session, user, case.id, case.materials[0].key, filename="身份证.png", data=SCAN)
     with app.app_context(), use_scope(Scope.platform()):  # a platform row too: the operator's phone
         create_user(db.session, username="ops", full_name="运维", role=Role.platform_operator, password=PASSWORD,
                     phone="13600000000")
@@ -193,7 +199,8 @@ def test_rotation_moves_every_value_to_the_new_key(app, apps, county, owner_engi
     # every value once, plus what was written meanwhile: the rotation's own audit event
     assert f"已将 {before} 个加密值转到当前密钥 f2" in r.output
     assert values_under(owner_engine, "f1") == 0
-    assert "全部加密字段和盲索引都在当前密钥下" in cli(new, "keys", "status").output
+    status = cli(new, "keys", "status").output
+    assert "全部加密字段和盲索引都在当前密钥下" in status and "case_material_files.data：f2（当前） 1" in status
     # an application without the old key reads everything, the audit trail included
     only_new = apps(without(document, "f1"))
     assert chain_ok(only_new, county["id"])
@@ -204,6 +211,10 @@ def test_rotation_moves_every_value_to_the_new_key(app, apps, county, owner_engi
     with only_new.app_context(), use_scope(Scope.platform()):
         assert db.session.scalar(select(User.phone).where(User.username == "ops")) == "13600000000"
         db.session.remove()
+    with county_scope(only_new, county) as session:
+        from jiuzhu.cases.models import MaterialFile
+
+        assert session.scalars(select(MaterialFile)).one().data == SCAN
     assert cli(only_new, "audit", "verify").exit_code == 0
 
 
