@@ -19,9 +19,11 @@ import argparse
 import time
 
 from sqlalchemy import text
-from support import bench_database, median_ms
+from support import bench_database, encrypted, median_ms
 
 TOWNSHIPS, VILLAGES = 20, 10
+#: a valid number (GB 11643) standing in for every member's
+PERSON = "11010519491231002X"
 
 SEED = text("""
 WITH h AS (
@@ -31,9 +33,9 @@ WITH h AS (
   FROM generate_series(CAST(:start AS int), CAST(:stop AS int)) g
   RETURNING id, township_id, village_id
 ), m AS (
-  INSERT INTO household_members (tenant_id, household_id, name, id_number, birth_date, sex, relation, coresident,
-                                 disability_grade, health, work_ability, working)
-  SELECT :tenant, h.id, n.name, lpad((h.id * 2 + n.k)::text, 18, '0'), n.born, 'male', n.rel, true, 0,
+  INSERT INTO household_members (tenant_id, household_id, name, id_number, id_number_bidx, birth_date, sex, relation,
+                                 coresident, disability_grade, health, work_ability, working)
+  SELECT :tenant, h.id, n.name, :id_number, :id_number_bidx, n.born, 'male', n.rel, true, 0,
          'serious', 'partial', false
   FROM h, (VALUES (0, '王大山', date '1955-05-01', 'head'), (1, '王小宝', date '2015-01-01', 'grandchild'))
        AS n(k, name, born, rel)
@@ -57,6 +59,7 @@ def main():
     from flask_migrate import upgrade
 
     from jiuzhu import create_app
+    from jiuzhu.crypto.types import index_candidates
     from jiuzhu.extensions import db
     from jiuzhu.tenancy.context import Scope, use_scope
     from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
@@ -87,7 +90,10 @@ def main():
                 with owner.begin() as conn:
                     conn.execute(SEED, {"tenant": tid, "towns": town_ids, "villages": village_ids,
                                         "nvillages": len(village_ids), "per_town": VILLAGES,
-                                        "start": start, "stop": min(start + batch - 1, args.households)})
+                                        "start": start, "stop": min(start + batch - 1, args.households),
+                                        # the pages never show ID numbers: one envelope stands in for all
+                                        "id_number": encrypted("household_members.id_number", PERSON, tid),
+                                        "id_number_bidx": index_candidates("id_number", PERSON)[0]})
             with owner.begin() as conn:
                 conn.execute(text("ANALYZE"))
             print(f"seeded {args.households:,} approved households in {len(village_ids) - 1} villages "

@@ -22,7 +22,7 @@ import datetime as dt
 import time
 
 from sqlalchemy import select, text
-from support import bench_database
+from support import bench_database, encrypted
 
 TODAY = dt.date(2026, 11, 20)  # a Friday and a working day
 
@@ -40,7 +40,7 @@ WITH h AS (
   INSERT INTO case_steps (tenant_id, case_id, township_id, village_id, key, round, level, status, opened_on,
                           opened_at, due_on, due_provisional, extended, data, version)
   SELECT :tenant, c.id, :town, :village, 'home_investigation', 1, 'township', 'open', :today, now(),
-         :today + ((c.id % 93) - 2), false, false, '{}', 1 FROM c RETURNING id, case_id, due_on
+         :today + ((c.id % 93) - 2), false, false, :no_data, 1 FROM c RETURNING id, case_id, due_on
 )
 INSERT INTO reminders (tenant_id, township_id, village_id, case_id, subject, subject_id, kind, "offset", due_on,
                        send_on, level, escalate, title, status, created_at, recipients)
@@ -92,7 +92,7 @@ def main():
                     town_id, village_id = town.id, village.id
                 with owner.begin() as conn:
                     conn.execute(SEED, {"tenant": tid, "town": town_id, "village": village_id, "n": per,
-                                        "today": TODAY})
+                                        "today": TODAY, "no_data": encrypted("case_steps.data", {}, tid)})
             with owner.begin() as conn:
                 conn.execute(text("ANALYZE"))
             print(f"seeded {args.tenants} counties × {per:,} open steps (4 reminders each) "

@@ -34,6 +34,8 @@ def bench_database(name: str, *, keep: bool, secure_cookies: bool = True):
                        "JIUZHU_PASSWORD_HASHING": "fast"})
     if not secure_cookies:
         os.environ["JIUZHU_SECURE_COOKIES"] = "0"
+    if not os.environ.get("JIUZHU_KEYS"):
+        os.environ["JIUZHU_KEYS_FILE"] = bench_keys(name, fresh=not keep)
     if not keep:
         admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -41,6 +43,27 @@ def bench_database(name: str, *, keep: bool, secure_cookies: bool = True):
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
     return create_engine(owner_url)
+
+
+def bench_keys(name: str, *, fresh: bool) -> str:
+    """The benchmark database's own key file (a --keep run must read what the seeding encrypted)."""
+    import tempfile
+
+    from jiuzhu.crypto.keys import generate_document, write_key_file
+
+    path = Path(tempfile.gettempdir()) / f"{name}-keys.json"
+    if fresh or not path.exists():
+        write_key_file(path, generate_document(), replace=True)
+    return str(path)
+
+
+def encrypted(table_column: str, value, tenant_id: int):
+    """The stored form of ``value`` in an encrypted column of ``tenant_id`` (inside an app context),
+    for seeding with bare SQL. One envelope reused for many rows is fine for timing, nothing else."""
+    from jiuzhu.db import Base
+
+    table, column = table_column.split(".")
+    return Base.metadata.tables[table].c[column].type.encrypt(value, tenant_id)
 
 
 def median_ms(fn, repeat: int) -> float:

@@ -22,7 +22,7 @@ import re
 import time
 
 from sqlalchemy import text
-from support import bench_database, median_ms
+from support import bench_database, encrypted, median_ms
 
 PASSWORD = "Bench-pass-1"
 TOWNSHIPS = 20
@@ -48,7 +48,7 @@ INSERT INTO case_steps (tenant_id, case_id, township_id, village_id, key, round,
                         due_on, due_provisional, extended, data, version)
 SELECT :tenant, c.id, c.township_id, NULL, 'home_investigation', 1, 'township',
        CASE WHEN c.status = 'in_review' THEN 'open' ELSE 'done' END, c.applied_on, now(),
-       current_date + (c.id % 40) - 10, false, false, '{}', 1
+       current_date + (c.id % 40) - 10, false, false, :no_data, 1
 FROM c
 """)
 
@@ -103,7 +103,8 @@ def main():
             for start in range(0, args.cases, batch):
                 with owner.begin() as conn:
                     conn.execute(SEED, {"tenant": tid, "towns": town_ids, "ntowns": TOWNSHIPS,
-                                        "n": min(batch, args.cases - start)})
+                                        "n": min(batch, args.cases - start),
+                                        "no_data": encrypted("case_steps.data", {}, tid)})
             with owner.begin() as conn:
                 conn.execute(text("ANALYZE"))
             print(f"seeded {args.cases:,} cases in {TOWNSHIPS} townships in {time.perf_counter() - t0:.1f} s")

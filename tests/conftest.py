@@ -12,8 +12,10 @@ transaction tricks) and emptying the run's Redis.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +25,7 @@ from sqlalchemy.engine import make_url
 from jiuzhu import create_app
 from jiuzhu.auth.roles import Role
 from jiuzhu.auth.services import create_user
+from jiuzhu.crypto.keys import generate_document
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
@@ -35,6 +38,8 @@ PASSWORD = "Test-pass-2026"
 SECRET_KEY = "test-secret-key"
 #: this run's instance name: the namespace of its queue and Redis keys
 INSTANCE = services.test_instance()
+#: this run's keys (field, blind-index, audit), generated afresh for every run
+TEST_KEYS = json.dumps(generate_document())
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +51,7 @@ def run_redis(tmp_path_factory) -> Iterator[services.RedisServer]:
 
 
 @pytest.fixture(scope="session")
-def database_urls(run_redis) -> Iterator[dict[str, str]]:
+def database_urls(run_redis, tmp_path_factory) -> Iterator[dict[str, str]]:
     server = make_url(PG_SERVER)
     name = services.test_db_name()
     admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -58,7 +63,9 @@ def database_urls(run_redis) -> Iterator[dict[str, str]]:
     app_url = server.set(database=name, username=APP_ROLE, password=APP_PASSWORD)
     yield {"owner": owner_url.render_as_string(hide_password=False),
            "app": app_url.render_as_string(hide_password=False),
-           "redis": run_redis.url}
+           "redis": run_redis.url,
+           # the audit anchors of this run (emptied after each test, like the database)
+           "anchors": str(tmp_path_factory.mktemp("anchors"))}
 
 
 def make_app(database_urls, **overrides):
@@ -72,6 +79,8 @@ def make_app(database_urls, **overrides):
         "SECRET_KEY": SECRET_KEY,
         "JIUZHU_PASSWORD_HASHING": "fast",
         "JIUZHU_SECURE_COOKIES": False,
+        "JIUZHU_KEYS": TEST_KEYS,
+        "JIUZHU_AUDIT_ANCHOR_DIR": database_urls.get("anchors"),
         "TESTING": True,
     }
     config.update(overrides)
@@ -109,6 +118,12 @@ def _clean_database(request):
     if engine is None:
         return
     request.getfixturevalue("run_redis").flush()
+    anchors = request.getfixturevalue("database_urls")["anchors"]
+    for entry in os.scandir(anchors):
+        if entry.is_dir():
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
     with engine.begin() as conn:
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"

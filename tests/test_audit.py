@@ -24,11 +24,12 @@ from jiuzhu.audit.models import AuditEvent, AuditHead
 from jiuzhu.auth.models import User
 from jiuzhu.auth.roles import Role
 from jiuzhu.auth.services import create_user, set_password
+from jiuzhu.crypto.types import keyring
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import NoScopeError, Scope, ScopeError, use_scope
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
-from tests.conftest import PASSWORD, csrf_token, signed_tenant
+from tests.conftest import PASSWORD, TEST_KEYS, csrf_token, signed_tenant
 
 CLERK = Actor(id=None, name="汪某（xt-staff）", role="township_staff")
 
@@ -115,15 +116,36 @@ def test_canonical_json_refuses_what_it_cannot_render_faithfully():
 
 
 def test_the_hash_format_is_pinned():
-    """Changing the format would break every chain already stored: this test must never change."""
+    """Changing the format would break every chain already stored: this test must never change.
+
+    HMAC-SM3 (SM3 of GB/T 32905 in RFC 2104's construction) under the audit key, over the canonical
+    JSON followed by the previous hash; checked against an HMAC built by hand from the bare hash."""
     fields = {"tenant_id": 1, "seq": 1, "at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "actor_id": None,
               "actor_name": "系统", "actor_role": "system", "entity_type": "case", "entity_id": "7",
               "action": "insert", "before": None, "after": {"状态": "受理"}, "reason": None, "case_id": 7}
     text_ = ('{"action":"insert","actor_id":null,"actor_name":"系统","actor_role":"system",'
              '"after":{"状态":"受理"},"at":"2026-01-01T00:00:00.000000Z","before":null,"case_id":7,'
              '"entity_id":"7","entity_type":"case","reason":null,"seq":1,"tenant_id":1}')
-    assert event_hash(fields, GENESIS) == hashlib.sha256((text_ + GENESIS).encode("utf-8")).hexdigest()
-    assert event_hash(fields, GENESIS) == "c9610fa1257c691b2949ba346f96958410acb9d2b0e8dcc72e9bee53fc065f94"
+    key = bytes(range(32))  # an obviously-test key
+    assert event_hash(fields, GENESIS, key) == _hmac_sm3_by_hand(key, (text_ + GENESIS).encode("utf-8"))
+    assert event_hash(fields, GENESIS, key) == "c76a4c80e035727028bd0b363d4336802ba54a34b56119e4548711f868ca05fa"
+    assert event_hash(fields, GENESIS, bytes(32)) != event_hash(fields, GENESIS, key)  # no key, no hash
+    assert event_hash(fields, GENESIS, key) != hashlib.sha256((text_ + GENESIS).encode("utf-8")).hexdigest()
+
+
+def _hmac_sm3_by_hand(key: bytes, message: bytes) -> str:
+    """RFC 2104 over SM3 (64-byte blocks), from the bare hash: the pinned value does not rest only on
+    the HMAC code it checks."""
+    from cryptography.hazmat.primitives import hashes
+
+    def sm3(data: bytes) -> bytes:
+        h = hashes.Hash(hashes.SM3())
+        h.update(data)
+        return h.finalize()
+
+    block = key.ljust(64, b"\0")
+    inner = sm3(bytes(b ^ 0x36 for b in block) + message)
+    return sm3(bytes(b ^ 0x5C for b in block) + inner).hex()
 
 
 # -- the actor -----------------------------------------------------------------------------------
@@ -357,7 +379,7 @@ def tampering(owner_engine):
 
 def test_altered_content_is_reported_with_its_seq(app, county, owner_engine, cli):
     with tampering(owner_engine) as conn:
-        conn.execute(text("UPDATE audit_events SET after = CAST(:a AS json) WHERE tenant_id = :t AND seq = 3"),
+        conn.execute(text("UPDATE audit_events SET after = :a WHERE tenant_id = :t AND seq = 3"),
                      {"a": '{"name": "篡改"}', "t": county["id"]})
     assert breaks(app, county) == [(BreakKind.content_altered, 3)]
     r = cli("audit", "verify")
@@ -366,17 +388,18 @@ def test_altered_content_is_reported_with_its_seq(app, county, owner_engine, cli
 
 
 def test_a_rewritten_hash_breaks_the_next_link(app, county, owner_engine):
-    """A forger who recomputes the altered event's hash still breaks the link of the next one."""
+    """A forger who even holds the audit key and recomputes the altered event's hash still breaks the
+    link of the next one (without the key the hash cannot be made to fit at all: test_audit_keyed.py)."""
     with in_county(app, county) as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.seq == 3)).one()
         forged = {**{c: getattr(event, c) for c in ("tenant_id", "seq", "at", "actor_id", "actor_name", "actor_role",
                                                     "entity_type", "entity_id", "action", "before", "reason",
                                                     "case_id")}, "after": {"name": "篡改"}}
-        new_hash = event_hash(forged, event.prev_hash)
+        new_hash = event_hash(forged, event.prev_hash, keyring().audit.get(event.key_id))
+        ciphertext = AuditEvent.__table__.c.after.type.encrypt({"name": "篡改"}, county["id"])
     with tampering(owner_engine) as conn:
-        conn.execute(text("UPDATE audit_events SET after = CAST(:a AS json), hash = :h "
-                          "WHERE tenant_id = :t AND seq = 3"),
-                     {"a": json.dumps({"name": "篡改"}), "h": new_hash, "t": county["id"]})
+        conn.execute(text("UPDATE audit_events SET after = :a, hash = :h WHERE tenant_id = :t AND seq = 3"),
+                     {"a": ciphertext, "h": new_hash, "t": county["id"]})
     assert breaks(app, county) == [(BreakKind.broken_link, 4)]
 
 
@@ -531,7 +554,7 @@ def test_the_trail_works_on_sqlite(tmp_path):
     from flask_migrate import upgrade
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}", "SECRET_KEY": "x",
-                      "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_SECURE_COOKIES": False})
+                      "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_SECURE_COOKIES": False, "JIUZHU_KEYS": TEST_KEYS})
     with app.app_context():
         upgrade()
         with use_scope(Scope.platform()):

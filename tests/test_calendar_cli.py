@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from jiuzhu.calendar.models import CalendarException, CalendarYear
 from jiuzhu.extensions import db
+from tests.conftest import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,7 +162,7 @@ def test_unsupported_file_type(cli, tmp_path):
 def test_the_demo_database_on_sqlite_has_the_calendar(tmp_path):
     """``flask --app wsgi demo`` runs the migrations, seed included, on SQLite; entering works there too."""
     env = {**os.environ, "JIUZHU_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "JIUZHU_SECRET_KEY": "t",
-           "JIUZHU_SECURE_COOKIES": "0", "JIUZHU_PASSWORD_HASHING": "fast"}
+           "JIUZHU_SECURE_COOKIES": "0", "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_KEYS": TEST_KEYS}
     env.pop("JIUZHU_PLUGINS", None)
 
     def flask(*args):

@@ -158,7 +158,9 @@ def test_rq_cron_puts_the_sweep_on_this_instance_queue_with_its_stamp(app, count
         register_cron_jobs(scheduler.register, identity(app), 300)
         scheduler.enqueue_jobs()
         jobs = queue(app).get_jobs()
-    assert sorted(j.func_name for j in jobs) == ["jiuzhu.reminders.jobs.disable_dormant_accounts",
+    assert sorted(j.func_name for j in jobs) == ["jiuzhu.audit.anchors.anchor_audit_heads",
+                                                 "jiuzhu.reminders.jobs.disable_dormant_accounts",
+                                                 "jiuzhu.reminders.jobs.purge_access_log",
                                                  "jiuzhu.reminders.jobs.purge_api_requests",
                                                  "jiuzhu.reminders.jobs.sweep"]
     assert all(identity(app).owns(j.meta) for j in jobs)

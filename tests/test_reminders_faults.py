@@ -20,7 +20,7 @@ from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import Tenant
 from jiuzhu.workflow import engine
 from tests.bulk import seed_due_reminders
-from tests.conftest import INSTANCE, PASSWORD, SECRET_KEY  # noqa: F401  (the fixtures' users)
+from tests.conftest import INSTANCE, PASSWORD, SECRET_KEY, TEST_KEYS  # noqa: F401  (the fixtures' users)
 from tests.factories import acting
 from tests.services import RedisServer
 from tests.test_workflow_baseline import do, new_case
@@ -53,7 +53,8 @@ class Processes:
     def __init__(self, database_urls, redis_url):
         self.env = {**os.environ, "JIUZHU_DATABASE_URL": database_urls["app"], "JIUZHU_SECRET_KEY": SECRET_KEY,
                     "JIUZHU_REDIS_URL": redis_url, "JIUZHU_INSTANCE": INSTANCE, "JIUZHU_REMINDER_BATCH": "25",
-                    "JIUZHU_REMINDER_SWEEP_SECONDS": "1", "PYTHONUNBUFFERED": "1", "TZ": "Asia/Shanghai"}
+                    "JIUZHU_REMINDER_SWEEP_SECONDS": "1", "PYTHONUNBUFFERED": "1", "TZ": "Asia/Shanghai",
+                    "JIUZHU_KEYS": TEST_KEYS}
         self.procs: list[subprocess.Popen] = []
 
     def start(self, *args) -> subprocess.Popen:

@@ -2,7 +2,7 @@
 the head of the migrations this code ships
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ from jiuzhu.tenancy import rls
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

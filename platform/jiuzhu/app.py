@@ -58,6 +58,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_calendar(app)
 
     _register_models()
+    from jiuzhu.crypto import init_crypto
+
+    init_crypto(app)  # refuses to start without keys
+    from jiuzhu.privacy import init_privacy
+
+    init_privacy(app)
     _register_signals()
     from jiuzhu.ops import init_ops
 

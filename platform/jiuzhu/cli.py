@@ -1,4 +1,4 @@
-"""Operator commands: ``flask --app wsgi tenants|org|users|calendar|audit|reminders|demo …``."""
+"""Operator commands: ``flask --app wsgi tenants|org|users|calendar|audit|keys|reminders|demo …``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ def register_cli(app: Flask) -> None:
     from jiuzhu.audit.cli import audit_cli
     from jiuzhu.auth.cli import users_cli
     from jiuzhu.calendar.cli import calendar_cli
+    from jiuzhu.crypto.cli import keys_cli
     from jiuzhu.demo import demo_command
     from jiuzhu.ops.cli import collect_static_command
     from jiuzhu.reminders.cli import reminders_cli
@@ -24,3 +25,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(collect_static_command)
+    app.cli.add_command(keys_cli)

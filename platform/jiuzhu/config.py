@@ -105,6 +105,16 @@ SETTINGS: tuple[Setting, ...] = (
             help="Bearer secret (16+ characters) that Prometheus sends to read /metrics; unset, /metrics answers 404."),
     Setting("JIUZHU_TRUSTED_PROXIES", "JIUZHU_TRUSTED_PROXIES", parse=int, default=0,
             help="Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (1 behind nginx); 0 trusts none."),
+    Setting("JIUZHU_KEYS_FILE", "JIUZHU_KEYS_FILE",
+            help="Key file (JSON, mode 600) holding the field-encryption, blind-index and audit keys with their "
+                 "ids; `python -m jiuzhu.crypto generate FILE` makes one. This or JIUZHU_KEYS is required."),
+    Setting("JIUZHU_KEYS", "JIUZHU_KEYS",
+            help="The same key document as JSON in the environment (e.g. injected by a secrets manager), "
+                 "instead of JIUZHU_KEYS_FILE."),
+    Setting("JIUZHU_AUDIT_ANCHOR_DIR", "JIUZHU_AUDIT_ANCHOR_DIR",
+            help="Directory outside the database (another machine's mount, write-once storage) where each "
+                 "county's audit chain head is written daily as a signed anchor file; `flask audit verify` "
+                 "checks the chain against them."),
 )
 
 

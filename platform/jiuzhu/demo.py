@@ -198,6 +198,25 @@ def _reset_sqlite(url: str) -> None:
         p.unlink(missing_ok=True)
 
 
+def _reset_anchors() -> None:
+    """A new demo database starts new chains: the anchors of the last one would contradict them."""
+    import shutil
+
+    from jiuzhu.audit.anchors import anchor_root
+
+    root = anchor_root()
+    if root is not None and root.is_dir():
+        shutil.rmtree(root)
+
+
+def _anchor() -> None:
+    """Anchor the fresh chains once, so `flask audit verify` has something to compare with."""
+    from jiuzhu.audit.anchors import anchor_all, anchor_root
+
+    if anchor_root() is not None:
+        anchor_all()
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -213,9 +232,11 @@ def demo_command(host, port, password, serve):
     db.session.remove()
     db.engine.dispose()
     _reset_sqlite(url)
+    _reset_anchors()
     upgrade()
     password = password or ("Demo-" + secrets.token_urlsafe(8) + "-7")  # three classes, never common
     rows = seed_demo(password)
+    _anchor()
     click.echo("\n演示数据已就绪。账户（密码相同）：\n")
     click.echo(f"  密码：{password}\n")
     for county, username, role, unit in rows:

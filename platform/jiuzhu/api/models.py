@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.audit.capture import Audited
 from jiuzhu.auth.models import User
+from jiuzhu.crypto.types import EncryptedJSON
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.mixins import TenantScoped
 
@@ -65,7 +66,8 @@ class IdempotentRequest(TenantScoped, Base):
     #: SHA-256 of method, path and body
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[Any] = mapped_column(JSON)
+    #: encrypted: an answer may carry a decision's grounds
+    body: Mapped[Any] = mapped_column(EncryptedJSON("api_idempotency.body"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

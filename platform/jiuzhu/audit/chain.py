@@ -1,4 +1,9 @@
-"""Appending to a tenant's chain, and the hash that links each event to the one before.
+"""Appending to a tenant's chain, and the keyed hash that links each event to the one before.
+
+The hash is HMAC-SM3 under the active audit key (``jiuzhu.crypto.keys``; the event records the key's
+id). The key lives outside the database: someone who owns the database and rewrites an event
+cannot compute the hashes that would hide it. Someone who also stole the key is caught by the
+anchors, the chain heads exported daily outside the database (:mod:`jiuzhu.audit.anchors`).
 
 Both the automatic capture and :func:`jiuzhu.audit.services.record` append through
 :func:`append`, so explicit and automatic events share one chain.
@@ -15,7 +20,6 @@ losing writer fails, it does not fork the chain.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +29,8 @@ from sqlalchemy import insert, select, update
 from jiuzhu.audit.canonical import canonical, jsonable
 from jiuzhu.audit.context import current_actor
 from jiuzhu.audit.models import AuditEvent, AuditHead
+from jiuzhu.crypto.cipher import hmac_sm3
+from jiuzhu.crypto.types import keyring
 from jiuzhu.db import utcnow
 
 #: prev_hash of a chain's first event
@@ -36,10 +42,13 @@ HASHED_FIELDS = ("tenant_id", "seq", "at", "actor_id", "actor_name", "actor_role
                  "action", "before", "after", "reason", "case_id")
 
 
-def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
-    """Hex SHA-256 of the canonical JSON of the hashed fields, followed by ``prev_hash``."""
+def event_hash(fields: Mapping[str, Any], prev_hash: str, key: bytes) -> str:
+    """Hex HMAC-SM3 under ``key`` of the canonical JSON of the hashed fields, followed by ``prev_hash``.
+
+    The values are the plain ones (``before``/``after``/``reason`` decrypted), so re-encrypting a
+    payload under a new field key leaves the hash as it was."""
     content = canonical({name: fields[name] for name in HASHED_FIELDS})
-    return hashlib.sha256((content + prev_hash).encode("utf-8")).hexdigest()
+    return hmac_sm3(key, (content + prev_hash).encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,7 @@ def append(session, tenant_id: int, entries: Sequence[Entry], *, returning: bool
     if not entries:
         return []
     seq, prev = lock_head(session, tenant_id)
+    key_id, key = keyring().audit.active()
     actor = current_actor()
     at = utcnow()
     rows = []
@@ -99,8 +109,8 @@ def append(session, tenant_id: int, entries: Sequence[Entry], *, returning: bool
         row = {"tenant_id": tenant_id, "seq": seq, "at": at, "actor_id": actor.id, "actor_name": actor.name,
                "actor_role": actor.role, "entity_type": entry.entity_type, "entity_id": str(entry.entity_id),
                "action": entry.action, "before": jsonable(entry.before), "after": jsonable(entry.after),
-               "reason": entry.reason, "case_id": entry.case_id, "prev_hash": prev}
-        row["hash"] = prev = event_hash(row, prev)
+               "reason": entry.reason, "case_id": entry.case_id, "prev_hash": prev, "key_id": key_id}
+        row["hash"] = prev = event_hash(row, prev, key)
         rows.append(row)
     events: list[AuditEvent] = []
     if returning:

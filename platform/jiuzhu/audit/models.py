@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from jiuzhu.crypto.types import EncryptedJSON, EncryptedText
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.mixins import TenantScoped
 
@@ -18,9 +19,11 @@ class AuditEvent(TenantScoped, Base):
     """One change, or one act, in a county: who, when, what, before and after.
 
     Append-only: the application role may only SELECT and INSERT, and a trigger refuses UPDATE
-    and DELETE for everyone. Each event carries the hash of the one before it in its tenant's
+    and DELETE for everyone. Each event carries the keyed hash of the one before it in its tenant's
     chain (``seq`` 1, 2, 3 …), so a changed, removed or reordered event shows up in
-    :func:`jiuzhu.audit.services.verify`.
+    :func:`jiuzhu.audit.services.verify`; the anchors exported daily catch a rewrite even by someone
+    who holds the audit key. ``before``, ``after`` and ``reason`` are encrypted (SM4-GCM): they
+    hold whatever the audited rows held, ID numbers and phones included.
     """
 
     __tablename__ = "audit_events"
@@ -53,18 +56,21 @@ class AuditEvent(TenantScoped, Base):
     #: ``insert``, ``update``, ``delete``, or a verb of the domain such as ``transition``, ``extend``
     action: Mapped[str] = mapped_column(String(64))
     #: values before: the changed fields of an update, the whole row of a delete
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    before: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("audit_events.before"))
     #: values after: the changed fields of an update, the whole row of an insert
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("audit_events.after"))
     #: why, in the actor's words (a decision's grounds, an extension's reason)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText("audit_events.reason"))
     #: the case this event belongs to, for the case timeline (no foreign key: cases come later,
     #: and an event must survive whatever happens to the case)
     case_id: Mapped[int | None]
     #: hash of the previous event of this tenant; 64 zeros for the first
     prev_hash: Mapped[str] = mapped_column(String(64))
-    #: hex SHA-256 of this event's canonical content followed by ``prev_hash``
+    #: hex HMAC-SM3 of this event's canonical content followed by ``prev_hash``, under the audit key
+    #: ``key_id`` — a key the database never holds, so whoever owns the database cannot recompute it
     hash: Mapped[str] = mapped_column(String(64))
+    #: id of the audit key (``jiuzhu.crypto.keys``) the hash was computed with
+    key_id: Mapped[str] = mapped_column(String(16))
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_name} {self.action} {self.entity_type}:{self.entity_id}"

@@ -19,6 +19,7 @@ from jiuzhu.auth.sessions import EndReason, end_sessions
 from jiuzhu.db import utcnow
 from jiuzhu.errors import ValidationError
 from jiuzhu.extensions import db
+from jiuzhu.privacy.masking import mask_phone
 from jiuzhu.tenancy.models import OrgUnit
 
 ROLE_CHOICES = [(r.value, r.label) for r in TENANT_ROLES]
@@ -52,8 +53,10 @@ class UserView(TenantModelView):
     column_details_list = ["username", "full_name", "role", "org_unit", "phone", "email", "active",
                            "created_at", "last_login_at"]
     column_export_list = ["username", "full_name", "role", "org_unit", "phone", "email", "active", "last_login_at"]
+    # the phone is masked in the details and the export like everywhere (the edit form shows it to the admin)
     column_formatters = {"role": lambda v, c, m, n: m.role.label,
-                         "org_unit": lambda v, c, m, n: m.org_unit.full_name if m.org_unit else ""}
+                         "org_unit": lambda v, c, m, n: m.org_unit.full_name if m.org_unit else "",
+                         "phone": lambda v, c, m, n: mask_phone(m.phone)}
     column_formatters_export = column_formatters
     form_ajax_refs = {"org_unit": {"fields": ["name"], "page_size": 20}}
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.audit.capture import Audited
 from jiuzhu.auth.roles import Role
+from jiuzhu.crypto.types import EncryptedText
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
 from jiuzhu.tenancy.mixins import OrgScoped
@@ -37,7 +38,8 @@ class User(OrgScoped, Audited, Base):
     role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", native_enum=False, length=32))
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="RESTRICT"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    #: encrypted (SM4-GCM); shown masked
+    phone: Mapped[str | None] = mapped_column(EncryptedText("users.phone"))
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

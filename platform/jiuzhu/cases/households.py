@@ -6,10 +6,12 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Numeric, SmallInteger, String, Text, select
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Numeric, SmallInteger, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.audit.capture import Audited
+from jiuzhu.crypto.blindindex import INDEX_LENGTH
+from jiuzhu.crypto.types import EncryptedText, keep_blind_index
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
 from jiuzhu.tenancy.mixins import OrgScoped
@@ -31,7 +33,8 @@ class Household(Audited, OrgScoped, Base):
     #: registered residence in words when outside this county (人户分离 across counties)
     registered_place: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str | None] = mapped_column(String(32))
+    #: encrypted (SM4-GCM); shown masked
+    phone: Mapped[str | None] = mapped_column(EncryptedText("households.phone"))
     #: plugin-defined tags, e.g. Jingdezhen's nine must-visit groups (必到必访九类人群)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -123,8 +126,11 @@ class Member(ScopedThroughHousehold, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(50))
-    #: 18-character number, validated (GB 11643); birth date and sex are derived from it
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    #: 18-character number, validated (GB 11643); birth date and sex are derived from it. Encrypted
+    #: (SM4-GCM), shown masked; found through ``id_number_bidx``
+    id_number: Mapped[str] = mapped_column(EncryptedText("household_members.id_number"))
+    #: blind index of the ID number (HMAC-SM3, kept by ``keep_blind_index``): search and duplicate checks
+    id_number_bidx: Mapped[str] = mapped_column(String(INDEX_LENGTH), index=True)
     birth_date: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(6))
     relation: Mapped[Relation] = mapped_column(Enum(Relation, native_enum=False, length=16))
@@ -139,6 +145,8 @@ class Member(ScopedThroughHousehold, Base):
     working: Mapped[bool] = mapped_column(Boolean, default=False)
 
     household: Mapped[Household] = relationship(back_populates="members")
+
+    __audit_ignore__ = frozenset({"id_number_bidx"})
 
     def age_on(self, day: dt.date) -> int:
         years = day.year - self.birth_date.year
@@ -174,7 +182,8 @@ class IncomeItem(ScopedThroughHousehold, Base):
     kind: Mapped[IncomeKind] = mapped_column(Enum(IncomeKind, native_enum=False, length=24))
     #: yuan per month
     monthly_amount: Mapped[Decimal] = mapped_column(MONEY)
-    note: Mapped[str | None] = mapped_column(Text)
+    #: encrypted: what is said about an income is income detail
+    note: Mapped[str | None] = mapped_column(EncryptedText("household_incomes.note"))
 
     household: Mapped[Household] = relationship(back_populates="incomes")
     member: Mapped[Member | None] = relationship()
@@ -189,7 +198,8 @@ class PropertyItem(ScopedThroughHousehold, Base):
     kind: Mapped[str] = mapped_column(String(40))
     #: yuan
     value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    note: Mapped[str | None] = mapped_column(Text)
+    #: encrypted, like income notes
+    note: Mapped[str | None] = mapped_column(EncryptedText("household_properties.note"))
 
     household: Mapped[Household] = relationship(back_populates="properties")
 
@@ -202,7 +212,8 @@ class LegalSupporter(ScopedThroughHousehold, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(50))
-    id_number: Mapped[str] = mapped_column(String(18))
+    #: encrypted (SM4-GCM); printed in full only in the case file
+    id_number: Mapped[str] = mapped_column(EncryptedText("legal_supporters.id_number"))
     #: 赡养 (of parents), 抚养 (of children), 扶养 (between spouses)
     duty: Mapped[str] = mapped_column(String(8))
     supported_member_id: Mapped[int | None] = mapped_column(ForeignKey("household_members.id", ondelete="SET NULL"))
@@ -214,6 +225,9 @@ class LegalSupporter(ScopedThroughHousehold, Base):
 
     household: Mapped[Household] = relationship(back_populates="supporters")
     supported_member: Mapped[Member | None] = relationship()
+
+
+keep_blind_index(Member, "id_number", "id_number_bidx", "id_number")
 
 
 __all__ = ["Household", "Member", "IncomeItem", "PropertyItem", "LegalSupporter", "Relation", "Health",

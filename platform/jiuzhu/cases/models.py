@@ -15,10 +15,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
     select,
 )
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from jiuzhu.audit.capture import Audited
 from jiuzhu.cases.categories import CaseKind, CaseStatus, Category, Channel, Finding
 from jiuzhu.cases.households import MONEY, Household
+from jiuzhu.crypto.types import EncryptedBytes, EncryptedJSON, EncryptedText
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
 from jiuzhu.tenancy.mixins import OrgScoped, TenantScoped
@@ -72,16 +71,17 @@ class Case(Audited, OrgScoped, Base):
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     extended: Mapped[bool] = mapped_column(Boolean, default=False)
-    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extension_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.extension_reason"))
     #: working days the clock stood still (e.g. Dangtu does not count the publicity period)
     paused_workdays: Mapped[int] = mapped_column(SmallInteger, default=0)
 
     #: priority handling (绿色通道), with why
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
-    priority_reason: Mapped[str | None] = mapped_column(String(200))
+    priority_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.priority_reason"))
 
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: encrypted, like every free text that may say why (income, illness, disability)
+    decision_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.decision_reason"))
     #: approved monthly benefit of the household, yuan
     monthly_amount: Mapped[Decimal | None] = mapped_column(MONEY)
     #: people the benefit covers (保障人数) when it is not simply the co-resident members (imported rolls)
@@ -89,7 +89,7 @@ class Case(Audited, OrgScoped, Base):
     #: first month benefits are paid for (the 1st of that month)
     benefit_start: Mapped[dt.date | None] = mapped_column(Date)
     #: where an applicant outside civil-affairs help was referred (转介), recorded
-    referral: Mapped[str | None] = mapped_column(Text)
+    referral: Mapped[str | None] = mapped_column(EncryptedText("cases.referral"))
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
     #: for a periodic review (定期复核): the approved case under review
@@ -187,7 +187,8 @@ class MaterialFile(ScopedThroughCase, Base):
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    #: encrypted (a scan of an ID card or a household register is personal data too)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes("case_material_files.data"), deferred=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_by_name: Mapped[str] = mapped_column(String(120))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -208,7 +209,7 @@ class CategoryFinding(ScopedThroughCase, Base):
     #: 1-based place in the determination order
     position: Mapped[int] = mapped_column(SmallInteger)
     finding: Mapped[Finding] = mapped_column(_enum(Finding, 16))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText("case_findings.reason"))
     decided_on: Mapped[dt.date] = mapped_column(Date)
 
     case: Mapped[Case] = relationship(back_populates="findings")
@@ -227,7 +228,7 @@ class Notice(ScopedThroughCase, Base):
     number: Mapped[str] = mapped_column(String(60))
     issued_on: Mapped[dt.date] = mapped_column(Date)
     #: what the notice says, e.g. the missing items or the reasons
-    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    content: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("case_notices.content"), default=dict)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     case: Mapped[Case] = relationship(back_populates="notices")
@@ -274,7 +275,7 @@ class AssistanceRecord(ScopedThroughCase, Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[AssistanceKind] = mapped_column(_enum(AssistanceKind, 16))
     done_on: Mapped[dt.date] = mapped_column(Date)
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(EncryptedText("case_assistance.content"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_by_name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -23,8 +23,10 @@ from jiuzhu.cases.households import (
 )
 from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
 from jiuzhu.clock import china_today
+from jiuzhu.crypto.types import index_candidates
 from jiuzhu.errors import PermissionDenied, ValidationError
 from jiuzhu.money import MoneyError, parse_money
+from jiuzhu.privacy.masking import mask_id_number
 from jiuzhu.tenancy.context import Scope, require_scope, use_scope
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
 
@@ -55,6 +57,8 @@ class SupporterInput:
 
 
 DUTIES = ("赡养", "抚养", "扶养")
+#: longest phone number kept (the column was 32 characters before it was encrypted)
+PHONE_MAX = 32
 
 
 def _money(value, label: str, errors: list[str]) -> Decimal:
@@ -121,12 +125,8 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
                 errors.append(f"{who}：收入类别“{kind}”无效。")
             _money(amount, f"{who}的收入", errors)
     if seen:
-        # 一户一档 county-wide: a person in another township's household is out of this user's sight
-        # but not out of the county's register, so the check looks across the whole tenant
-        with use_scope(Scope(require_scope().tenant_id)):
-            taken = session.scalars(select(Member.id_number).where(Member.id_number.in_(seen))).all()
-        for number in taken:
-            errors.append(f"身份证号码 {number[:6]}********{number[-4:]} 已登记在本县其他家庭中（一户一档）。")
+        for number in numbers_registered(session, seen):
+            errors.append(f"身份证号码 {mask_id_number(number)} 已登记在本县其他家庭中（一户一档）。")
     for s in supporters:
         if len(s.name.strip()) > 50 or (s.address and len(s.address.strip()) > 200):
             errors.append(f"义务人{s.name[:20]}：姓名最多 50 个字，地址最多 200 个字。")
@@ -142,13 +142,15 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
         _money(s.monthly_support_paid, f"义务人{s.name}的给付", errors)
     for kind, value in properties:
         _money(value, f"财产“{kind}”", errors)
+    if phone is not None and len(phone.strip()) > PHONE_MAX:
+        errors.append(f"联系电话不能超过 {PHONE_MAX} 个字符。")
     if errors:
         raise ValidationError(*errors)
 
     household = Household(township_id=township_id, village_id=village.id if village else None,
                           registered_unit_id=registered_unit.id if registered_unit else None,
                           registered_place=(registered_place or "").strip() or None, address=address.strip(),
-                          phone=phone, tags=list(tags))
+                          phone=(phone or "").strip() or None, tags=list(tags))
     session.add(household)
     by_number = {}
     for i, m in enumerate(members, start=1):
@@ -177,6 +179,20 @@ def register_household(session, user: User, *, village: OrgUnit | None, township
 
 
 def household_of_person(session, id_number: str) -> Household | None:
-    """The registered household (in the current scope) a person with this ID number belongs to."""
+    """The registered household (in the current scope) a person with this ID number belongs to,
+    found through the blind index of the (encrypted) number."""
     return session.scalars(select(Household).join(Member, Member.household_id == Household.id)
-                           .where(Member.id_number == id_number.strip().upper())).first()
+                           .where(Member.id_number_bidx.in_(index_candidates("id_number", id_number)))).first()
+
+
+def numbers_registered(session, numbers) -> list[str]:
+    """Which of these ID numbers a member of the county already has — in any township: 一户一档 is
+    county-wide, so a person in another township's household, out of this user's sight, still
+    counts. Compared through blind indexes; the numbers come back decrypted."""
+    numbers = list(numbers)
+    found: list[str] = []
+    with use_scope(Scope(require_scope().tenant_id)):
+        for start in range(0, len(numbers), 500):
+            wanted = index_candidates("id_number", numbers[start:start + 500])
+            found += session.scalars(select(Member.id_number).where(Member.id_number_bidx.in_(wanted))).all()
+    return found

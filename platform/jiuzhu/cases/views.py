@@ -145,9 +145,11 @@ class CaseworkView(SecureBaseView):
         search = (request.args.get("q") or "").strip()
         if search:
             from jiuzhu.cases.households import Member
+            from jiuzhu.crypto.types import index_candidates
 
+            # a name by its part; an ID number exactly, through its blind index (the number is encrypted)
             q = q.where(Case.household_id.in_(select(Member.household_id).where(
-                or_(Member.name.contains(search), Member.id_number == search.upper()))))
+                or_(Member.name.contains(search), Member.id_number_bidx.in_(index_candidates("id_number", search))))))
         rows = db.session.scalars(q.limit(PAGE_SIZE + 1)).all()
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
@@ -384,11 +386,16 @@ class CaseworkView(SecureBaseView):
     def file_pdf(self, case_id):
         """一户一档: the case's complete file."""
         from jiuzhu.documents import case_file_pdf
+        from jiuzhu.privacy import record_personal_data_access
 
         case = self._load(case_id)
-        record_access(db.session, AccessKind.download_case_file, "case", case.id, household_id=case.household_id,
-                      detail="一户一档 PDF")
-        return _pdf(case_file_pdf(db.session, case), f"case-{case_id}.pdf")
+        data = case_file_pdf(db.session, case)
+        # the case file prints every member's and supporter's ID number in full (docs/design-notes.md)
+        record_personal_data_access(db.session, entity_type="case", entity_id=case.id, case_id=case.id,
+                                    fields=["id_number"], purpose="打印一户一档（含完整身份证号码）",
+                                    household_id=case.household_id, kind=AccessKind.download_case_file)
+        db.session.commit()
+        return _pdf(data, f"case-{case_id}.pdf")
 
     @expose("/<int:case_id>/skip/<int:step_id>", methods=["POST"])
     def skip(self, case_id, step_id):
@@ -439,6 +446,30 @@ class CaseworkView(SecureBaseView):
         if household is None:
             abort(404)
         record_access(db.session, AccessKind.view_household, "household", household.id, household_id=household.id)
+        return self._household_page(household)
+
+    @expose("/household/<int:household_id>/reveal", methods=["POST"])
+    def reveal(self, household_id):
+        """显示完整号码: one member's full ID number, or the household's phone — recorded, never cached."""
+        from jiuzhu.cases.households import Member
+        from jiuzhu.privacy import no_store, reveal_for_request
+
+        household = db.session.get(Household, household_id)
+        what, object_id = request.form.get("what", ""), request.form.get("id", type=int) or 0
+        if household is None or what not in ("member_id_number", "household_phone"):
+            abort(404)
+        if what == "member_id_number":
+            member = db.session.get(Member, object_id)
+            if member is None or member.household_id != household.id:
+                abort(404)
+        else:
+            object_id = household.id
+        revealed = reveal_for_request(what, object_id)
+        return no_store(self._household_page(household, revealed={(what, object_id): revealed.value}))
+
+    def _household_page(self, household, revealed=None):
+        from jiuzhu.privacy import MAY_REVEAL
+
         cases = db.session.scalars(select(Case).where(Case.household_id == household.id).order_by(Case.id)).all()
         plugin, _ = _plugin()
         try:
@@ -446,7 +477,8 @@ class CaseworkView(SecureBaseView):
         except ValidationError:
             assessment = None
         return self.render("cases/household.html", household=household, cases=cases, assessment=assessment,
-                           today=china_today(), tags=plugin.household_tags)
+                           today=china_today(), tags=plugin.household_tags, revealed=revealed or {},
+                           may_reveal=current_user.role in MAY_REVEAL)
 
 
 def _date(raw: str | None, label: str, errors: list[str]) -> dt.date | None:

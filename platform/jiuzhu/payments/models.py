@@ -20,13 +20,13 @@ from sqlalchemy import (
     Index,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.cases.households import MONEY
 from jiuzhu.cases.models import Case, ScopedThroughCase
+from jiuzhu.crypto.types import EncryptedText
 from jiuzhu.db import Base, utcnow
 
 
@@ -64,7 +64,7 @@ class BenefitSchedule(ScopedThroughCase, Base):
     gradual_exit_months: Mapped[int | None] = mapped_column(SmallInteger)
     gradual_exit_decided_on: Mapped[dt.date | None] = mapped_column(Date)
     #: why benefits end (stopped on review, gradual exit)
-    end_reason: Mapped[str | None] = mapped_column(Text)
+    end_reason: Mapped[str | None] = mapped_column(EncryptedText("benefit_schedules.end_reason"))
     created_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -128,7 +128,7 @@ class ReliefGrant(ScopedThroughCase, Base):
     #: paid by this day at the latest (Shexian's one-off relief: 3 working days after confirmation)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     #: 救助事由
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText("relief_grants.reason"))
     #: 救助对象: the person the money went to
     recipient: Mapped[str | None] = mapped_column(String(50))
     #: 急难发生地, for relief applied for where the emergency happened

@@ -149,7 +149,7 @@ def send_batch(session, rows: list[Reminder], today: dt.date, channels: dict[Cha
                         .values(status=ReminderStatus.sent, sent_at=now, recipients=count)
                         .execution_options(synchronize_session=False))
     _insert_ignore(session, Notification, notes, ["reminder_id", "user_id"])
-    _insert_ignore(session, Delivery, deliveries, ["reminder_id", "channel", "recipient"])
+    _insert_ignore(session, Delivery, deliveries, ["reminder_id", "channel", "user_id"])
     _insert_ignore(session, SupervisionItem, items, ["tenant_id", "subject", "subject_id", "due_on"])
     _insert_ignore(session, Reminder, repeats, ["tenant_id", "subject", "subject_id", "kind", "offset", "due_on"])
     return sum(len(ids) for ids in sent_by_count.values())

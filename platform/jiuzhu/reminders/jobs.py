@@ -40,7 +40,10 @@ def enqueue_tenant_reminders(app: Flask, tenant_id: int):
 
 def register_cron_jobs(register, ident: InstanceIdentity, sweep_seconds: int) -> None:
     """The periodic jobs, for ``register`` (``rq.cron.register`` or a ``CronScheduler``'s): the sweep,
-    and the daily purge of stored API answers (kept JIUZHU_API_IDEMPOTENCY_DAYS)."""
+    the daily purge of stored API answers (kept JIUZHU_API_IDEMPOTENCY_DAYS), and the daily anchoring
+    of every county's audit chain head outside the database (JIUZHU_AUDIT_ANCHOR_DIR)."""
+    from jiuzhu.audit.anchors import anchor_audit_heads
+
     register(sweep, ident.queue_name, interval=sweep_seconds, meta=ident.meta, name=f"{ident.name}:reminder-sweep")
     register(purge_api_requests, ident.queue_name, interval=86400, meta=ident.meta,
              name=f"{ident.name}:api-idempotency-purge")
@@ -78,6 +81,8 @@ def disable_dormant_accounts() -> int:
                 db.session.commit()
         db.session.remove()
     return count
+    register(anchor_audit_heads, ident.queue_name, interval=86400, meta=ident.meta,
+             name=f"{ident.name}:audit-anchor")
 
 
 @instance_job

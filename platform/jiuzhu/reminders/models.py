@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from jiuzhu.crypto.types import EncryptedText
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.mixins import OrgScoped, TenantScoped
 
@@ -159,7 +160,7 @@ class Delivery(TenantScoped, Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("reminder_id", "channel", "recipient"),
+        UniqueConstraint("reminder_id", "channel", "user_id"),
         Index("ix_deliveries_pending_next", "tenant_id", "next_attempt_at",
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
@@ -167,8 +168,8 @@ class Delivery(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
     channel: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind))
-    #: e-mail address or mobile number
-    recipient: Mapped[str] = mapped_column(String(254))
+    #: e-mail address or mobile number (encrypted; one delivery per reminder, channel and user)
+    recipient: Mapped[str] = mapped_column(EncryptedText("deliveries.recipient"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, LargeBinary, String, select, text, update
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jiuzhu.cases.categories import CATEGORY_LABELS, CaseStatus, Category, Channel
 from jiuzhu.cases.households import Household, Member, Relation
 from jiuzhu.cases.idcard import InvalidIdNumber, parse_id_number
 from jiuzhu.cases.models import Case
+from jiuzhu.cases.services import numbers_registered
+from jiuzhu.crypto.types import EncryptedBytes
 from jiuzhu.db import Base, utcnow
 from jiuzhu.instance import instance_job, job_app
 from jiuzhu.tenancy.mixins import TenantScoped
@@ -65,7 +67,7 @@ class RollImport(TenantScoped, Base):
     filename: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: the file itself (rolls are small: thousands of rows)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(EncryptedBytes("roll_imports.content"))
     status: Mapped[ImportStatus] = mapped_column(Enum(ImportStatus, native_enum=False, length=16),
                                                  default=ImportStatus.queued)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
@@ -166,7 +168,7 @@ def check_rows(session, table: list[list[str]], today: dt.date, progress=None) -
     towns = {u.name: u for u in session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.township))}
     villages = {(u.parent_id, u.name): u for u in session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.village))}
     numbers = [r[index["id_number"]].upper() for r in table[1:] if len(r) > index["id_number"]]
-    known = set(session.scalars(select(Member.id_number).where(Member.id_number.in_(numbers)))) if numbers else set()
+    known = set(numbers_registered(session, numbers)) if numbers else set()
     good, errors, seen = [], [], {}
     for n, raw in enumerate(table[1:], start=2):
         row = {k: (raw[i] if i < len(raw) else "") for k, i in index.items()}

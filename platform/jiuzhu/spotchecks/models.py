@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.cases.households import Household
 from jiuzhu.cases.models import Case
+from jiuzhu.crypto.types import EncryptedText
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.context import Scope
 from jiuzhu.tenancy.mixins import OrgScoped
@@ -123,7 +124,7 @@ class SpotCheckItem(CountyOnly, Base):
     related_to_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     result: Mapped[SpotCheckResult] = mapped_column(_enum(SpotCheckResult), default=SpotCheckResult.pending)
     #: what the check found (required when it found a problem)
-    finding: Mapped[str | None] = mapped_column(Text)
+    finding: Mapped[str | None] = mapped_column(EncryptedText("spotcheck_items.finding"))
     checked_on: Mapped[dt.date | None] = mapped_column(Date)
     #: who checked (names, as on the record)
     checker: Mapped[str | None] = mapped_column(String(200))
@@ -170,7 +171,7 @@ class StaffKinship(CountyOnly, Base):
     relation: Mapped[str] = mapped_column(String(20))
     registered_on: Mapped[dt.date] = mapped_column(Date)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText("staff_kinships.note"))
 
     household: Mapped[Household] = relationship()
 
@@ -194,7 +195,7 @@ class RealNameReport(CountyOnly, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the reporter's real name and how to reach them for the answer (county eyes only)
     reporter_name: Mapped[str] = mapped_column(String(50))
-    reporter_contact: Mapped[str] = mapped_column(String(100))
+    reporter_contact: Mapped[str] = mapped_column(EncryptedText("realname_reports.reporter_contact"))
     #: 来信、来电、来访、网络…
     channel: Mapped[str] = mapped_column(String(20))
     received_on: Mapped[dt.date] = mapped_column(Date)
@@ -202,15 +203,15 @@ class RealNameReport(CountyOnly, Base):
     subject: Mapped[str] = mapped_column(String(200))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(EncryptedText("realname_reports.content"))
     status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.received)
     verified_on: Mapped[dt.date | None] = mapped_column(Date)
     #: whether the report proved true, and what the verification found
     substantiated: Mapped[bool | None] = mapped_column(Boolean)
-    verification: Mapped[str | None] = mapped_column(Text)
+    verification: Mapped[str | None] = mapped_column(EncryptedText("realname_reports.verification"))
     answered_on: Mapped[dt.date | None] = mapped_column(Date)
     #: the answer given to the reporter
-    answer: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(EncryptedText("realname_reports.answer"))
     #: how the answer reached the reporter (电话、书面、当面…)
     answered_via: Mapped[str | None] = mapped_column(String(20))
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -306,6 +306,8 @@ def receive_report(session, user: User, *, reporter_name: str, reporter_contact:
         errors.append("实名举报须登记举报人姓名。")
     if not (reporter_contact or "").strip():
         errors.append("请登记举报人的联系方式，以便反馈核实结果。")
+    elif len(reporter_contact.strip()) > 100:
+        errors.append("举报人的联系方式不能超过 100 个字符。")
     if not (subject or "").strip():
         errors.append("请填写被举报的对象或事项。")
     if not (content or "").strip():

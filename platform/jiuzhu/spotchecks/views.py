@@ -147,10 +147,10 @@ class ReportView(SecureBaseView):
     roles = frozenset({Role.county_staff, Role.county_admin})
 
     @expose("/", methods=["GET", "POST"])
-    def index(self):
+    def index(self, revealed: dict[int, str] | None = None):
         from jiuzhu.spotchecks.models import RealNameReport
 
-        if request.method == "POST":
+        if request.method == "POST" and revealed is None:
             form = request.form
             if perform(lambda: services.receive_report(
                     db.session, current_user, reporter_name=form.get("reporter_name", ""),
@@ -162,7 +162,18 @@ class ReportView(SecureBaseView):
                 return redirect(url_for(".index"))
         reports = db.session.scalars(select(RealNameReport).order_by(RealNameReport.received_on.desc(),
                                                                      RealNameReport.id.desc()).limit(500)).all()
-        return self.render("spotchecks/reports.html", reports=reports, form=request.form, today=china_today())
+        from jiuzhu.privacy import MAY_REVEAL
+
+        return self.render("spotchecks/reports.html", reports=reports, form={} if revealed else request.form,
+                           today=china_today(), revealed=revealed or {}, may_reveal=current_user.role in MAY_REVEAL)
+
+    @expose("/<int:report_id>/reveal", methods=["POST"])
+    def reveal(self, report_id):
+        """The reporter's full contact, to answer them — recorded, never cached (county staff only)."""
+        from jiuzhu.privacy import no_store, reveal_for_request
+
+        revealed = reveal_for_request("reporter_contact", report_id)
+        return no_store(self.index(revealed={report_id: revealed.value}))
 
     def _act(self, fn, success: str):
         perform(fn, success, LABELS)

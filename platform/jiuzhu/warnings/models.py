@@ -6,10 +6,11 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.cases.households import Household
+from jiuzhu.crypto.types import EncryptedJSON, EncryptedText
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.mixins import OrgScoped
 
@@ -50,14 +51,14 @@ class WarningTicket(OrgScoped, Base):
     #: the township that must handle the ticket, and the village when known
     township_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
-    #: the household or the person's 居民身份证 number as the platform sent it
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    #: the household or the person's 居民身份证 number as the platform sent it (encrypted, shown masked)
+    id_number: Mapped[str] = mapped_column(EncryptedText("warning_tickets.id_number"))
     #: the registered household it matched, if any
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     #: the ticket's number on the monitoring platform (单据编号)
     source_ref: Mapped[str] = mapped_column(String(64))
     #: what the platform flagged (e.g. 大额医疗支出、新增残疾、收入骤降)
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedText("warning_tickets.summary"))
     #: the day the ticket came back to the township (预警单据返回之日)
     received_on: Mapped[dt.date] = mapped_column(Date)
     #: the day it must be verified and decided, from the plugin's ``warning_rule.due``
@@ -70,13 +71,13 @@ class WarningTicket(OrgScoped, Base):
     #: the home verification visit (入户核查): date, staff, findings
     visited_on: Mapped[dt.date | None] = mapped_column(Date)
     visitors: Mapped[list[str]] = mapped_column(JSON, default=list)
-    visit_findings: Mapped[str | None] = mapped_column(Text)
+    visit_findings: Mapped[str | None] = mapped_column(EncryptedText("warning_tickets.visit_findings"))
     #: a request to the county to look at the unclear warning point to point (点对点查看)
-    clarification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    clarification: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("warning_tickets.clarification"))
     #: the decision (确认决定) and what it rests on: the online check and the visit
     decision: Mapped[WarningDecision | None] = mapped_column(Enum(WarningDecision, native_enum=False, length=16))
-    online_check: Mapped[str | None] = mapped_column(Text)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    online_check: Mapped[str | None] = mapped_column(EncryptedText("warning_tickets.online_check"))
+    decision_reason: Mapped[str | None] = mapped_column(EncryptedText("warning_tickets.decision_reason"))
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -78,7 +78,9 @@ class WarningView(SecureBaseView):
         return redirect(url_for(".detail", ticket_id=ticket.id))
 
     @expose("/<int:ticket_id>")
-    def detail(self, ticket_id):
+    def detail(self, ticket_id, revealed: str | None = None):
+        from jiuzhu.privacy import MAY_REVEAL
+
         ticket = db.session.get(WarningTicket, ticket_id)
         if ticket is None:
             abort(404)
@@ -88,7 +90,16 @@ class WarningView(SecureBaseView):
                            township_acts=role in TOWNSHIP and ticket.status != WarningStatus.decided,
                            county_answers=role in COUNTY and bool(ticket.clarification)
                            and "answer" not in (ticket.clarification or {}),
-                           decisions=list(WarningDecision), statuses=WarningStatus)
+                           decisions=list(WarningDecision), statuses=WarningStatus, revealed=revealed,
+                           may_reveal=role in MAY_REVEAL)
+
+    @expose("/<int:ticket_id>/reveal", methods=["POST"])
+    def reveal(self, ticket_id):
+        """The ticket's full ID number — recorded, never cached."""
+        from jiuzhu.privacy import no_store, reveal_for_request
+
+        revealed = reveal_for_request("warning_id_number", ticket_id)
+        return no_store(self.detail(ticket_id, revealed=revealed.value))
 
     def _post(self, ticket_id, fn, success: str):
         perform(fn, success, LABELS)

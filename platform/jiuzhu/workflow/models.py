@@ -6,10 +6,11 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.cases.models import Case
+from jiuzhu.crypto.types import EncryptedJSON, EncryptedText
 from jiuzhu.db import Base, utcnow
 from jiuzhu.tenancy.mixins import OrgScoped
 from jiuzhu.tenancy.models import OrgLevel
@@ -64,9 +65,9 @@ class Step(OrgScoped, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_name: Mapped[str | None] = mapped_column(String(120))
     #: the step's form data (investigators, findings, report number…)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("case_steps.data"), default=dict)
     #: the reason given for an outcome, a skip or an extension
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText("case_steps.reason"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
