@@ -51,6 +51,8 @@ def register_cron_jobs(register, ident: InstanceIdentity, sweep_seconds: int) ->
              name=f"{ident.name}:dormant-accounts")
     register(purge_access_log, ident.queue_name, interval=86400, meta=ident.meta,
              name=f"{ident.name}:access-log-retention")
+    register(anchor_audit_heads, ident.queue_name, interval=86400, meta=ident.meta,
+             name=f"{ident.name}:audit-anchor")
 
 
 @instance_job
@@ -81,8 +83,6 @@ def disable_dormant_accounts() -> int:
                 db.session.commit()
         db.session.remove()
     return count
-    register(anchor_audit_heads, ident.queue_name, interval=86400, meta=ident.meta,
-             name=f"{ident.name}:audit-anchor")
 
 
 @instance_job
