@@ -23,7 +23,7 @@ import yaml
 
 from jiuzhu.config import SETTINGS, load_config
 from tests import services
-from tests.conftest import APP_ROLE, INSTANCE, PASSWORD, SECRET_KEY
+from tests.conftest import APP_ROLE, INSTANCE, PASSWORD, SECRET_KEY, TEST_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -34,8 +34,8 @@ METRICS_TOKEN = "deploy-test-metrics-token"
 
 def app_env(**extra) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIUZHU_", "PROMETHEUS_", "GUNICORN_"))}
-    env.update({"JIUZHU_DATABASE_URL": "sqlite://", "JIUZHU_SECRET_KEY": "deploy-test", "TZ": "Asia/Shanghai",
-                "PYTHONUNBUFFERED": "1"})
+    env.update({"JIUZHU_DATABASE_URL": "sqlite://", "JIUZHU_SECRET_KEY": "deploy-test", "JIUZHU_KEYS": TEST_KEYS,
+                "TZ": "Asia/Shanghai", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
 
@@ -101,7 +101,7 @@ def gunicorn(database_urls, app, tmp_path):
     server = Gunicorn(app_env(
         JIUZHU_DATABASE_URL=database_urls["app"], JIUZHU_DB_APP_ROLE=APP_ROLE, JIUZHU_REDIS_URL=database_urls["redis"],
         JIUZHU_INSTANCE=INSTANCE, JIUZHU_PASSWORD_HASHING="fast", JIUZHU_SECURE_COOKIES="0",
-        JIUZHU_SECRET_KEY=SECRET_KEY, JIUZHU_METRICS_TOKEN=METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc), WEB_CONCURRENCY="2"), tmp_path)
+        JIUZHU_SECRET_KEY=SECRET_KEY, JIUZHU_KEYS=TEST_KEYS, JIUZHU_METRICS_TOKEN=METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc), WEB_CONCURRENCY="2"), tmp_path)
     yield server
     server.stop()
 

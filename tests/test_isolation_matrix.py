@@ -17,6 +17,7 @@ from jiuzhu.api.models import ApiToken
 from jiuzhu.api.tokens import create_token
 from jiuzhu.auth.models import User
 from jiuzhu.extensions import db
+from jiuzhu.privacy.models import AccessKind, PersonalDataAccess
 from jiuzhu.reminders.models import ChannelKind, Notification, NotificationChannel, Subject, SupervisionItem
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import OrgUnit
@@ -32,10 +33,13 @@ def add_reminder_rows(app, county):
                                title=f"{code}督办事项", due_on=dt.date(2026, 11, 17), flagged_on=dt.date(2026, 11, 18))
         channel = NotificationChannel(kind=ChannelKind.webhook, enabled=True, config={"url": "http://127.0.0.1:9/x"},
                                       last_error=f"{code}网关错误")
-        db.session.add_all([note, item, channel])
+        access = PersonalDataAccess(user_name=f"{code}访问人", user_role="county_staff",
+                                    kind=AccessKind.view_household, subject_type="household", subject_id=1)
+        db.session.add_all([note, item, channel, access])
         token = create_token(db.session, None, name=f"{code}令牌", role="county_staff").token
         db.session.commit()
-        county["rows"] = {"inbox": note.id, "supervision": item.id, "channel": channel.id, "apitoken": token.id}
+        county["rows"] = {"inbox": note.id, "supervision": item.id, "channel": channel.id, "apitoken": token.id,
+                          "access_log": access.id}
         db.session.remove()
     return county
 
@@ -56,8 +60,9 @@ MODELS = {
     "channel": (lambda b: b["rows"]["channel"], "south网关错误",
                 lambda b: {"kind": "webhook", "enabled": "y", "url": "http://evil.example/"}),
     "apitoken": (lambda b: b["rows"]["apitoken"], "south令牌", None),
+    "access_log": (lambda b: b["rows"]["access_log"], "south访问人", None),
 }
-EXPORTABLE = ["orgunit", "user", "supervision"]
+EXPORTABLE = ["orgunit", "user", "supervision", "access_log"]
 
 
 def snapshot(app, tenant):

@@ -65,8 +65,8 @@ def test_township_takes_a_case_from_intake_to_decision(plugin, app, world, page_
     code = f"b{plugin[:5]}"
     world.county(code, plugin=plugin, townships=1, villages=2)
     with owner_engine.begin() as conn:
-        conn.execute(text("UPDATE tenants SET plugin_settings = '{\"dibao_standard\": \"800\"}' WHERE code = :c"),
-                     {"c": code})
+        conn.execute(text("UPDATE tenant_settings SET plugin_settings = '{\"dibao_standard\": \"800\"}' "
+                          "WHERE tenant_id = (SELECT id FROM tenants WHERE code = :c)"), {"c": code})
     staff = page_for(f"{code}-t1-staff")
     case_id = intake(staff, live_url, f"{code}第1镇第1村", seq=1)
     shot(staff, f"{plugin}-01-intake-done")

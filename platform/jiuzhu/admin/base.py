@@ -90,7 +90,7 @@ def date_problem(raw: str | None, label: str = "") -> str | None:
     try:
         day = dt.date.fromisoformat(raw.strip())
     except ValueError:
-        return f"{label}格式应为 YYYY-MM-DD。"
+        return f"{label or '日期'}格式应为 YYYY-MM-DD。"
     if day > china_today():
         return f"{label}不能晚于今天（{china_today():%Y-%m-%d}）。"
     if day < EARLIEST_DATE:
