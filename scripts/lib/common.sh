@@ -27,6 +27,13 @@ ensure_venv() {
     apt_install python3-venv
   fi
   [ -x .venv/bin/python ] || python3 -m venv .venv
+  # skip the install when nothing it depends on changed since the last one (a clean clone always installs)
+  local stamp=".venv/.jiuzhu-installed" want
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1) ${extras}"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras:+[$extras]}"
+  echo "$want" > "$stamp"
 }
