@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import csrf_token
 
 #: route argument → the table its ids come from
 ARG_TABLES = {
@@ -209,6 +209,7 @@ def run(app, principals: list[Principal], other_ids_of, markers_of, codes_of, ow
 
 
 def login(client, username: str) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    resp = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    from tests.conftest import login as log_in
+
+    resp = log_in(client, username)
     assert resp.status_code == 302, (username, resp.get_data(as_text=True)[:300])

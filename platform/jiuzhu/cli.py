@@ -11,7 +11,7 @@ def register_cli(app: Flask) -> None:
     from jiuzhu.auth.cli import users_cli
     from jiuzhu.calendar.cli import calendar_cli
     from jiuzhu.crypto.cli import keys_cli
-    from jiuzhu.demo import demo_command
+    from jiuzhu.demo import demo_code_command, demo_command
     from jiuzhu.ops.cli import collect_static_command
     from jiuzhu.reminders.cli import reminders_cli
     from jiuzhu.tenancy.cli import org_cli, tenants_cli
@@ -22,6 +22,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(demo_code_command)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(collect_static_command)

@@ -50,14 +50,26 @@ DEMO_COUNTIES = (
 )
 
 
+#: the demo's authenticator secret, bound to every account that needs the second factor (county admins,
+#: the operator): a newcomer adds it to any TOTP app once, or runs `flask --app wsgi demo-code`
+DEMO_TOTP_SECRET = "JIUZHUDEMOJIUZHUDEMOJIUZHUDEMO23"
+
+
+def _bind_demo_second_factor(user) -> None:
+    from jiuzhu.db import utcnow
+
+    user.totp_secret, user.totp_enabled_at, user.recovery_codes = DEMO_TOTP_SECRET, utcnow(), []
+
+
 def seed_demo(password: str) -> list[tuple[str, str, str, str]]:
-    """Create the demo counties and users; returns (county, username, role label, unit) rows."""
+    """Create the demo counties and users; returns (county, username, role label, unit) rows. Accounts
+    that need the second factor have :data:`DEMO_TOTP_SECRET` bound."""
     registry = current_app.extensions["jiuzhu.plugins"]
     session = db.session
     rows: list[tuple[str, str, str, str]] = []
     with use_scope(Scope.platform()):
-        create_user(session, username="operator", full_name="平台运维", role=Role.platform_operator,
-                    password=password)
+        _bind_demo_second_factor(create_user(session, username="operator", full_name="平台运维",
+                                             role=Role.platform_operator, password=password))
         session.commit()
     rows.append(("（平台）", "operator", Role.platform_operator.label, "—"))
     for county in DEMO_COUNTIES:
@@ -85,8 +97,10 @@ def seed_demo(password: str) -> list[tuple[str, str, str, str]]:
                     (f"{county.code}-t{i}-village", f"{villages[0].name}协理员", Role.village_assistant, villages[0]),
                 ]
             for username, full_name, role, unit in people:
-                create_user(session, username=username, full_name=full_name, role=role, password=password,
-                            org_unit=unit)
+                created = create_user(session, username=username, full_name=full_name, role=role,
+                                      password=password, org_unit=unit)
+                if role is Role.county_admin:
+                    _bind_demo_second_factor(created)
                 rows.append((tenant_name, username, role.label, unit.name))
             session.commit()
             tenant = session.get(Tenant, tenant_id)
@@ -239,6 +253,9 @@ def demo_command(host, port, password, serve):
     _anchor()
     click.echo("\n演示数据已就绪。账户（密码相同）：\n")
     click.echo(f"  密码：{password}\n")
+    grouped = " ".join(DEMO_TOTP_SECRET[i:i + 4] for i in range(0, len(DEMO_TOTP_SECRET), 4))
+    click.echo(f"  动态口令：县级管理员和平台运维登录时还须输入六位动态口令。把密钥 {grouped} 加入任一 TOTP 验证器，"
+               f"或运行 flask --app wsgi demo-code 查看当前口令。\n")
     for county, username, role, unit in rows:
         click.echo(f"  {county:<8}{username:<22}{role:<16}{unit}")
     if serve:
@@ -301,3 +318,13 @@ def start_reminders(app, interval: int = 60) -> Background:
         bg.procs.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], env=os.environ.copy()))
     click.echo("提醒：已启动 RQ 工作进程和 rq cron。")
     return bg
+
+
+@click.command("demo-code")
+def demo_code_command():
+    """演示用：打印演示账户当前的六位动态口令（仅限 SQLite 演示数据库）。"""
+    import pyotp
+
+    if not current_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise click.ClickException("此命令只用于演示数据库（SQLite）。")
+    click.echo(pyotp.TOTP(DEMO_TOTP_SECRET).now())

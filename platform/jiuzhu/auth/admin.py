@@ -40,14 +40,16 @@ class UserForm(FlaskForm):
     active = BooleanField("启用", default=True)
     password = PasswordField("密码", validators=[Optional(), Length(max=256)],
                              description="新建用户必填；编辑时留空表示不修改")
+    reset_second_factor = BooleanField("重置动态口令", default=False,
+                                       description="用户手机丢失时勾选：解除其验证器绑定，下次登录须重新绑定")
 
 
 class UserView(TenantModelView):
     roles = frozenset({Role.county_admin})
-    column_list = ["username", "full_name", "role", "org_unit", "active", "last_login_at"]
+    column_list = ["username", "full_name", "role", "org_unit", "active", "totp_enabled_at", "last_login_at"]
     column_labels = {"username": "用户名", "full_name": "姓名", "role": "角色", "org_unit": "所属单位",
                      "active": "启用", "last_login_at": "最近登录", "phone": "手机号", "email": "电子邮箱",
-                     "created_at": "创建时间"}
+                     "created_at": "创建时间", "totp_enabled_at": "动态口令"}
     column_searchable_list = ["username", "full_name"]
     column_filters = ["role", "active", "org_unit.name"]
     column_details_list = ["username", "full_name", "role", "org_unit", "phone", "email", "active",
@@ -55,6 +57,7 @@ class UserView(TenantModelView):
     column_export_list = ["username", "full_name", "role", "org_unit", "phone", "email", "active", "last_login_at"]
     # the phone is masked in the details and the export like everywhere (the edit form shows it to the admin)
     column_formatters = {"role": lambda v, c, m, n: m.role.label,
+                         "totp_enabled_at": lambda v, c, m, n: "已启用" if m.totp_enabled_at else "未启用",
                          "org_unit": lambda v, c, m, n: m.org_unit.full_name if m.org_unit else "",
                          "phone": lambda v, c, m, n: mask_phone(m.phone)}
     column_formatters_export = column_formatters
@@ -78,6 +81,11 @@ class UserView(TenantModelView):
         del form.username
         return form
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        del form.reset_second_factor
+        return form
+
     def update_model(self, form, model):
         def change():
             role, unit = Role(form.role.data), form.org_unit.data
@@ -96,6 +104,10 @@ class UserView(TenantModelView):
             model.active = form.active.data
             if form.password.data:
                 set_password(db.session, model, form.password.data, by_admin=True)
+            if form.reset_second_factor.data and model.totp_enabled_at is not None:
+                model.totp_secret, model.totp_enabled_at, model.totp_last_step, model.recovery_codes = \
+                    None, None, None, []
+                end_sessions(model, EndReason.reset_by_admin)
 
         return bool(self.saving(change))
 

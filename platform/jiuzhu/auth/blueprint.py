@@ -169,19 +169,14 @@ def login():
             if is_dormant(user, policy, now):
                 user.active, user.disabled_reason, ok, dormant = False, "unused", False, True
                 sessions.end_sessions(user, sessions.EndReason.disabled)
+        if ok and needs_second_factor(user, policy):
+            # the password alone is no success yet: it is recorded when the code is (a wrong code
+            # counts as a failure, so the account still locks after a few guesses)
+            db.session.commit()
+            return ask_second_factor(user, request.args.get("next"))
         record_attempt(db.session, username, source, ok)
         if ok:
-            note = _last_login_note(user.last_login_at, user.last_login_ip)
-            user.last_login_at, user.last_login_ip = now, source[:64]
-            max_age = policy.password_max_age_days
-            changed = user.password_changed_at or user.created_at
-            if max_age and changed is not None and now - changed > dt.timedelta(days=max_age):
-                user.must_change_password = True
-            sessions.start(user)  # any other session of this account ends
-            db.session.commit()
-            login_user(user)
-            flash(note, "info")
-            return redirect(_safe_next(request.args.get("next")))
+            return complete_login(user, policy, request.args.get("next"))
         db.session.commit()
         set_scope(None)
         lock = current_lock(db.session, username, source)
@@ -192,6 +187,28 @@ def login():
         flash(message, "error")
         return render_template("auth/login.html", form=form), (429 if lock else 200)
     return render_template("auth/login.html", form=form)
+
+
+def needs_second_factor(user: User, policy) -> bool:
+    """The county requires it for the role (admins and the operator always), or the user turned it on."""
+    return policy.needs_mfa(user.role) or user.totp_enabled_at is not None
+
+
+def complete_login(user: User, policy, next_url: str | None):
+    """The user proved who they are: the session starts (any other ends), the last login is noted."""
+    now = utcnow()
+    source = _client_address()
+    note = _last_login_note(user.last_login_at, user.last_login_ip)
+    user.last_login_at, user.last_login_ip = now, source[:64]
+    max_age = policy.password_max_age_days
+    changed = user.password_changed_at or user.created_at
+    if max_age and changed is not None and now - changed > dt.timedelta(days=max_age):
+        user.must_change_password = True
+    sessions.start(user)  # any other session of this account ends
+    db.session.commit()
+    login_user(user)
+    flash(note, "info")
+    return redirect(_safe_next(next_url))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -242,7 +259,8 @@ def change_password():
 
 
 #: what a user who must change their password may still reach
-_OPEN_WHILE_PASSWORD_DUE = {"auth.change_password", "auth.logout", "auth.login", "static", "admin.static"}
+_OPEN_WHILE_PASSWORD_DUE = {"auth.change_password", "auth.logout", "auth.login", "static", "admin.static",
+                            "auth.recovery_codes_shown"}
 
 
 def require_password_change():
@@ -257,3 +275,6 @@ def require_password_change():
 @bp.route("/")
 def root():
     return redirect(url_for("admin.index") if current_user.is_authenticated else url_for("auth.login"))
+
+
+from jiuzhu.auth.mfa_views import ask_second_factor  # noqa: E402  (registers the second-factor views)

@@ -27,9 +27,9 @@ class User(OrgScoped, Audited, Base):
     __tablename__ = "users"
     __tenant_nullable__ = True
     __audit_entity__ = "user"
-    __audit_exclude__ = frozenset({"password_hash"})
+    __audit_exclude__ = frozenset({"password_hash", "totp_secret", "recovery_codes"})
     __audit_ignore__ = frozenset({"last_login_at", "last_login_ip", "session_generation", "session_end_reason",
-                                  "password_changed_at", "password_history", "enabled_at"})
+                                  "password_changed_at", "password_history", "enabled_at", "totp_last_step"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: login name, unique on the whole instance (case-insensitive)
@@ -58,6 +58,12 @@ class User(OrgScoped, Audited, Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(20))
     #: when an admin last (re-)enabled the account: a dormant account counts its days from here
     enabled_at: Mapped[dt.datetime | None]
+    #: the second factor (:mod:`jiuzhu.auth.mfa`): the TOTP secret (encrypted), since when it is on,
+    #: the last time step used (no code twice), and digests of the unused recovery codes
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    recovery_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     org_unit: Mapped[OrgUnit | None] = relationship()
 
