@@ -588,3 +588,30 @@ def test_anhui_rules_are_inherited_not_copied():
     for name in ("material_specs", "file_application", "workflow_for", "settings", "benefit_category"):
         assert getattr(ShexianPlugin, name) is getattr(AnhuiPlugin, name), name
     assert p.joint_review_meeting and p.supervising_level.value == "county"
+
+
+def test_on_screen_a_consented_classified_review_can_be_decided_in_the_fixed_order(app, county, client_for):
+    """The demo's case 4 could not be decided: the 联审联批 form listed only what was applied for
+    (最低生活保障), while the rule wants the categories determined in order from 特困人员 on. With the
+    applicant's consent the findings table lists every category in the fixed order, and deciding works."""
+    import re
+
+    from tests.conftest import csrf_token
+
+    configure(app, "sx", dibao_standard="680")
+    case_id = apply(app, categories=["dibao"], consent=True)
+    to_decision(app, case_id)
+    leader = client_for("sx-t1-leader")
+    page = leader.get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    listed = re.findall(r'name="o\.approve\.findings\.(\w+)"', page)
+    assert listed == ["tekun", "dibao", "dibao_edge", "rigid_expense", "low_income_other", "temporary_relief"]
+    step_id = int(re.search(rf"/admin/casework/{case_id}/act/(\d+)", page).group(1))
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    data = {"csrf_token": csrf_token(page), "outcome": "approve", "version": version,
+            "o.approve.meeting_held_on": "2026-10-20", "o.approve.meeting_participants": "镇民政办\n镇纪委\n村委会代表",
+            "o.approve.meeting_minutes_no": "溪联审〔2026〕12号", "o.approve.monthly_amount": "1260.00",
+            "o.approve.covered_count": "4", "o.approve.findings.tekun": "ineligible",
+            "o.approve.findings.tekun.reason": "有劳动能力的家庭成员", "o.approve.findings.dibao": "eligible"}
+    resp = leader.post(f"/admin/casework/{case_id}/act/{step_id}", data=data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
+    assert case_of(app, "sx-t1-staff", case_id)["status"].value == "approved"

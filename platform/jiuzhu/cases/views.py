@@ -285,6 +285,7 @@ class CaseworkView(SecureBaseView):
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
                            left=workdays_between(today, case.due_on) if case.due_on else None,
                            categories={c.value: c.label for c in Category}, may_decide=not user.role.is_village,
+                           finding_categories=plugin.finding_categories(case),
                            may_upload=user.role in (WORKERS | {Role.village_assistant}),
                            may_extend=(case.status.is_open and case.accepted_on and not case.extended
                                        and workflow.limit.extended_workdays and user.role in WORKERS),
@@ -313,7 +314,8 @@ class CaseworkView(SecureBaseView):
         except KeyError:
             outcome = None
         prefix = f"o.{key}."
-        data = read_form(outcome.form or spec.form, request.form, prefix, list(case.categories)) if outcome else {}
+        data = read_form(outcome.form or spec.form, request.form, prefix,
+                         engine.plugin_for(case).finding_categories(case)) if outcome else {}
         version = request.form.get("version", type=int)
         labels = {f.name: f.label for f in field_views(outcome.form or spec.form)} if outcome else {}
         return self._post(case_id, lambda: engine.act(

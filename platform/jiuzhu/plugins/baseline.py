@@ -201,6 +201,16 @@ class BaselinePlugin(JurisdictionPlugin):
 
     # -- the workflow -----------------------------------------------------------------------------
 
+    def finding_categories(self, case) -> list[str]:
+        """The categories a decision's findings table asks about, in the determination order: every
+        category the county determines when the applicant consented to a classified review (一次申请、
+        分类审核认定), else those applied for."""
+        order = [c.value for c in self.category_order]
+        if getattr(case, "consent_classification", False):
+            return order
+        asked = list(case.categories)
+        return sorted(asked, key=lambda c: order.index(c) if c in order else len(order))
+
     def workflow_for(self, case) -> Workflow:
         s = self.tenant_settings(case.tenant_id)
         if case.kind == CaseKind.review:
