@@ -25,7 +25,7 @@ def test_english_on_request_and_kept_for_the_session(app, world, client_for):
     client = client_for("lang-t1-staff")
     client.get("/admin/?lang=en")
     html = client.get("/admin/casework/").get_data(as_text=True)
-    assert "<title>My worklist - Jiuzhu" in html and "All categories" in html and ">Sign out<" in html
+    assert "<title>My worklist · Jiuzhu</title>" in html and "All categories" in html and ">Sign out<" in html
     assert ">我的待办<" in client.get("/admin/?lang=zh_Hans_CN").get_data(as_text=True)
 
 

@@ -18,6 +18,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters as model_filters
+from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -137,8 +138,26 @@ class JiuzhuFilterConverter(sqla_filters.FilterConverter):
         return self.conv_datetime(column, name, **kwargs)
 
 
+def _china_time(view, value, name=None) -> str:
+    """A moment as the county reads it: Beijing time, to the second."""
+    from jiuzhu.clock import CHINA_TZ
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _type_formatters(base):
+    return {**base, dt.datetime: _china_time}
+
+
 class TenantModelView(RoleAccess, ModelView):
     """A model list/detail/edit screen over a tenant-owned model."""
+
+    #: times in Beijing time to the second, in lists, details and exports (they are stored in UTC)
+    column_type_formatters = _type_formatters(typefmt.BASE_FORMATTERS)
+    column_type_formatters_detail = _type_formatters(typefmt.DETAIL_FORMATTERS)
+    column_type_formatters_export = _type_formatters(typefmt.EXPORT_FORMATTERS)
 
     model_form_converter = JiuzhuModelConverter
     filter_converter = JiuzhuFilterConverter()

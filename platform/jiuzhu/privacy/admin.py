@@ -6,6 +6,13 @@ from jiuzhu.admin.base import TenantModelView
 from jiuzhu.auth.roles import ROLE_LABELS, Role
 from jiuzhu.privacy.models import PersonalDataAccess
 
+SUBJECT_LABELS = {"case": "案件", "household": "家庭", "household_member": "家庭成员", "notice": "通知书",
+                  "material_file": "申请材料", "warning_ticket": "预警", "realname_report": "实名举报"}
+
+
+def _subject_label(value: str) -> str:
+    return SUBJECT_LABELS.get(value, "名单" if value else "")
+
 
 def _role_label(value: str) -> str:
     try:
@@ -28,7 +35,8 @@ class AccessLogView(TenantModelView):
     column_default_sort = ("at", True)
     column_filters = ["kind", "user_name", "at", "household_id"]
     column_searchable_list = ["user_name"]
-    column_formatters = {"kind": lambda v, c, m, n: m.kind.label, "user_role": lambda v, c, m, n: _role_label(m.user_role)}
+    column_formatters = {"kind": lambda v, c, m, n: m.kind.label, "user_role": lambda v, c, m, n: _role_label(m.user_role),
+                         "subject_type": lambda v, c, m, n: _subject_label(m.subject_type)}
     column_formatters_export = column_formatters
     page_size = 100
 
