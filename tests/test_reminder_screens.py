@@ -100,3 +100,22 @@ def test_queues_page_says_when_redis_is_down(app, county, client_for):
     finally:
         app.config["JIUZHU_REDIS_URL"] = own
     assert "无法连接 Redis" in html and "不会丢失" in html
+
+
+def test_failed_jobs_are_told_in_chinese_with_beijing_time_and_no_traceback(app, world, county, client_for):
+    """An admin sees what failed and when, in words and local time; the traceback stays in the log."""
+    import re
+
+    from rq import SimpleWorker
+
+    from jiuzhu.instance import identity, queue, redis_connection
+    from jiuzhu.reports.rollimport import run_import_job
+
+    with app.app_context():  # stamped for another instance: the worker refuses it, the job fails
+        queue(app).enqueue(run_import_job, 1, county["id"],
+                           meta={"tenant_id": county["id"], "jiuzhu_instance": "elsewhere", "jiuzhu_database": "x"})
+        SimpleWorker([identity(app).queue_name], connection=redis_connection(app)).work(burst=True)
+    html = client_for("sc-admin").get("/admin/queues/").get_data(as_text=True)
+    assert "导入花名册" in html and "该任务属于另一个实例，已拒绝执行" in html
+    assert "Traceback" not in html and "jiuzhu." not in html and "ForeignJobError" not in html
+    assert re.search(r"<td>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}</td>", html)
