@@ -41,6 +41,7 @@ def demo_server(tmp_path_factory):
            "JIUZHU_DATABASE_URL": f"sqlite:///{database}",
            "JIUZHU_KEYS_FILE": str(folder / "keys.json"), "JIUZHU_AUDIT_ANCHOR_DIR": str(folder / "anchors"),
            "JIUZHU_SECRET_KEY": "demo-test", "JIUZHU_SECURE_COOKIES": "0", "PYTHONUNBUFFERED": "1",
+           "JIUZHU_DEMO_CLOCK_FILE": str(folder / "demo-clock.txt"),  # as scripts/demo sets it
            # no Redis: the demo sends reminders in-process (and touches no shared queue)
            "JIUZHU_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
     env.pop("JIUZHU_PLUGINS", None)
@@ -159,3 +160,40 @@ def test_the_demo_keeps_its_keys_beside_it_encrypts_and_anchors(demo_server):
     assert numbers and all(n.startswith("E1.f1.") for n in numbers + phones)
     anchors = sorted((database.parent / "anchors").glob("*/*/*.json"))
     assert {a.parent.name for a in anchors} == {"shexian", "yongning", "fuliang", "zongyang", "dangtu"}
+
+
+def test_the_demo_clock_runs_ahead_for_every_process_and_back(demo_server):
+    """演示时钟: in the demo a county admin moves the clock a week on — the dates the system works with
+    follow (a publicity period ends), and it comes back to the real date."""
+    port, output, _ = demo_server
+    password, users = credentials(output)
+    base = f"http://127.0.0.1:{port}"
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"username": "shexian-t1-staff", "password": password, "csrf_token": token})
+    opener.open(base + "/login", data=body.encode())
+    page = opener.open(base + "/admin/demo-clock/").read().decode()
+    today = re.search(r'data-testid="demo-today">[^<]*<strong>([\d-]+)</strong>', page).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    page = opener.open(base + "/admin/demo-clock/", data=urllib.parse.urlencode(
+        {"days": "7", "csrf_token": token}).encode()).read().decode()
+    import datetime as dt
+
+    later = re.search(r'data-testid="demo-today">[^<]*<strong>([\d-]+)</strong>', page).group(1)
+    assert dt.date.fromisoformat(later) - dt.date.fromisoformat(today) == dt.timedelta(days=7)
+    assert "比真实日期晚 7 天" in page
+    page = opener.open(base + "/admin/demo-clock/", data=urllib.parse.urlencode(
+        {"days": "reset", "csrf_token": token}).encode()).read().decode()
+    assert re.search(r'data-testid="demo-today">[^<]*<strong>([\d-]+)</strong>', page).group(1) == today
+
+
+def test_the_demo_clock_is_refused_on_a_real_database(database_urls, monkeypatch, tmp_path):
+    from jiuzhu.clock import DEMO_CLOCK_ENV
+    from jiuzhu.config import ConfigError
+    from tests.conftest import make_app
+
+    monkeypatch.setenv(DEMO_CLOCK_ENV, str(tmp_path / "clock.txt"))
+    with pytest.raises(ConfigError, match="demo only"):
+        make_app(database_urls)

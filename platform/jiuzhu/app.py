@@ -43,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from jiuzhu.security.inputs import init_input_guards, install_converters
 
     install_converters(app)  # before any route exists
+    _refuse_demo_clock_outside_the_demo(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("JIUZHU_MIGRATIONS_DIR", MIGRATIONS_DIR)))
@@ -77,6 +78,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     init_admin(app)
     return app
+
+
+def _refuse_demo_clock_outside_the_demo(app: Flask) -> None:
+    """The demo's movable clock (jiuzhu.clock) never runs against a real database."""
+    import os
+
+    from jiuzhu.clock import DEMO_CLOCK_ENV
+    from jiuzhu.config import ConfigError
+
+    if os.environ.get(DEMO_CLOCK_ENV) and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise ConfigError(f"{DEMO_CLOCK_ENV} moves the clock of the demo only; it is refused on any database "
+                          f"but the demo's SQLite. Unset it.")
 
 
 def _register_models() -> None:

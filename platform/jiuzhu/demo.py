@@ -204,6 +204,18 @@ def seed_cases(session, county: DemoCounty, towns) -> None:
             click.echo(f"  （演示数据）{county.name}·{head}：{'；'.join(exc.all_messages())}{fields_}", err=True)
 
 
+def _start_demo_clock(url: str) -> None:
+    """The demo's movable clock: a file beside the database, at 0 days ahead on every rebuild; the
+    web, worker and cron processes of the demo read it (jiuzhu.clock)."""
+    import os
+
+    from jiuzhu.clock import DEMO_CLOCK_ENV, set_demo_offset_days
+
+    if not os.environ.get(DEMO_CLOCK_ENV):  # scripts/demo sets it before the app starts (the screen needs it)
+        os.environ[DEMO_CLOCK_ENV] = str(Path(make_url(url).database).with_name("demo-clock.txt"))
+    set_demo_offset_days(0)
+
+
 def _reset_sqlite(url: str) -> None:
     path = make_url(url).database
     if path and path != ":memory:":
@@ -247,6 +259,7 @@ def demo_command(host, port, password, serve):
     db.engine.dispose()
     _reset_sqlite(url)
     _reset_anchors()
+    _start_demo_clock(url)
     upgrade()
     password = password or ("Demo-" + secrets.token_urlsafe(8) + "-7")  # three classes, never common
     rows = seed_demo(password)
@@ -328,3 +341,4 @@ def demo_code_command():
     if not current_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise click.ClickException("此命令只用于演示数据库（SQLite）。")
     click.echo(pyotp.TOTP(DEMO_TOTP_SECRET).now())
+

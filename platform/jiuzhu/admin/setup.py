@@ -90,4 +90,12 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ChannelView(NotificationChannel, db, name=_l("通知渠道"), category=CATEGORY_REMINDERS,
                                endpoint="channel"))
     admin.add_view(QueueView(name=_l("任务队列"), category=CATEGORY_REMINDERS, endpoint="queues"))
+    import os
+
+    from jiuzhu.clock import DEMO_CLOCK_ENV
+
+    if os.environ.get(DEMO_CLOCK_ENV):  # the demo only (create_app refuses it on a real database)
+        from jiuzhu.demo_clock import DemoClockView
+
+        admin.add_view(DemoClockView(name=_l("演示时钟"), endpoint="demo_clock", url="/admin/demo-clock"))
     return admin

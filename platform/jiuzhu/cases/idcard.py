@@ -46,7 +46,10 @@ def parse_id_number(raw: str, today: dt.date | None = None) -> IdNumber:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidIdNumber(f"身份证号码中的出生日期 {number[6:14]} 不是有效日期。") from None
-    today = today or dt.date.today()
+    if today is None:
+        from jiuzhu.clock import china_today
+
+        today = china_today()
     if birth > today or birth.year < 1880:
         raise InvalidIdNumber(f"身份证号码中的出生日期 {birth.isoformat()} 不合理。")
     expected = check_character(number[:17])
