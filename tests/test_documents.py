@@ -64,7 +64,9 @@ def test_the_certificate_and_the_case_file(app, county, client_for):
     [link] = notice_links(staff, case_id)
     text = re.sub(r"\s+", "", pdf_text(staff.get(link).get_data()))
     assert "社会救助审核确认通知书" in text and "家庭月救助金额1710.00元" in text
-    assert "保障人数4人" in text and "汪建国（户主）、李秀英（配偶）" in text and "发证机关：nx第1镇人民政府" in text
+    assert "保障人数4人" in text and "汪建国（户主）、李秀英（配偶）" in text and "nx第1镇人民政府" in text
+    # a notice, worded as one: no certificate's 发证机关 nor 本证
+    assert "发证机关" not in text and "本证" not in text and "特此通知" in text
     keep(staff.get(link).get_data(), "ningxia-certificate.pdf")
     data = staff.get(f"/admin/casework/{case_id}/file.pdf").get_data()
     keep(data, "ningxia-case-file.pdf")
@@ -146,3 +148,17 @@ def test_every_plugins_notices_print(app, world, plugin_key):
             assert plugin.notice_title(kind) in text and notice.number in text and "汪建国" in text, (kind, text)
             assert "”。。" not in text and "。。" not in text
         db.session.rollback()
+
+
+def test_the_case_file_prints_no_internal_path_no_doubled_stops_and_rows_that_fit(app, county, client_for):
+    """一户一档 as a county files it: the rules named by their document (never a path of ours), a reason
+    ending in a full stop not followed by another mark, and the process table in fixed columns."""
+    case_id = approved_case(app)
+    staff = client_for("nx-t1-staff")
+    data = staff.get(f"/admin/casework/{case_id}/file.pdf").get_data()
+    text = re.sub(r"\s+", "", pdf_text(data))
+    assert "seeds/" not in text and ".txt" not in text
+    assert "宁夏" in text  # the rules' document, named
+    for doubled in ("。；", "。。", "；；", "。，"):
+        assert doubled not in text, doubled
+    assert app.jinja_env.filters["no_end_stop"]("核对和调查均无疑义。") + "；" == "核对和调查均无疑义；"

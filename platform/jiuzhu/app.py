@@ -75,7 +75,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
 
     from jiuzhu.admin import init_admin
+    from jiuzhu.documents import no_end_stop
 
+    app.jinja_env.filters["no_end_stop"] = no_end_stop
     init_admin(app)
     return app
 

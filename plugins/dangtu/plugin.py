@@ -44,7 +44,8 @@ class DangtuLimits:
 class DangtuPlugin(AnhuiPlugin):
     key = "dangtu"
     name = "当涂县"
-    source_document = f"{D}（seeds/{source.SEED}）"
+    source_document = D
+    source_seed = source.SEED
     document = D
     confirming_unit: ClassVar[str] = "乡镇人民政府（园区管委会）"
     delegation_source: ClassVar[str] = cite(D, source.DELEGATION, source.PROCESS)

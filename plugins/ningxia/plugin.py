@@ -62,7 +62,8 @@ class NingxiaPlugin(BaselinePlugin):
     key = "ningxia"
     name = "宁夏回族自治区"
     province = "宁夏回族自治区"
-    source_document = f"{source.DOC}{source.TITLE}（seeds/{source.SEED}）"
+    source_document = f"{source.DOC}{source.TITLE}"
+    source_seed = source.SEED
     #: the plan has no time limits: the national ones are the maxima
     limit_source: ClassVar[str] = f"{source.NATIONAL}（{source.TITLE}未另行规定时限）"
     settings_schema = forms.NingxiaSettings

@@ -59,7 +59,8 @@ def order_label(categories) -> str:
 class ShexianPlugin(AnhuiPlugin):
     key = "shexian"
     name = "歙县"
-    source_document = f"{D}（seeds/{source.SEED}）"
+    source_document = D
+    source_seed = source.SEED
     document = D
 
     #: “特困人员”、“最低生活保障对象”、“低保边缘家庭”、“刚性支出困难家庭”、“其他低收入人口”、“临时救助”的认定顺序

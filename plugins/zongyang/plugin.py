@@ -50,7 +50,8 @@ class ZongyangLimits:
 class ZongyangPlugin(AnhuiPlugin):
     key = "zongyang"
     name = "枞阳县"
-    source_document = f"{SOURCE}（2021年9月18日；seeds/{source.SEED}）"
+    source_document = f"{SOURCE}（2021年9月18日）"
+    source_seed = source.SEED
     document = D
     confirming_unit: ClassVar[str] = "乡镇人民政府（县经开区）"
 

@@ -80,16 +80,38 @@ class AsIssued:
         return getattr(self._case, name)
 
 
+APPROVAL_NOTICE_TITLE = "社会救助审核确认通知书"
+#: what a sentence may end with: a reason followed by more text loses its own full stop, so the
+#: document never prints "。；" or "。。"
+END_STOPS = "。．.；;，,、 "
+
+
+def no_end_stop(text) -> str:
+    return str(text or "").rstrip(END_STOPS)
+
+
+def is_certificate(plugin, case) -> bool:
+    """Whether the approval of ``case`` is evidenced by a certificate (证): a category the plugin pays
+    monthly (低保, 特困); other approvals (temporary relief, low income) are notified by a notice."""
+    monthly = {c.value for c in plugin.monthly_categories}
+    return bool(monthly & set(case.categories))
+
+
 def notice_pdf(session, notice: Notice) -> bytes:
     """One notice, in the plugin's words, as a formal A4 document with its number and issuer."""
     case = notice.case
     plugin = engine.plugin_for(case)
     paragraphs = plugin.notice_text(notice.kind, AsIssued(case, notice))
     household = case.household
+    title = notice.content.get("title") or plugin.notice_title(notice.kind)
+    if notice.kind == "certificate" and title.endswith("证") and not is_certificate(plugin, case):
+        title = APPROVAL_NOTICE_TITLE  # temporary relief, low income: granted by a notice, not a 证
     template = "documents/certificate.html" if notice.kind == "certificate" else "documents/notice.html"
     return render_pdf(template, notice=notice, case=case, household=household,
                       members=household.coresident if household else [],
-                      title=notice.content.get("title") or plugin.notice_title(notice.kind), paragraphs=paragraphs,
+                      # a 证 is signed by its 发证机关 and kept by the family; a 通知书 is signed and dated
+                      certificate=title.endswith("证"),
+                      title=title, paragraphs=paragraphs,
                       organ=issuing_organ(session, case, notice.kind), issued=cn_date(notice.issued_on),
                       village=session.get(OrgUnit, case.village_id) if case.village_id else None)
 
@@ -121,7 +143,8 @@ def step_record(workflow, step: Step) -> str:
         text = labels.get(key, key)
         return text.split("（每行")[0]
 
-    return "；".join(f"{label(k)}：{_shown(v)}" for k, v in step.data.items() if v not in (None, "", [], {}))
+    return "；".join(f"{label(k)}：{no_end_stop(_shown(v))}" for k, v in step.data.items()
+                    if v not in (None, "", [], {}))
 
 
 def case_file_pdf(session, case: Case) -> bytes:

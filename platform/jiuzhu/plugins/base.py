@@ -22,7 +22,10 @@ class JurisdictionPlugin:
     #: province-level region, e.g. 安徽省
     province: ClassVar[str] = ""
     #: the source document the rules come from (file under shared/seeds), with its number
+    #: the document the plugin's rules come from, as printed on documents (its number and title)
     source_document: ClassVar[str] = ""
+    #: the file of its text among the project's source documents (for the docs and tests, never printed)
+    source_seed: ClassVar[str] = ""
     #: the plugin API version this plugin was written for
     api_version: ClassVar[str] = PLUGIN_API_VERSION
 
