@@ -53,7 +53,10 @@ def test_invalid_members_are_refused_with_every_problem_and_nothing_written(app,
                 MemberInput("丙", make_id_number("341021", D(1990, 1, 1), 13), "head",
                             incomes={"wage": "-5"}),
             ])
-        messages = err.value.messages
+        messages = err.value.all_messages()
+        fields = err.value.field_errors  # each beside its field, all at once
+        assert "校验位" in fields["members.0.id_number"][0] and "姓名为空" in fields["members.1.name"][0]
+        assert "残疾等级" in fields["members.1.disability_grade"][0] and "负数" in fields["members.2.incomes.wage"][0]
         assert any("甲：身份证号码校验位不正确" in m for m in messages)
         assert any("第 2 名成员姓名为空" in m for m in messages)
         assert any("残疾等级应为 0（无）至 4" in m for m in messages)

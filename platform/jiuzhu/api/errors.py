@@ -69,7 +69,7 @@ def from_service_error(exc: ServiceError) -> ApiError:
     status = 403 if isinstance(exc, PermissionDenied) else 404 if isinstance(exc, NotFound) else \
         409 if isinstance(exc, Conflict) else 422
     code = "validation_error" if exc.code == "invalid" or status == 422 else exc.code
-    message = "；".join(exc.messages) or None
+    message = "；".join(exc.all_messages()) or None
     fields = dict(exc.field_errors)
     if exc.messages and code == "validation_error":
         fields.setdefault("_schema", list(exc.messages))

@@ -27,7 +27,13 @@ from jiuzhu.cases.assessment import assess
 from jiuzhu.cases.categories import CASE_STATUS_LABELS, CaseStatus, Category, Channel
 from jiuzhu.cases.households import Health, Household, Relation, WorkAbility
 from jiuzhu.cases.models import Case
-from jiuzhu.cases.services import MemberInput, SupporterInput, register_household
+from jiuzhu.cases.services import (
+    MemberInput,
+    Refusals,
+    SupporterInput,
+    plausibility_warnings,
+    register_household,
+)
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from jiuzhu.extensions import db
@@ -158,7 +164,7 @@ class CaseworkView(SecureBaseView):
 
     # -- intake ---------------------------------------------------------------------------------
 
-    def _intake_context(self, form=None, errors=None):
+    def _intake_context(self, form=None, errors=None, field_errors=None, confirm=False):
         plugin, tenant = _plugin()
         user = current_user
         if user.role.is_village:
@@ -171,7 +177,9 @@ class CaseworkView(SecureBaseView):
         return dict(plugin=plugin, villages=villages, materials=plugin.materials_for(probe),
                     categories=plugin.categories, relations=list(Relation), healths=list(Health),
                     abilities=list(WorkAbility), channels=list(Channel), form=form or MultiDict(), errors=errors or [],
-                    today=china_today(), member_rows=range(6), supporter_rows=range(2))
+                    today=china_today(), member_rows=range(6), supporter_rows=range(2),
+                    field_errors=field_errors or {}, confirm=confirm,
+                    page_heading="代为申请" if user.role.is_village else "受理登记")
 
     @expose("/new", methods=["GET", "POST"])
     def new(self):
@@ -183,20 +191,29 @@ class CaseworkView(SecureBaseView):
         try:
             case = self._create_case(form)
             db.session.commit()
+        except NeedsConfirmation as exc:
+            db.session.rollback()
+            return self.render("cases/intake.html", **self._intake_context(
+                form, [], exc.field_warnings, confirm=True)), 400
         except ServiceError as exc:
             db.session.rollback()
-            return self.render("cases/intake.html", **self._intake_context(form, exc.all_messages())), 400
+            general = list(exc.messages)
+            fields = _intake_fields(exc.field_errors, getattr(exc, "rows", None))
+            return self.render("cases/intake.html", **self._intake_context(form, general, fields)), 400
         flash(f"已登记：案件 {case.id}。", "success")
         if case.missing_materials:
             flash("材料不全：请在案件页出具一次性告知书，列明全部需补齐的材料。", "info")
         return redirect(url_for(".case", case_id=case.id))
 
     def _create_case(self, form) -> Case:
-        errors: list[str] = []
+        """Everything wrong with the form is reported at once, each problem beside its field; what is
+        merely unlikely (a minor as spouse, a member born after the application) is shown for the
+        clerk to confirm or correct."""
+        refused = Refusals()
         village = db.session.get(OrgUnit, parse_id(form.get("village_id")) or 0)
         if village is None:
-            errors.append("请选择该户所在的村（社区）。")
-        members = []
+            refused.add("请选择该户所在的村（社区）。", "village_id")
+        members, rows = [], []
         for i in range(20):
             name, number = (form.get(f"m{i}.name") or "").strip(), (form.get(f"m{i}.id_number") or "").strip()
             if not name and not number:
@@ -206,34 +223,61 @@ class CaseworkView(SecureBaseView):
                 raw = (form.get(f"m{i}.{kind}") or "").strip()
                 if raw:
                     incomes[kind] = raw
+            rows.append(i)
             members.append(MemberInput(
                 name=name, id_number=number, relation=form.get(f"m{i}.relation") or "other",
                 coresident=form.get(f"m{i}.coresident") == "y",
                 disability_grade=_grade(form.get(f"m{i}.disability")),
                 health=form.get(f"m{i}.health") or "healthy", work_ability=form.get(f"m{i}.ability") or "full",
                 working=form.get(f"m{i}.working") == "y", incomes=incomes))
-        supporters = []
+        supporters, supporter_rows = [], []
         for i in range(5):
             name = (form.get(f"s{i}.name") or "").strip()
             if not name:
                 continue
+            supporter_rows.append(i)
             supporters.append(SupporterInput(
                 name=name, id_number=form.get(f"s{i}.id_number") or "", duty=form.get(f"s{i}.duty") or "",
                 supports=form.get(f"s{i}.supports") or None, monthly_income=form.get(f"s{i}.income") or "0",
                 monthly_support_paid=form.get(f"s{i}.paid") or "0", address=form.get(f"s{i}.address") or None))
-        applied_on = _date(form.get("applied_on"), "申请日期", errors) or china_today()
-        signed = _date(form.get("authorization_signed_on"), "授权书签署日期", errors)
-        committed = _date(form.get("commitment_signed_on"), "承诺书签署日期", errors)
-        if errors:
-            raise ValidationError(*errors)
-        household = register_household(db.session, current_user, village=village, address=form.get("address", ""),
-                                       phone=form.get("phone") or None, members=members, supporters=supporters,
-                                       registered_place=form.get("registered_place") or None, on=applied_on)
+        dates = {}
+        for field, label in (("applied_on", "申请日期"), ("authorization_signed_on", "授权书签署日期"),
+                             ("commitment_signed_on", "承诺书签署日期")):
+            problem = date_problem(form.get(field), label)
+            if problem:
+                refused.add(problem, field)
+            raw = (form.get(field) or "").strip()
+            dates[field] = dt.date.fromisoformat(raw) if raw and not problem else None
+        applied_on = dates["applied_on"] or china_today()
+        plugin, _ = _plugin()
         channel = Channel.village_proxy if current_user.role.is_village else form.get("channel", "window")
-        return engine.open_case(db.session, current_user, household=household,
-                                categories=form.getlist("categories"), channel=channel, applied_on=applied_on,
-                                consent_classification=form.get("consent") == "y",
-                                authorization_signed_on=signed, commitment_signed_on=committed,
+        categories = form.getlist("categories")
+        for message, field in engine.application_problems(current_user, plugin, categories, channel):
+            refused.add(message, field)
+        household = None
+        if village is not None:
+            try:
+                household = register_household(
+                    db.session, current_user, village=village, address=form.get("address", ""),
+                    phone=form.get("phone") or None, members=members, supporters=supporters,
+                    registered_place=form.get("registered_place") or None, on=applied_on)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    refused.add(message)
+                for key, messages in exc.field_errors.items():
+                    for message in messages:
+                        refused.add(message, key)
+        if refused:
+            error = refused.error()
+            error.rows = (rows, supporter_rows)
+            raise error
+        warnings = plausibility_warnings(members, applied_on)
+        if warnings and form.get("confirm_warnings") != "y":
+            raise NeedsConfirmation(_intake_fields(warnings, (rows, supporter_rows)))
+        return engine.open_case(db.session, current_user, household=household, categories=categories,
+                                channel=channel, applied_on=applied_on, consent_classification=form.get("consent") == "y",
+                                authorization_signed_on=dates["authorization_signed_on"],
+                                commitment_signed_on=dates["commitment_signed_on"],
                                 provided=form.getlist("provided"), via_platform=form.getlist("via_platform"))
 
     # -- the case page --------------------------------------------------------------------------
@@ -483,12 +527,37 @@ class CaseworkView(SecureBaseView):
                            may_reveal=current_user.role in MAY_REVEAL)
 
 
-def _date(raw: str | None, label: str, errors: list[str]) -> dt.date | None:
-    problem = date_problem(raw, label)
-    if problem:
-        errors.append(problem)
-        return None
-    return dt.date.fromisoformat(raw.strip()) if raw and raw.strip() else None
+class NeedsConfirmation(ServiceError):
+    """Nothing is wrong, but something is unlikely: the clerk confirms it (or corrects it)."""
+
+    def __init__(self, field_warnings: dict[str, list[str]]):
+        self.field_warnings = field_warnings
+        super().__init__("请核实以下情况；确认无误后勾选“以上情况已核实无误”再提交。")
+
+
+#: a service's field names → the intake form's (``members.<k>.x`` ↦ ``m<row>.y``)
+_MEMBER_FIELDS = {"name": "name", "id_number": "id_number", "relation": "relation", "disability_grade": "disability",
+                  "health": "health", "work_ability": "ability", "incomes": "wage"}
+_SUPPORTER_FIELDS = {"name": "name", "id_number": "id_number", "duty": "duty", "supports": "supports",
+                     "monthly_income": "income", "monthly_support_paid": "paid", "address": "address"}
+
+
+def _intake_fields(fields: dict[str, list[str]], rows) -> dict[str, list[str]]:
+    """A service's refusals by field, named as the intake form names its inputs."""
+    member_rows, supporter_rows = rows or ([], [])
+    out: dict[str, list[str]] = {}
+    for key, messages in fields.items():
+        parts = key.split(".")
+        name = key
+        if parts[0] in ("members", "supporters") and len(parts) >= 3 and parts[1].isdigit():
+            index, field = int(parts[1]), parts[2]
+            if parts[0] == "members" and index < len(member_rows):
+                name = f"m{member_rows[index]}." + (parts[3] if field == "incomes" and len(parts) > 3
+                                                    else _MEMBER_FIELDS.get(field, field))
+            elif parts[0] == "supporters" and index < len(supporter_rows):
+                name = f"s{supporter_rows[index]}.{_SUPPORTER_FIELDS.get(field, field)}"
+        out.setdefault(name, []).extend(messages)
+    return out
 
 
 def _grade(raw: str | None) -> int:

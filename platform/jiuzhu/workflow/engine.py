@@ -552,6 +552,30 @@ def provide_material(session, user: User, case_id: int, key: str, *, via_platfor
 
 # -- creating a case ----------------------------------------------------------------------------
 
+def application_problems(user: User, plugin, categories: Iterable[str], channel: Channel | str
+                         ) -> list[tuple[str, str]]:
+    """What is wrong with an application's channel and categories, as (message, field) pairs —
+    checked before the household is registered, so a screen reports them with the household's own."""
+    out: list[tuple[str, str]] = []
+    try:
+        channel = Channel(channel)
+    except ValueError:
+        return [(f"申请渠道“{channel}”无效。", "channel")]
+    if user.role.is_village and channel != Channel.village_proxy:
+        out.append(("村（社区）只能受申请人委托代为提出申请（渠道：村（社区）代为申请）。", "channel"))
+    if channel == Channel.village_proxy and not user.role.is_village and user.role.org_level != OrgLevel.township:
+        out.append(("“村（社区）代为申请”须由村（社区）协理员或乡镇经办人员录入。", "channel"))
+    if user.role.is_county and user.role is not Role.county_staff:
+        out.append((f"{user.role.label}不能录入申请。", "channel"))
+    wanted = [str(c) for c in categories]
+    unknown = [c for c in wanted if c not in [c.value for c in plugin.categories]]
+    if not wanted:
+        out.append(("请至少选择一个申请类别。", "categories"))
+    if unknown:
+        out.append(("本地规则不受理这些类别：" + "、".join(unknown) + "。", "categories"))
+    return out
+
+
 def open_case(session, user: User, *, household, categories: Iterable[str], channel: Channel | str,
               applied_on: dt.date | None = None, consent_classification: bool = False,
               authorization_signed_on: dt.date | None = None, commitment_signed_on: dt.date | None = None,
@@ -561,31 +585,18 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
     from jiuzhu.tenancy.models import Tenant
 
     applied_on = applied_on or china_today()
-    try:
-        channel = Channel(channel)
-    except ValueError:
-        raise ValidationError(f"申请渠道“{channel}”无效。") from None
     tenant = session.get(Tenant, require_scope().tenant_id)
     plugin = current_app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
-    errors = []
-    if user.role.is_village and channel != Channel.village_proxy:
-        errors.append("村（社区）只能受申请人委托代为提出申请（渠道：村（社区）代为申请）。")
-    if channel == Channel.village_proxy and not user.role.is_village and user.role.org_level != OrgLevel.township:
-        errors.append("“村（社区）代为申请”须由村（社区）协理员或乡镇经办人员录入。")
-    if user.role.is_county and user.role is not Role.county_staff:
-        errors.append(f"{user.role.label}不能录入申请。")
+    problems = application_problems(user, plugin, categories, channel)
+    errors = [message for message, _ in problems]
     wanted = [str(c) for c in categories]
-    allowed = [c.value for c in plugin.categories]
-    unknown = [c for c in wanted if c not in allowed]
-    if not wanted:
-        errors.append("请至少选择一个申请类别。")
-    if unknown:
-        errors.append("本地规则不受理这些类别：" + "、".join(unknown) + "。")
     if household.village_id is None and user.role.is_village:
         errors.append("该户不在您所在的村（社区）。")
-    errors += plugin.check_application(household, wanted, consent_classification, applied_on)
+    if not problems:
+        errors += plugin.check_application(household, wanted, consent_classification, applied_on)
     if errors:
         raise ValidationError(*errors)
+    channel = Channel(channel)
     order = [c.value for c in plugin.category_order]
     wanted = sorted(set(wanted), key=lambda c: order.index(c) if c in order else len(order))
     case = Case(tenant_id=tenant.id, township_id=household.township_id, village_id=household.village_id,
