@@ -71,7 +71,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReportView(name=_l("实名举报"), category=CATEGORY_REPORTS, endpoint="reports",
                               url="/admin/reports"))
     admin.add_view(RollImportView(name=_l("花名册导入"), category=CATEGORY_REPORTS, endpoint="rolls", url="/admin/rolls"))
-    admin.add_link(RoleLink(_l("受理登记"), endpoint="casework.new", roles=INTAKE_ROLES))
+    # one name per action: a township takes an application (受理登记), a village files one for the applicant
+    admin.add_link(RoleLink(_l("受理登记"), endpoint="casework.new", roles=INTAKE_ROLES - {Role.village_assistant}))
+    admin.add_link(RoleLink(_l("代为申请"), endpoint="casework.new", roles=frozenset({Role.village_assistant})))
     admin.add_view(OrgUnitView(OrgUnit, db, name=_l("组织机构"), category=CATEGORY_ORG, endpoint="orgunit"))
     admin.add_view(UserView(User, db, name=_l("用户"), category=CATEGORY_ORG, endpoint="user"))
     admin.add_view(SecurityPolicyView(name=_l("安全策略"), category=CATEGORY_ORG, endpoint="security_policy",

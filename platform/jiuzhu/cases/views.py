@@ -15,12 +15,13 @@ from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from jiuzhu.admin.base import SecureBaseView, date_problem, perform
+from jiuzhu.admin.base import SecureBaseView, date_problem, flash_refusal, perform
 from jiuzhu.auth.roles import Role
 from jiuzhu.calendar import workdays_between
 from jiuzhu.cases.assessment import assess
@@ -110,8 +111,11 @@ class CaseworkView(SecureBaseView):
 
     @expose("/")
     def index(self):
-        if current_user.role.is_village or current_user.role is Role.county_admin:
+        if current_user.role is Role.county_admin:
             return redirect(url_for(".cases"))
+        if current_user.role.is_village:
+            # a village decides nothing and has no steps of its own: its work is its open cases
+            return self.cases(open_only=True)
         plugin, tenant = _plugin()
         after = _uncursor(request.args.get("after"))
         filters = {k: request.args.get(k) or None for k in ("category", "village_id", "step_key", "channel")}
@@ -140,11 +144,14 @@ class CaseworkView(SecureBaseView):
     # -- the case list --------------------------------------------------------------------------
 
     @expose("/cases")
-    def cases(self):
+    def cases(self, open_only: bool = False):
+        """案件查询; with ``open_only``, a village's 我的待办: the cases of its village still open."""
         q = select(Case).order_by(Case.id.desc())
         status = request.args.get("status")
         if status in CaseStatus.__members__:
             q = q.where(Case.status == status)
+        elif open_only:
+            q = q.where(Case.status.in_([s for s in CaseStatus if s.is_open]))
         after = parse_id(request.args.get("after"))
         if after:
             q = q.where(Case.id < after)
@@ -160,7 +167,8 @@ class CaseworkView(SecureBaseView):
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return self.render("cases/list.html", cases=rows, next_after=rows[-1].id if more and rows else None,
-                           statuses=CASE_STATUS_LABELS, status=status, search=search)
+                           statuses=CASE_STATUS_LABELS, status=status, search=search, open_only=open_only,
+                           page_heading=_("我的待办") if open_only else _("案件查询"))
 
     # -- intake ---------------------------------------------------------------------------------
 
@@ -249,7 +257,7 @@ class CaseworkView(SecureBaseView):
             raw = (form.get(field) or "").strip()
             dates[field] = dt.date.fromisoformat(raw) if raw and not problem else None
         applied_on = dates["applied_on"] or china_today()
-        plugin, _ = _plugin()
+        plugin, _tenant = _plugin()
         channel = Channel.village_proxy if current_user.role.is_village else form.get("channel", "window")
         categories = form.getlist("categories")
         for message, field in engine.application_problems(current_user, plugin, categories, channel):
@@ -289,7 +297,9 @@ class CaseworkView(SecureBaseView):
         return case
 
     @expose("/<int:case_id>")
-    def case(self, case_id):
+    def case(self, case_id, posted=None):
+        """The case page; ``posted`` (after a refused step form) carries the typed values and the
+        problems, so that form is shown again as it was sent, each problem beside its field."""
         case = self._load(case_id)
         record_access(db.session, AccessKind.view_case, "case", case.id, household_id=case.household_id)
         plugin = engine.plugin_for(case)
@@ -305,7 +315,9 @@ class CaseworkView(SecureBaseView):
             for outcome in spec.outcomes:
                 if outcome.decision is not None and user.role.is_village:
                     continue  # no deciding control is ever shown to a village
+                sent = posted if posted and posted.step_id == step.id and posted.outcome == outcome.key else None
                 outcomes.append(SimpleNamespace(outcome=outcome, fields=field_views(outcome.form or spec.form),
+                                                sent=sent,
                                                 waits=(not outcome.early and step.runs_until is not None
                                                        and china_today() < step.runs_until)))
             actions.append(SimpleNamespace(step=step, spec=spec, mine=mine and bool(outcomes), outcomes=outcomes,
@@ -324,7 +336,9 @@ class CaseworkView(SecureBaseView):
 
         assistance = db.session.scalars(select(AssistanceRecord).where(AssistanceRecord.case_id == case.id)
                                         .order_by(AssistanceRecord.done_on, AssistanceRecord.id)).all()
-        return self.render("cases/case.html", case=case, actions=actions, timeline=timeline, plugin=plugin,
+        county = db.session.get(Tenant, case.tenant_id)
+        return self.render("cases/case.html", page_heading=_("案件 %(id)s", id=case.id), county=county,
+                           case=case, actions=actions, timeline=timeline, plugin=plugin,
                            assistance=assistance, assistance_kinds=list(AssistanceKind),
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
                            left=workdays_between(today, case.due_on) if case.due_on else None,
@@ -361,10 +375,31 @@ class CaseworkView(SecureBaseView):
         data = read_form(outcome.form or spec.form, request.form, prefix,
                          engine.plugin_for(case).finding_categories(case)) if outcome else {}
         version = request.form.get("version", type=int)
-        labels = {f.name: f.label for f in field_views(outcome.form or spec.form)} if outcome else {}
-        return self._post(case_id, lambda: engine.act(
-            db.session, current_user, step_id, key, data=data, reason=request.form.get(prefix + "reason"),
-            expected_version=version), f"已办理：{spec.label} · {outcome.label if outcome else key}。", labels)
+        try:
+            engine.act(db.session, current_user, step_id, key, data=data,
+                       reason=request.form.get(prefix + "reason"), expected_version=version)
+            db.session.commit()
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except ValidationError as exc:
+            # the form again as it was typed, every problem at once beside its field
+            db.session.rollback()
+            if outcome is None:
+                flash_refusal(exc)
+                return redirect(url_for(".case", case_id=case_id))
+            flash(f"“{spec.label} · {outcome.label}”未办理：请按提示更正后再提交。", "error")
+            posted = SimpleNamespace(step_id=step_id, outcome=key, form=request.form, messages=exc.messages,
+                                     errors={prefix + name: msgs for name, msgs in exc.field_errors.items()})
+            return self.case(case_id, posted=posted), 400
+        except PermissionDenied as exc:
+            flash_refusal(exc)
+            return self.render_refusal(case_id), 403
+        except ServiceError as exc:
+            flash_refusal(exc)
+        else:
+            flash(f"已办理：{spec.label} · {outcome.label}。", "success")
+        return redirect(url_for(".case", case_id=case_id))
 
     @expose("/<int:case_id>/notices/<int:notice_id>.pdf")
     def notice_pdf(self, case_id, notice_id):
@@ -517,7 +552,7 @@ class CaseworkView(SecureBaseView):
         from jiuzhu.privacy import MAY_REVEAL
 
         cases = db.session.scalars(select(Case).where(Case.household_id == household.id).order_by(Case.id)).all()
-        plugin, _ = _plugin()
+        plugin, _tenant = _plugin()
         try:
             assessment = assess(household, plugin, plugin.tenant_settings(household.tenant_id), china_today())
         except ValidationError:

@@ -110,14 +110,36 @@ def _actor_name(user: User) -> str:
     return f"{user.full_name}（{user.role.label}）"
 
 
-def _validated(schema_cls, data: dict | None) -> dict:
+def _validated(schema_cls, data: dict | None, case: Case, on: dt.date) -> dict:
+    """The step form loaded by its schema, its dates checked against the case: every problem at once."""
     if schema_cls is None:
         return dict(data or {})
     try:
-        return schema_cls().load(data or {})
+        clean = schema_cls().load(data or {})
     except SchemaError as exc:
         fields = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in exc.messages.items()}
+        valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+        for name, messages in _date_problems(case, valid, on).items():
+            fields.setdefault(name, messages)
         raise ValidationError(field_errors=fields) from None
+    problems = _date_problems(case, clean, on)
+    if problems:
+        raise ValidationError(field_errors=problems)
+    return clean
+
+
+def _date_problems(case: Case, clean: dict, on: dt.date) -> dict[str, list[str]]:
+    """A date typed on a step's form is of something that happened in this case: not after the day it is
+    recorded and not before the application."""
+    problems: dict[str, list[str]] = {}
+    for name, value in clean.items():
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            continue
+        if value > on:
+            problems[name] = [f"不能晚于办理当日（{on:%Y-%m-%d}）。"]
+        elif case.applied_on and value < case.applied_on:
+            problems[name] = [f"不能早于申请日期（{case.applied_on:%Y-%m-%d}）。"]
+    return problems
 
 
 def _json_ready(data: dict) -> dict:
@@ -267,7 +289,7 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
     reason = (reason or "").strip() or None
     if outcome.requires_reason and not reason:
         raise ValidationError(f"“{outcome.label}”须填写理由。", field_errors={"reason": ["请填写理由。"]})
-    clean = _validated(outcome.form or spec.form, data)
+    clean = _validated(outcome.form or spec.form, data, case, on)
     problems = _core_guards(case, view, spec, outcome, clean, on) + plugin_for(case).check_outcome(
         case, view, spec, outcome, clean, on)
     if problems:

@@ -26,11 +26,13 @@ class EconomicCheckForm(ChineseSchema):
     """家庭经济状况核对: the report of the county's checking agency."""
 
     report_no = _text(required=True, validate=validate.Length(min=1, max=60, error="请填写核对报告编号。"))
-    result = fields.String(required=True, error_messages=REQUIRED,
+    result = fields.String(required=True, error_messages=REQUIRED, metadata={"label": "核对结果"},
                            validate=validate.OneOf(["pass", "fail"], error="核对结果须为“符合”或“不符合”。"))
     agency = _text(load_default=None, allow_none=True)
     per_capita_income = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
-                                       error_messages={"invalid": "人均月收入须为数字。"})
+                                       error_messages={"invalid": "人均月收入须为数字。"},
+                                       validate=validate.Range(min=0, max=10_000_000,
+                                                               error="人均月收入须在 0 至 10,000,000 元之间。"))
     note = _text(load_default=None, allow_none=True)
 
 
@@ -50,7 +52,8 @@ class InvestigationForm(ChineseSchema):
 class AppraisalForm(ChineseSchema):
     held_on = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD。"})
     participants = fields.Integer(required=True, validate=validate.Range(min=1, error="参加人数须大于 0。"))
-    result = _text(required=True, validate=validate.Length(min=1, error="请填写评议结果。"))
+    result = _text(required=True, validate=validate.Length(min=1, error="请填写评议结果。"),
+                   metadata={"label": "评议结果"})
 
 
 class OpinionForm(ChineseSchema):
