@@ -36,7 +36,7 @@ def test_another_rule_another_list():
                           mask_names=False, hide_minors=True, approved_until_stop=True, exit_months=None)
     rows = public_list(rule, [entry(registered=Place("外县", None, True))], ON)
     assert list(rows) == [Place("某村", 2)]  # not both places: the rule does not ask for it
-    assert rows[Place("某村", 2)][0].as_public() == {"公示类别": "保障中", "家庭成员姓名": "王大山、李小花",
+    assert rows[Place("某村", 2)][0].as_public() == {"公示类别": "保障中", "公示期": "—", "家庭成员姓名": "王大山、李小花",
                                                     "救助类别": "特困人员", "家庭月保障金额": "700.00 元"}
     assert public_list(rule, [entry(CaseStatus.closed, closed_on=D(2026, 10, 1))], ON) == {}  # no exit listing
 

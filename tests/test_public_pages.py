@@ -52,9 +52,10 @@ def test_the_township_page_shows_exactly_the_rules_fields_without_login(app, cou
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     headers = re.findall(r"<th>(.*?)</th>", html)
-    assert headers == ["公示类别", "家庭成员姓名", "保障人数", "困难原因", "家庭月保障金额", "所在村（社区）"]
+    assert headers == ["公示类别", "公示期", "救助类别", "家庭成员姓名", "保障人数", "困难原因", "家庭月保障金额",
+                       "所在村（社区）"]
     row = re.findall(r"<td>(.*?)</td>", html)
-    assert row == ["保障中", "汪*国、李*英、汪*", "4", "因病、因残、缺乏劳动能力", "1930.00 元", "pub第1镇第1村"]
+    assert row == ["保障中", "—", "最低生活保障", "汪*国、李*英、汪*", "4", "因病、因残、缺乏劳动能力", "1930.00 元", "pub第1镇第1村"]
     assert "汪建国" not in html and "汪小雨" not in html and "汪*雨" not in html  # masked; the minor left out
     assert make_id_number(REGION, dt.date(1968, 3, 12), 13) not in html and "13800000000" not in html
     assert "组" not in "".join(row)  # no address
@@ -119,3 +120,41 @@ def test_exits_stay_six_months_then_leave_the_page(app, county):
         db.session.remove()
     html = app.test_client().get(f"/public/pub/{town}/").get_data(as_text=True)
     assert "已退出" in html and "汪*国" in html
+
+
+def test_a_proposed_household_shows_its_period_and_where_to_object_with_the_phones(app, world, client_for):
+    """What a resident needs in order to object: the household's category and amount, the period's
+    first and last day, and the township's and the county's phones (set by the county admin)."""
+    from tests.conftest import csrf_token
+    from tests.test_workflow_baseline import new_case, run_to_publicity
+
+    info = world.county("base", plugin="baseline", townships=1, villages=1)
+    case_id = new_case(app)
+    run_to_publicity(app, case_id)
+    admin = client_for("base-admin")
+    town, village = info["towns"][0], info["villages"][0][0]
+    root = info["root"]
+    for unit, phone in ((town, "0559-6500001"), (root, "0559-6512345")):
+        form = admin.get(f"/admin/orgunit/edit/?id={unit}").get_data(as_text=True)
+        name = re.search(r'id="name"[^>]*value="([^"]*)"', form) or re.search(r'value="([^"]*)"[^>]*id="name"', form)
+        resp = admin.post(f"/admin/orgunit/edit/?id={unit}", data={
+            "csrf_token": csrf_token(form), "name": name.group(1), "contact_phone": phone, "active": "y"})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    bad = admin.get(f"/admin/orgunit/edit/?id={town}").get_data(as_text=True)
+    resp = admin.post(f"/admin/orgunit/edit/?id={town}", data={
+        "csrf_token": csrf_token(bad), "name": "base第1镇", "contact_phone": "请打电话", "active": "y"})
+    assert "电话号码只能包含数字" in resp.get_data(as_text=True)
+
+    html = app.test_client().get(f"/public/base/{village}/").get_data(as_text=True)
+    headers = re.findall(r"<th>(.*?)</th>", html)
+    row = dict(zip(headers, re.findall(r"<td>(.*?)</td>", html), strict=True))
+    assert row["公示类别"] == "公示中（拟保障）" and row["公示期"] == "2026-10-13 至 2026-10-20"
+    assert row["救助类别"] == "最低生活保障" and row["家庭月保障金额"] == "1260.00 元"
+    objection = re.search(r'data-testid="objection">([^<]+)<', html).group(1)
+    assert "base第1镇人民政府（电话：0559-6500001）" in objection
+    assert "base县民政局（电话：0559-6512345）" in objection
+
+    sheet = app.test_client().get(f"/public/base/{village}/sheet.pdf")
+    keep(sheet.data, "publicity-sheet-proposed.pdf")
+    text = re.sub(r"\s", "", pdf_text(sheet.data))
+    assert "2026-10-13至2026-10-20" in text and "0559-6500001" in text and "0559-6512345" in text

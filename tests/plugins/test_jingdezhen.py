@@ -668,7 +668,7 @@ def test_rule_real_name_reports_each_verified_and_answered(app, county):
 
 # -- publicity -----------------------------------------------------------------------------------
 
-PUBLIC_FIELDS = ["公示类别", "家庭成员姓名", "保障人数", "困难原因", "家庭月保障金额", "所在村（社区）"]
+PUBLIC_FIELDS = ["公示类别", "公示期", "救助类别", "家庭成员姓名", "保障人数", "困难原因", "家庭月保障金额", "所在村（社区）"]
 
 
 def lists(app, on, username="jdz-county", **kw) -> dict[Place, list[dict]]:
@@ -683,7 +683,8 @@ def test_rule_publicity_shows_exactly_the_source_fields_minors_and_unrelated_dat
     assert list(rows) == [Place("jdz第1镇第1村", county["villages"][0][0])]
     [row] = rows[Place("jdz第1镇第1村", county["villages"][0][0])]
     assert list(row) == PUBLIC_FIELDS
-    assert row == {"公示类别": "保障中", "家庭成员姓名": "汪*国、李*英、汪*", "保障人数": "4",
+    assert row == {"公示类别": "保障中", "公示期": "—", "救助类别": "最低生活保障",
+                   "家庭成员姓名": "汪*国、李*英、汪*", "保障人数": "4",
                    "困难原因": "因病、因残、缺乏劳动能力", "家庭月保障金额": "1930.00 元",
                    "所在村（社区）": "jdz第1镇第1村"}
     text = " ".join(row.values())

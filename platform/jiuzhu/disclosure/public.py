@@ -49,6 +49,18 @@ def _place_lists(tenant: Tenant, plugin, unit_id: int):
     return unit, name, parent, villages, lists, today
 
 
+def objection_contacts(tenant: Tenant, unit: OrgUnit) -> str:
+    """Where a resident objects, with the phones the county has set (组织机构 · 联系电话): the
+    township's government and the county's civil-affairs bureau."""
+    with use_scope(Scope(tenant.id)):
+        township = unit if unit.level == OrgLevel.township else db.session.get(OrgUnit, unit.parent_id)
+        county = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
+        offices = [(township.government, township.contact_phone) if township is not None else None,
+                   (f"{tenant.name}民政局", county.contact_phone if county is not None else None)]
+    said = [f"{name}（电话：{phone}）" if phone else name for name, phone in filter(None, offices)]
+    return f"如有异议，请在公示期内向{'或'.join(said)}反映，可署名、来电或来访。"
+
+
 def _headers(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"  # the list changes as cases move; never a stale copy
     response.headers["X-Robots-Tag"] = "noindex, nofollow"  # posted for the neighbours, not for search engines
@@ -72,7 +84,7 @@ def place(code: str, unit_id: int):
     unit, name, parent, villages, lists, today = _place_lists(tenant, plugin, unit_id)
     return _headers(Response(render_template(
         "public/place.html", tenant=tenant, plugin=plugin, unit=unit, name=name, parent=parent, villages=villages,
-        lists=lists, today=today, rule=plugin.disclosure_rule)))
+        lists=lists, today=today, rule=plugin.disclosure_rule, contacts=objection_contacts(tenant, unit))))
 
 
 @bp.route("/<code>/<int:unit_id>/sheet.pdf")
@@ -81,7 +93,7 @@ def sheet(code: str, unit_id: int):
 
     tenant, plugin = _county(code)
     unit, name, parent, villages, lists, today = _place_lists(tenant, plugin, unit_id)
-    title = f"{tenant.name}{parent.name if parent else ''}{name}社会救助公示（{cn_date(today)}）"
-    data = publicity_sheet_pdf(tenant, plugin, lists, today, title)
+    place_name = f"{tenant.name}{parent.name if parent else ''}{name}"
+    data = publicity_sheet_pdf(tenant, plugin, lists, today, place_name, objection_contacts(tenant, unit))
     return _headers(Response(data, mimetype="application/pdf",
                              headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))

@@ -71,6 +71,8 @@ class Entry:
     in_publicity: bool = False
     #: the amount proposed before the decision (shown while in publicity), if any
     proposed_amount: Decimal | None = None
+    #: while in publicity: the first and the last day of the period (the last unknown until the step runs)
+    period: tuple[dt.date, dt.date | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,23 @@ class PublicityRow:
     listing: Listing
     #: (label, value) for each of the rule's fields, in the rule's order
     values: tuple[tuple[str, str], ...]
+    #: 公示期 of a proposed household: what a neighbour needs to object in time ("—" for other rows)
+    period: str = "—"
+    #: the assistance category, when the rule's own fields do not show it already
+    category: str | None = None
 
     def as_public(self) -> dict[str, str]:
-        return {"公示类别": self.listing.label, **dict(self.values)}
+        head = {"公示类别": self.listing.label, "公示期": self.period}
+        if self.category is not None:
+            head["救助类别"] = self.category
+        return {**head, **dict(self.values)}
+
+
+def period_text(period: tuple[dt.date, dt.date | None] | None) -> str:
+    if period is None:
+        return "—"
+    start, end = period
+    return f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}" if end else f"{start:%Y-%m-%d} 起"
 
 
 def mask_name(name: str) -> str:
@@ -162,7 +178,12 @@ def _value(rule: DisclosureRule, field: DisclosureField, entry: Entry, listing: 
 
 
 def row_of(rule: DisclosureRule, entry: Entry, listing: Listing, on: dt.date) -> PublicityRow:
-    return PublicityRow(listing, tuple((f.label, _value(rule, f, entry, listing, on)) for f in rule.fields))
+    """The row of a household: the rule's fields, the publicity period of a proposed one, and always
+    the assistance category (a neighbour objects to a household *for* something)."""
+    category = (None if DisclosureField.category in rule.fields
+                else _value(rule, DisclosureField.category, entry, listing, on))
+    return PublicityRow(listing, tuple((f.label, _value(rule, f, entry, listing, on)) for f in rule.fields),
+                        period_text(entry.period) if listing == Listing.proposed else "—", category)
 
 
 def places_of(rule: DisclosureRule, entry: Entry) -> list[Place]:
@@ -199,8 +220,8 @@ def entries_for(session, rule: DisclosureRule, on: dt.date, unit_ids: Collection
     with ``unit_ids``, only households living or registered at one of those units (a narrowing for
     speed: the lists of those units are the same either way)."""
     exit_since = on - dt.timedelta(days=31 * (rule.exit_months or 0) + 1)
-    steps = select(Step.case_id).where(Step.key.in_(rule.publicity_steps), Step.status == StepStatus.open,
-                                       Step.opened_on <= on)
+    steps = select(Step.case_id, Step.opened_on, Step.runs_until).where(
+        Step.key.in_(rule.publicity_steps), Step.status == StepStatus.open, Step.opened_on <= on)
     query = select(Case)
     if unit_ids is not None:
         ids = list(unit_ids)
@@ -208,7 +229,8 @@ def entries_for(session, rule: DisclosureRule, on: dt.date, unit_ids: Collection
                                                     Household.registered_unit_id.in_(ids)))
         steps = steps.where(Step.case_id.in_(select(Case.id).where(Case.household_id.in_(households))))
         query = query.where(Case.household_id.in_(households))
-    in_publicity = set(session.scalars(steps).all())
+    periods = {case_id: (opened, runs_until) for case_id, opened, runs_until in session.execute(steps)}
+    in_publicity = set(periods)
     query = (query.where(Case.kind == CaseKind.application, or_(
         Case.id.in_(in_publicity) if in_publicity else false(),
         Case.status == CaseStatus.approved,
@@ -227,7 +249,8 @@ def entries_for(session, rule: DisclosureRule, on: dt.date, unit_ids: Collection
         if h.separated:
             registered = (_place(units.get(h.registered_unit_id)) if h.registered_unit_id
                           else Place(h.registered_place, None, external=True))
-        entries.append(Entry(case, h, residence, registered, case.id in in_publicity, proposed.get(case.id)))
+        entries.append(Entry(case, h, residence, registered, case.id in in_publicity, proposed.get(case.id),
+                             periods.get(case.id)))
     return entries
 
 
@@ -262,5 +285,5 @@ def publicity_list(session, on: dt.date | None = None, *, plugin=None, township_
     return {p: rows for p, rows in lists.items() if p.unit_id in inside}
 
 
-__all__ = ["Listing", "Place", "Entry", "PublicityRow", "mask_name", "hardship_reasons", "listing_of", "row_of",
+__all__ = ["Listing", "Place", "Entry", "PublicityRow", "period_text", "mask_name", "hardship_reasons", "listing_of", "row_of",
            "places_of", "public_list", "entries_for", "publicity_list", "add_months"]

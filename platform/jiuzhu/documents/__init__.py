@@ -61,8 +61,7 @@ def issuing_organ(session, case: Case, kind: str | None = None) -> Organ:
     if at_township and case.township_id:
         unit = session.get(OrgUnit, case.township_id)
         if unit is not None:
-            suffix = "办事处" if unit.name.endswith("街道") else ("" if unit.name.endswith(("管委会", "政府")) else "人民政府")
-            return Organ(f"{unit.name}{suffix}")
+            return Organ(unit.government)
     return Organ(f"{tenant.name}民政局")
 
 
@@ -175,10 +174,12 @@ def case_file_pdf(session, case: Case) -> bytes:
                       organ=issuing_organ(session, case), printed=cn_date(china_today()), today=china_today())
 
 
-def publicity_sheet_pdf(tenant: Tenant, plugin, lists: dict, on: dt.date, title: str) -> bytes:
-    """A place's publicity list as a sheet to post on the board: exactly the rule's fields."""
+def publicity_sheet_pdf(tenant: Tenant, plugin, lists: dict, on: dt.date, place: str, contacts: str) -> bytes:
+    """A place's publicity list as a sheet to post on the board: the rule's fields, each proposed
+    household's publicity period, and where to object."""
     return render_pdf("documents/publicity_sheet.html", tenant=tenant, plugin=plugin, lists=lists, on=on,
-                      printed=cn_date(on), title=title)
+                      printed=cn_date(on), place=place, title=f"{place}社会救助公示（{cn_date(on)}）",
+                      contacts=contacts)
 
 
 __all__ = ["render_pdf", "notice_pdf", "case_file_pdf", "publicity_sheet_pdf", "issuing_organ", "FONT_STACK"]

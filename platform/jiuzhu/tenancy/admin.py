@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from jiuzhu.admin.base import TenantModelView
 from jiuzhu.auth.roles import Role
@@ -99,17 +101,30 @@ def _parent_choices():
         select(OrgUnit).where(OrgUnit.level.in_([OrgLevel.county, OrgLevel.township])).order_by(OrgUnit.id))
 
 
+PHONE_HELP = "公开的办公电话，公示页和公示表上作为受理异议的联系方式，如 0559-6512345"
+
+
+def _office_phone(form, field):
+    """An office phone: digits, with an area code's hyphen, spaces, or 转 for an extension."""
+    value = (field.data or "").strip()
+    field.data = value or None
+    if value and not re.fullmatch(r"[0-9][0-9 \-]{5,30}(转[0-9]{1,6})?", value):
+        raise StopValidation("电话号码只能包含数字、连字符（-）和空格，如 0559-6512345。")
+
+
 class OrgUnitCreateForm(FlaskForm):
     parent = QuerySelectField("上级单位", query_factory=_parent_choices, get_label="full_name",
                               validators=[DataRequired("请选择上级单位。")])
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=100)])
     division_code = StringField("区划代码", validators=[Optional(), Length(max=12)],
                                 description="乡镇 9 位或 12 位，村（社区）12 位；不知道可留空")
+    contact_phone = StringField("联系电话", validators=[Length(max=40), _office_phone], description=PHONE_HELP)
 
 
 class OrgUnitEditForm(FlaskForm):
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=100)])
     division_code = StringField("区划代码", validators=[Optional(), Length(max=12)])
+    contact_phone = StringField("联系电话", validators=[Length(max=40), _office_phone], description=PHONE_HELP)
     active = BooleanField("启用")
 
 
@@ -118,14 +133,14 @@ class OrgUnitView(TenantModelView):
 
     roles = frozenset({Role.county_admin})
     read_roles = frozenset({Role.county_staff, Role.township_staff, Role.township_leader, Role.village_assistant})
-    column_list = ["name", "level", "parent", "division_code", "active"]
+    column_list = ["name", "level", "parent", "division_code", "contact_phone", "active"]
     column_labels = {"name": "名称", "level": "层级", "parent": "上级单位", "division_code": "区划代码",
-                     "active": "启用", "children": "下级单位", "tenant": "县（区）"}
+                     "contact_phone": "联系电话", "active": "启用", "children": "下级单位", "tenant": "县（区）"}
     column_searchable_list = ["name", "division_code"]
     column_filters = ["level", "active"]
     column_default_sort = "id"
-    column_details_list = ["name", "level", "parent", "division_code", "active"]
-    column_export_list = ["name", "level", "parent", "division_code", "active"]
+    column_details_list = ["name", "level", "parent", "division_code", "contact_phone", "active"]
+    column_export_list = ["name", "level", "parent", "division_code", "contact_phone", "active"]
     column_formatters = {"level": lambda v, c, m, n: m.level.label}
     column_formatters_export = {"level": lambda v, c, m, n: m.level.label,
                                 "parent": lambda v, c, m, n: m.parent.name if m.parent else ""}
@@ -138,13 +153,19 @@ class OrgUnitView(TenantModelView):
         return OrgUnitEditForm(obj=obj)
 
     def create_model(self, form):
-        return self.saving(lambda: add_org_unit(db.session, parent=form.parent.data, name=form.name.data,
-                                                division_code=form.division_code.data))
+        def create():
+            unit = add_org_unit(db.session, parent=form.parent.data, name=form.name.data,
+                                division_code=form.division_code.data)
+            unit.contact_phone = form.contact_phone.data
+            return unit
+
+        return self.saving(create)
 
     def update_model(self, form, model):
         def change():
             model.name = form.name.data.strip()
             model.division_code = validate_division_code(form.division_code.data, model.level)
+            model.contact_phone = form.contact_phone.data
             model.active = form.active.data
 
         return bool(self.saving(change))

@@ -139,12 +139,22 @@ class OrgUnit(OrgScoped, Audited, Base):
     #: official administrative division code (GB/T 2260 / 统计用区划代码), where known
     division_code: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the office's public phone (受理咨询、异议), printed on the publicity pages and sheets
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent", order_by="OrgUnit.name")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def government(self) -> str:
+        """The township's government as it signs: 某镇人民政府, 某街道办事处 (a name that already ends in
+        政府 or 管委会 as it is)."""
+        if self.name.endswith("街道"):
+            return f"{self.name}办事处"
+        return self.name if self.name.endswith(("管委会", "政府")) else f"{self.name}人民政府"
 
     @property
     def full_name(self) -> str:
