@@ -33,6 +33,22 @@ def test_dashboard_shows_overdue_work_by_township_with_charts(app, county, clien
     assert "base第2镇" in html
 
 
+def test_the_monthly_chart_has_twelve_months_each_once_with_the_year(app, county, client_for):
+    import re
+
+    from jiuzhu.clock import china_today
+
+    html = client_for("base-county").get("/admin/dashboard/").get_data(as_text=True)
+    chart = html[html.index("各月申请（按类别）"):]
+    chart = chart[:chart.index("</svg>")]
+    months = re.findall(r'fill="#4a5568">(\d+)月', chart)
+    today = china_today()
+    expected = [((today.month - 1 - i) % 12) + 1 for i in range(11, -1, -1)]
+    assert [int(m) for m in months] == expected  # twelve bars, none twice, ending with this month
+    first_year = today.year if today.month == 12 else today.year - 1
+    assert f">{first_year}年</tspan>" in chart  # the year under the first month (and under January)
+
+
 def test_township_leader_sees_only_its_township(app, county, client_for):
     run_to_publicity(app, new_case(app))
     html = client_for("base-t2-leader").get("/admin/dashboard/").get_data(as_text=True)

@@ -59,7 +59,8 @@ def first_category(column=Case.categories):
 
 def cases_by_category_and_month(session, today: dt.date, months: int = 12) -> tuple[list[str], dict[str, list[int]]]:
     """Applications per month (by the first category asked for) over the last ``months`` months."""
-    start = (today.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
+    first = today.year * 12 + today.month - 1 - (months - 1)  # the month ``months - 1`` before this one
+    start = dt.date(first // 12, first % 12 + 1, 1)
     month = func.to_char(Case.applied_on, "YYYY-MM") if session.get_bind().dialect.name == "postgresql" \
         else func.strftime("%Y-%m", Case.applied_on)
     rows = session.execute(select(month, first_category(), func.count())

@@ -20,6 +20,12 @@ SUPERVISORS = frozenset({Role.county_staff, Role.county_admin, Role.township_lea
 MAX_UPLOAD = 10 * 1024 * 1024
 
 
+def month_labels(months: list[str]) -> list[str]:
+    """“YYYY-MM” as the chart says it: 12月, with the year under the first month and under each January."""
+    return [f"{int(m[5:])}月\n{m[:4]}年" if i == 0 or m.endswith("-01") else f"{int(m[5:])}月"
+            for i, m in enumerate(months)]
+
+
 class DashboardView(SecureBaseView):
     roles = SUPERVISORS
 
@@ -32,7 +38,7 @@ class DashboardView(SecureBaseView):
         load_chart = bar_chart([row.township for row in load],
                                {"已超期": [row.overdue for row in load], "3 个工作日内到期": [row.due_soon for row in load]},
                                title="各乡镇超期与即将到期")
-        month_chart = bar_chart([m[5:] + "月" for m in labels], series, title="各月申请（按类别）")
+        month_chart = bar_chart(month_labels(labels), series, title="各月申请（按类别）")
         return self.render("reports/dashboard.html", load=load, load_chart=load_chart, month_chart=month_chart,
                            rates=rates, statuses=queries.status_counts(db.session), today=today,
                            total_overdue=sum(r.overdue for r in load))
