@@ -122,23 +122,22 @@ def _validated(schema_cls, data: dict | None, case: Case, on: dt.date) -> dict:
         for name, messages in _date_problems(case, valid, on).items():
             fields.setdefault(name, messages)
         raise ValidationError(field_errors=fields) from None
-    problems = _date_problems(case, clean, on)
-    if problems:
-        raise ValidationError(field_errors=problems)
     return clean
 
 
 def _date_problems(case: Case, clean: dict, on: dt.date) -> dict[str, list[str]]:
     """A date typed on a step's form is of something that happened in this case: not after the day it is
-    recorded and not before the application."""
+    recorded and not before the application — except in temporary relief, where help in an emergency
+    may come first and the paperwork after (先行救助，事后补充说明情况)."""
     problems: dict[str, list[str]] = {}
+    lower = None if "temporary_relief" in (case.categories or []) else case.applied_on
     for name, value in clean.items():
         if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
             continue
         if value > on:
             problems[name] = [f"不能晚于办理当日（{on:%Y-%m-%d}）。"]
-        elif case.applied_on and value < case.applied_on:
-            problems[name] = [f"不能早于申请日期（{case.applied_on:%Y-%m-%d}）。"]
+        elif lower and value < lower:
+            problems[name] = [f"不能早于申请日期（{lower:%Y-%m-%d}）。"]
     return problems
 
 
@@ -292,8 +291,9 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
     clean = _validated(outcome.form or spec.form, data, case, on)
     problems = _core_guards(case, view, spec, outcome, clean, on) + plugin_for(case).check_outcome(
         case, view, spec, outcome, clean, on)
-    if problems:
-        raise ValidationError(*problems)
+    dates = _date_problems(case, clean, on)
+    if problems or dates:
+        raise ValidationError(*problems, field_errors=dates)
 
     before = {"step": step.key, "status": step.status.value, "case_status": case.status.value}
     step.status = StepStatus.done
