@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy import select
 
-from jiuzhu.clock import china_today, cn_date
+from jiuzhu.clock import china_today
 from jiuzhu.disclosure.services import publicity_list
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope

@@ -7,11 +7,14 @@ import io
 
 from flask import Response
 from flask_admin import expose
+from flask_babel import format_date
+from flask_babel import gettext as _
 
 from jiuzhu.admin.base import SecureBaseView
 from jiuzhu.auth.roles import Role
 from jiuzhu.clock import china_today
 from jiuzhu.extensions import db
+from jiuzhu.i18n_terms import term
 from jiuzhu.reports import queries
 from jiuzhu.reports.charts import bar_chart
 
@@ -22,8 +25,12 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 def month_labels(months: list[str]) -> list[str]:
     """“YYYY-MM” as the chart says it: 12月, with the year under the first month and under each January."""
-    return [f"{int(m[5:])}月\n{m[:4]}年" if i == 0 or m.endswith("-01") else f"{int(m[5:])}月"
-            for i, m in enumerate(months)]
+    out = []
+    for i, m in enumerate(months):
+        label = format_date(dt.date(int(m[:4]), int(m[5:]), 1), "MMM")  # 11月, or Nov in English
+        year = _("%(year)s年", year=m[:4])
+        out.append(f"{label}\n{year}" if i == 0 or m.endswith("-01") else label)
+    return out
 
 
 class DashboardView(SecureBaseView):
@@ -36,9 +43,11 @@ class DashboardView(SecureBaseView):
         labels, series = queries.cases_by_category_and_month(db.session, today)
         rates = queries.approval_rates(db.session, today.replace(month=1, day=1))
         load_chart = bar_chart([row.township for row in load],
-                               {"已超期": [row.overdue for row in load], "3 个工作日内到期": [row.due_soon for row in load]},
-                               title="各乡镇超期与即将到期")
-        month_chart = bar_chart(month_labels(labels), series, title="各月申请（按类别）")
+                               {_("已超期"): [row.overdue for row in load],
+                                _("3 个工作日内到期"): [row.due_soon for row in load]},
+                               title=_("各乡镇超期与即将到期"))
+        month_chart = bar_chart(month_labels(labels), {term(name): values for name, values in series.items()},
+                                title=_("各月申请（按类别）"))
         return self.render("reports/dashboard.html", load=load, load_chart=load_chart, month_chart=month_chart,
                            rates=rates, statuses=queries.status_counts(db.session), today=today,
                            total_overdue=sum(r.overdue for r in load))
