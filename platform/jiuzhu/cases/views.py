@@ -337,7 +337,14 @@ class CaseworkView(SecureBaseView):
         assistance = db.session.scalars(select(AssistanceRecord).where(AssistanceRecord.case_id == case.id)
                                         .order_by(AssistanceRecord.done_on, AssistanceRecord.id)).all()
         county = db.session.get(Tenant, case.tenant_id)
+        from jiuzhu.payments import services as pay
+
+        schedule = pay.schedule_of(db.session, case.id)
         return self.render("cases/case.html", page_heading=_("案件 %(id)s", id=case.id), county=county,
+                           schedule=schedule, months=pay.months_due(schedule, today)[::-1] if schedule else [],
+                           grants=pay.relief_grants(db.session, case.id),
+                           may_pay_benefits=user.role in pay.BENEFIT_PAYERS,
+                           may_pay_relief=user.role in pay.RELIEF_PAYERS,
                            case=case, actions=actions, timeline=timeline, plugin=plugin,
                            assistance=assistance, assistance_kinds=list(AssistanceKind),
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
@@ -400,6 +407,37 @@ class CaseworkView(SecureBaseView):
         else:
             flash(f"已办理：{spec.label} · {outcome.label}。", "success")
         return redirect(url_for(".case", case_id=case_id))
+
+    # -- payments ---------------------------------------------------------------------------------
+
+    @expose("/<int:case_id>/pay/<int:year>-<int:month>", methods=["POST"])
+    def pay_month(self, case_id, year, month):
+        """登记发放: the county records one month of a schedule as paid (权钱分离: the county pays)."""
+        from jiuzhu.payments import services as pay
+
+        case = self._load(case_id)
+        schedule = pay.schedule_of(db.session, case.id)
+        if schedule is None or not 1 <= month <= 12 or not 2000 <= year <= 2100:
+            abort(404)
+        on = china_today()
+        return self._post(case_id, lambda: pay.pay_month(db.session, current_user, schedule.id,
+                                                         dt.date(year, month, 1), on=on),
+                          f"已登记发放 {year} 年 {month} 月保障金。")
+
+    @expose("/<int:case_id>/relief/<int:payment_id>/pay", methods=["POST"])
+    def pay_relief(self, case_id, payment_id):
+        """登记发放 of one stage of temporary relief, with its payment voucher."""
+        from jiuzhu.payments import services as pay
+        from jiuzhu.payments.models import ReliefPayment
+
+        self._load(case_id)
+        payment = db.session.get(ReliefPayment, payment_id)
+        if payment is None or payment.case_id != case_id:
+            abort(404)
+        voucher = (request.form.get("voucher_no") or "").strip()[:60] or None
+        return self._post(case_id, lambda: pay.pay_relief(db.session, current_user, payment_id, on=china_today(),
+                                                          voucher_no=voucher),
+                          f"已登记发放第 {payment.stage} 次临时救助金。")
 
     @expose("/<int:case_id>/notices/<int:notice_id>.pdf")
     def notice_pdf(self, case_id, notice_id):
