@@ -58,6 +58,10 @@ def demo_server(tmp_path_factory):
         lines.append(line)
         if "请在浏览器打开" in line:
             break
+    # keep reading what the server prints: a full pipe would block it (every request logs a line)
+    import threading
+
+    threading.Thread(target=lambda: [lines.append(line) for line in proc.stdout], daemon=True).start()
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

@@ -76,3 +76,30 @@ def test_no_one_else_pays(app, county, client_for, owner_engine, who, status):
     resp = client.post(f"/admin/casework/{case_id}/pay/{month.year}-{month.month}", data={"csrf_token": token})
     assert resp.status_code == status
     assert payments(owner_engine, case_id) == []
+
+
+def test_shexians_one_off_relief_is_paid_at_its_step_not_twice_on_the_case_page(app, world, client_for, owner_engine):
+    """歙县 pays 一次性临时救助金 by closing its own step (with the voucher): while that step is open the case
+    page offers no second way to pay it — a payment there would leave the step unable to close."""
+    from tests.plugins.test_shexian import D as SD
+    from tests.plugins.test_shexian import apply, approve_dibao, to_decision
+    from tests.plugins.test_shexian import do as sx_do
+
+    world.county("sx", plugin="shexian", townships=1, villages=1)
+    case_id = apply(app)
+    to_decision(app, case_id)
+    approve_dibao(app, case_id)
+    client = client_for("sx-t1-staff")
+    page = client.get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    assert 'data-testid="relief-payments"' in page and 'data-testid="pay-relief-1"' not in page
+    with owner_engine.connect() as conn:
+        payment_id = conn.execute(text("SELECT id FROM relief_payments WHERE case_id = :c"), {"c": case_id}).scalar()
+    resp = client.post(f"/admin/casework/{case_id}/relief/{payment_id}/pay",
+                       data={"csrf_token": csrf_token(page), "voucher_no": "X-1"}, follow_redirects=True)
+    assert "环节办理时登记发放" in resp.get_data(as_text=True)
+    sx_do(app, "sx-t1-staff", case_id, "one_off_relief", "paid", SD(2026, 10, 22), {"voucher_no": "溪民临〔2026〕088"})
+    with owner_engine.connect() as conn:
+        paid = conn.execute(text("SELECT paid_on, voucher_no FROM relief_payments WHERE case_id = :c"),
+                            {"c": case_id}).one()
+    assert paid.voucher_no == "溪民临〔2026〕088"
+    assert "已发放（2026-10-22）" in client.get(f"/admin/casework/{case_id}").get_data(as_text=True)

@@ -68,6 +68,8 @@ class ShexianPlugin(AnhuiPlugin):
         Category.tekun, Category.dibao, Category.dibao_edge, Category.rigid_expense, Category.low_income_other,
         Category.temporary_relief)
     categories: ClassVar[tuple[Category, ...]] = category_order
+    #: 一次性临时救助金 is paid, with its voucher, by closing the “发放一次性临时救助金” step
+    relief_paid_at_step: ClassVar[str | None] = "one_off_relief"
 
     max_limit_workdays: ClassVar[int] = 15
     max_extended_workdays: ClassVar[int | None] = 25

@@ -25,7 +25,12 @@ ANSWERS = {
 }
 
 
-def fill_form(form, outcome: str) -> None:
+#: the answers that are dates (typed as the day the clerk works: the demo's own date in the demo)
+DATES = ("visited_on", "held_on", "delivered_on", "posted_on", "meeting_held_on", "report_issued_on")
+
+
+def fill_form(form, outcome: str, today: str | None = None) -> None:
+    answers = {**ANSWERS, **dict.fromkeys(DATES, today)} if today else ANSWERS
     prefix = f"o.{outcome}."
     for el in form.locator(f"[name^='{prefix}']").all():
         name = el.get_attribute("name")[len(prefix):]
@@ -35,19 +40,27 @@ def fill_form(form, outcome: str) -> None:
         if name == "reason":
             el.fill("经研究，依据相关规定办理。")
         elif kind == "radio":
-            if el.get_attribute("value") == ANSWERS.get(base, "false"):
+            if el.get_attribute("value") == answers.get(base, "false"):
                 el.check()
         elif kind == "checkbox":
             continue
         elif tag == "select" and base == "findings":
-            el.select_option("eligible")
+            # 分类审核认定 in order: the categories before 低保 not met (with the reason), 低保 met, the rest
+            # left (a household is recognised in one category only: the first it meets)
+            category = name.split(".")[1]
+            order = [e.get_attribute("name").split(".")[-1] for e in form.locator(f"select[name^='{prefix}findings.']").all()]
+            if "dibao" not in order or category == "dibao":
+                el.select_option("eligible")
+            elif order.index(category) < order.index("dibao"):
+                el.select_option("ineligible")
+                form.locator(f"[name='{prefix}findings.{category}.reason']").fill("经核查，不符合该类认定条件。")
         elif tag == "select":
             options = [o for o in el.locator("option").all() if o.get_attribute("value")]
-            wanted = ANSWERS.get(base)
+            wanted = answers.get(base)
             values = [o.get_attribute("value") for o in options]
             el.select_option(wanted if wanted in values else values[0])
-        elif base in ANSWERS and "." not in name:
-            el.fill(ANSWERS[base])
+        elif base in answers and "." not in name:
+            el.fill(answers[base])
 
 
 def open_publicity_long_ago(owner_engine, case_id: int) -> None:

@@ -30,7 +30,7 @@ PLUGIN_ROUTES = {
 }
 
 
-def intake(page, live_url, village_name: str, *, seq: int, region: str = "341021"):
+def intake(page, live_url, village_name: str, *, seq: int, region: str = "341021", consent: bool = False):
     page.goto(live_url + "/admin/casework/new")
     page.select_option("#village_id", page.locator("#village_id option", has_text=village_name).first
                        .get_attribute("value"))
@@ -55,6 +55,8 @@ def intake(page, live_url, village_name: str, *, seq: int, region: str = "341021
         box.check()
     page.fill("#authorization_signed_on", dt.date.today().isoformat())
     page.fill("#commitment_signed_on", dt.date.today().isoformat())
+    if consent:  # 一次申请、分类审核认定 (where the county's rules offer it)
+        page.check("input[name=consent]")
     page.click("[data-testid=submit-intake]")
     page.wait_for_url(re.compile(r".*/admin/casework/\d+$"))
     return int(page.url.rsplit("/", 1)[1])

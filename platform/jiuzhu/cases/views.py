@@ -344,7 +344,8 @@ class CaseworkView(SecureBaseView):
                            schedule=schedule, months=pay.months_due(schedule, today)[::-1] if schedule else [],
                            grants=pay.relief_grants(db.session, case.id),
                            may_pay_benefits=user.role in pay.BENEFIT_PAYERS,
-                           may_pay_relief=user.role in pay.RELIEF_PAYERS,
+                           may_pay_relief=user.role in pay.RELIEF_PAYERS and not self._relief_step_open(
+                               plugin, view.open_steps),
                            case=case, actions=actions, timeline=timeline, plugin=plugin,
                            assistance=assistance, assistance_kinds=list(AssistanceKind),
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
@@ -410,6 +411,12 @@ class CaseworkView(SecureBaseView):
 
     # -- payments ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def _relief_step_open(plugin, open_steps) -> bool:
+        """Whether the rules' own relief-paying step is open (then the relief is paid there, not here)."""
+        key = getattr(plugin, "relief_paid_at_step", None)
+        return key is not None and any(s.key == key for s in open_steps)
+
     @expose("/<int:case_id>/pay/<int:year>-<int:month>", methods=["POST"])
     def pay_month(self, case_id, year, month):
         """登记发放: the county records one month of a schedule as paid (权钱分离: the county pays)."""
@@ -430,11 +437,14 @@ class CaseworkView(SecureBaseView):
         from jiuzhu.payments import services as pay
         from jiuzhu.payments.models import ReliefPayment
 
-        self._load(case_id)
         payment = db.session.get(ReliefPayment, payment_id)
         if payment is None or payment.case_id != case_id:
             abort(404)
         voucher = (request.form.get("voucher_no") or "").strip()[:60] or None
+        case = self._load(case_id)
+        if self._relief_step_open(engine.plugin_for(case), engine.load_view(db.session, case).open_steps):
+            flash("该笔临时救助金在“发放一次性临时救助金”环节办理时登记发放（含付款凭证号）。", "error")
+            return redirect(url_for(".case", case_id=case_id))
         return self._post(case_id, lambda: pay.pay_relief(db.session, current_user, payment_id, on=china_today(),
                                                           voucher_no=voucher),
                           f"已登记发放第 {payment.stage} 次临时救助金。")

@@ -311,6 +311,9 @@ class BaselinePlugin(JurisdictionPlugin):
 
     #: who decides: the county in the national rules; delegating plugins move it to the township
     deciding_level: ClassVar[OrgLevel] = OrgLevel.county
+    #: where the rules pay temporary relief through a step of their own (its form takes the voucher), that
+    #: step's key: while it is open, the relief is paid there and not on the case page's 保障金发放
+    relief_paid_at_step: ClassVar[str | None] = None
 
     def decision_step(self) -> StepSpec:
         return StepSpec("decision", "审核确认", self.deciding_level, outcomes=(
