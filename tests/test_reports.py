@@ -79,3 +79,24 @@ def test_statistics_export_to_excel(app, county, client_for):
     assert [c.value for c in rates[3]] == ["乡镇（街道）", "确认给予", "不予确认", "确认率"]
     first = [c for c in rates[4]]
     assert first[0].value == "base第1镇" and first[3].value == 1 and first[3].number_format == "0.0%"
+
+
+def test_the_dashboard_counts_overdue_work_as_the_worklists_mark_it(app, county, client_for):
+    """One definition of overdue: a step past its own deadline, or — without one — past the case's
+    overall limit. The county's 督办看板 total equals the overdue marks of the worklists that hold those
+    steps (the township's and the county's)."""
+    import re
+
+    in_publicity = new_case(app)
+    run_to_publicity(app, in_publicity)  # the publicity step ran to 2026-10-20: overdue by its own date
+    awaiting_decision = new_case(app)
+    run_to_publicity(app, awaiting_decision)
+    do(app, "base-t1-staff", awaiting_decision, "publicity", "no_objection", D(2026, 10, 20))
+    # the decision step has no limit of its own: it runs to the case's 30 working days (2026-11-17)
+    marks = 0
+    for user in ("base-t1-staff", "base-county"):
+        worklist = client_for(user).get("/admin/casework/").get_data(as_text=True)
+        marks += len(re.findall(r'data-testid="overdue"', worklist))
+    dashboard = client_for("base-county").get("/admin/dashboard/").get_data(as_text=True)
+    total = int(re.search(r'data-testid="total-overdue">(\d+)<', dashboard).group(1))
+    assert marks == total == 2

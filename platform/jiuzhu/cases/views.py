@@ -43,6 +43,7 @@ from jiuzhu.privacy.services import record_access
 from jiuzhu.security.inputs import MAX_ID, parse_id
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 from jiuzhu.workflow import engine
+from jiuzhu.workflow.deadlines import effective_due, is_overdue
 from jiuzhu.workflow.formrender import field_views, read_form
 from jiuzhu.workflow.models import Step, StepStatus
 
@@ -129,11 +130,11 @@ class CaseworkView(SecureBaseView):
         items = []
         for step, case in rows:
             workflow = plugin.workflow_for(case)
-            due = step.due_on or case.due_on  # a step without its own limit runs to the case's
+            due = effective_due(step, case)  # a step without its own limit runs to the case's
             left = workdays_between(today, due) if due else None
             items.append(SimpleNamespace(step=step, case=case, label=workflow.step(step.key).label,
-                                         household=str(case.household), left=left,
-                                         overdue=left is not None and left < 0))
+                                         household=str(case.household), left=left, due=due,
+                                         overdue=is_overdue(due, today)))
         next_cursor = _cursor(rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
         villages = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.village).order_by(OrgUnit.name))
         steps = plugin.default_workflow().steps

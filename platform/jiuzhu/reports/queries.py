@@ -35,13 +35,18 @@ def townships(session) -> dict[int, str]:
 
 
 def load_by_township(session, today: dt.date, soon_workdays: int = 3) -> list[TownshipLoad]:
-    """Open steps per township: overdue, due within ``soon_workdays`` working days, all."""
+    """Open steps per township: overdue, due within ``soon_workdays`` working days, all — each step by
+    its effective deadline (its own, else the case's overall limit), as the worklist marks it."""
+    from jiuzhu.workflow.deadlines import effective_due_column
+
     soon = add_workdays(today, soon_workdays).due
+    due = effective_due_column()
     rows = session.execute(
         select(Step.township_id,
-               func.count().filter(Step.due_on < today),
-               func.count().filter(Step.due_on >= today, Step.due_on <= soon),
+               func.count().filter(due < today),
+               func.count().filter(due >= today, due <= soon),
                func.count())
+        .join(Case, Case.id == Step.case_id)
         .where(Step.status == StepStatus.open).group_by(Step.township_id)).all()
     names = townships(session)
     by_id = {r[0]: r for r in rows}

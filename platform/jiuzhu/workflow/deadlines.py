@@ -62,3 +62,30 @@ def case_deadline(case: Case, workflow: Workflow) -> Deadline | None:
 def paused_between(opened_on: dt.date, closed_on: dt.date) -> int:
     """Working days a pausing step held the clock: the days after it opened up to its close."""
     return max(0, workdays_between(opened_on, closed_on))
+
+
+# -- one definition of "overdue" ------------------------------------------------------------------
+# An open step runs to its own deadline, or — a step without one (a decision) — to the case's overall
+# limit while the case is undecided; what follows a decision without a limit of its own (a certificate
+# to hand over) has none. The worklist, the dashboard and the reports all count by this rule.
+
+def effective_due(step: Step, case: Case) -> dt.date | None:
+    """The day an open step must be done by: its own deadline, else the open case's overall limit."""
+    return step.due_on or (case.due_on if case.status.is_open else None)
+
+
+def effective_due_column():
+    """:func:`effective_due` as SQL (needs ``cases`` joined to ``case_steps``)."""
+    from sqlalchemy import case as when
+    from sqlalchemy import func
+
+    from jiuzhu.cases.categories import CaseStatus
+
+    still_open = [s for s in CaseStatus if s.is_open]
+    return func.coalesce(Step.due_on, when((Case.status.in_(still_open), Case.due_on), else_=None))
+
+
+def is_overdue(due: dt.date | None, today: dt.date) -> bool:
+    """Past its day: the day itself still counts as in time (今日到期)."""
+    return due is not None and due < today
+
