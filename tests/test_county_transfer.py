@@ -116,6 +116,8 @@ def target(database_urls):
 
 def test_export_purge_import_round_trips_a_county_and_leaves_the_other_alone(app, target, counties, owner_engine,
                                                                              tmp_path):
+    from tests.conftest import PASSWORD, login
+
     tx, keep = counties
     before = counts(owner_engine, tx["id"])
     kept = counts(owner_engine, keep["id"])
@@ -124,6 +126,7 @@ def test_export_purge_import_round_trips_a_county_and_leaves_the_other_alone(app
     assert before["cases"] == 5 and before["household_members"] == 20 and before["audit_events"] > 50
     assert len(files) == 1 and files[0] == hashlib.sha256(SCAN).hexdigest()
 
+    assert cli(app, "audit", "anchor").exit_code == 0  # the chains anchored outside the database, as every day
     archive = tmp_path / "tx.jzca"
     r = cli(app, "tenants", "export", "tx", str(archive))
     assert r.exit_code == 0, r.output
@@ -145,6 +148,7 @@ def test_export_purge_import_round_trips_a_county_and_leaves_the_other_alone(app
     r = cli(app, "tenants", "purge", "tx", "--archive", str(archive))
     assert r.exit_code == 0, r.output
     assert f"共删除 {sum(before.values())} 行" in r.output
+    assert "其锚点已移至" in r.output  # they anchor a chain that is gone; the imported county's must verify
     assert tenant_id_of(app, "tx") is None
     assert sum(counts(owner_engine, tx["id"]).values()) == 0
     assert counts(owner_engine, keep["id"]) == kept
@@ -169,7 +173,8 @@ def test_export_purge_import_round_trips_a_county_and_leaves_the_other_alone(app
     assert report.ok and report.events == before["audit_events"] + 1
     r = cli(target, "audit", "verify")
     assert r.exit_code == 0, r.output
-    assert "tx县：共" in r.output and "链完整" in r.output and "平台记录（县区的导出、导入、清除）：共 3 条，链完整" in r.output
+    assert f"tx县：共 {before['audit_events'] + 1} 条，链完整，与 1 个锚点相符" in r.output
+    assert "keep县：共" in r.output and "平台记录（县区的导出、导入、清除）：共 3 条，链完整" in r.output
 
     # re-encrypted under the target's field key and county, indexes under its blind-index key, hashes
     # under its audit key
@@ -188,7 +193,17 @@ def test_export_purge_import_round_trips_a_county_and_leaves_the_other_alone(app
         assert [m.name for m in found] == ["汪建国"]
         reasons = sorted(c.decision_reason for c in db.session.scalars(select(Case)))
         assert reasons == [f"第 {seq} 户：父亲重病" for seq in range(1, 6)]
+        case_id = db.session.scalar(select(Case.id).order_by(Case.id))
         db.session.remove()
+
+    # its people log in with their passwords and work their cases; the other county still cannot see them
+    staff = target.test_client()
+    assert login(staff, "tx-t1-staff", PASSWORD).status_code == 302
+    page = staff.get(f"/admin/casework/{case_id}")
+    assert page.status_code == 200 and "汪建国" in page.get_data(as_text=True)
+    outsider = target.test_client()
+    assert login(outsider, "keep-t1-staff", PASSWORD).status_code == 302
+    assert outsider.get(f"/admin/casework/{case_id}").status_code == 404
 
 
 def test_purge_refuses_an_archive_older_than_the_data(app, counties, owner_engine, tmp_path):
