@@ -240,3 +240,19 @@ def test_import_refuses_a_county_already_here_and_a_tampered_archive(app, counti
     r = cli(app, "tenants", "import", str(tampered))
     assert r.exit_code != 0 and "已被改动" in r.output
     assert tenant_id_of(app, "tx") == counties[0]["id"]
+
+
+def test_export_refuses_a_broken_chain_and_writes_nothing(app, counties, owner_engine, tmp_path):
+    tx, _ = counties
+    with owner_engine.begin() as conn:  # someone rewrote an event behind the application's back
+        conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+        conn.execute(text("UPDATE audit_events SET actor_name = '别人' WHERE tenant_id = :t AND seq = 2"),
+                     {"t": tx["id"]})
+        conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    archive = tmp_path / "tx.jzca"
+    r = cli(app, "tenants", "export", "tx", str(archive))
+    assert r.exit_code != 0 and "审计链校验未通过" in r.output and "第 2 条" in r.output
+    assert not archive.exists()
+    r = cli(app, "tenants", "purge", "tx", "--archive", str(archive))
+    assert r.exit_code != 0  # and so nothing to purge with
+    assert tenant_id_of(app, "tx") == tx["id"]

@@ -86,14 +86,15 @@ def rls_key_command():
 @click.argument("path", type=click.Path(dir_okay=False))
 def export_tenant_command(code, path):
     """把一个县（区）的全部数据（各表的行、材料文件、审计链）导出为加密归档（含清单与校验和）。
-    口令取自环境变量 JIUZHU_ARCHIVE_PASSPHRASE，不经命令行。导出前校验审计链，链有问题则不导出。"""
+    口令取自环境变量 JIUZHU_ARCHIVE_PASSPHRASE，不经命令行。导出前校验审计链（并与锚点比对），链有问题则不导出。"""
+    from jiuzhu.audit.anchors import anchor_root
     from jiuzhu.tenancy.transfer import export_tenant, passphrase_from_env
 
     with refused_cleanly():
         passphrase = passphrase_from_env()
         with use_scope(Scope.platform()):
             tenant = tenant_by_code(code)
-        result = export_tenant(db.session, tenant, path, passphrase)
+        result = export_tenant(db.session, tenant, path, passphrase, anchor_root(current_app))
     rows = sum(t["rows"] for t in result.manifest["tables"].values())
     click.echo(f"已导出 {result.manifest['tenant']['name']}：{rows} 行，{len(result.manifest['files'])} 个文件，"
                f"审计记录 {result.manifest['audit']['events']} 条（链完整），归档 {result.archive_bytes} 字节 → {path}")

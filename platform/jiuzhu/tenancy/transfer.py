@@ -222,8 +222,10 @@ def _audit_head(session, tenant_id: int) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS)
 
 
-def export_tenant(session, tenant, path: Path, passphrase: str) -> ExportResult:
-    """Write the county's archive to ``path`` (never overwriting) and record the export."""
+def export_tenant(session, tenant, path: Path, passphrase: str, anchor_root: Path | None = None) -> ExportResult:
+    """Write the county's archive to ``path`` (never overwriting) and record the export. The chain is
+    checked first, against the county's anchors when ``anchor_root`` is given."""
+    from jiuzhu.audit.anchors import read_anchors
     from jiuzhu.audit.services import check_chain
     from jiuzhu.instance import identity
 
@@ -236,10 +238,12 @@ def export_tenant(session, tenant, path: Path, passphrase: str) -> ExportResult:
     tables, files = {}, []
     buffer = io.BytesIO()
     tid = about["id"]
+    anchors, bad = read_anchors(anchor_root, tid, about["code"]) if anchor_root is not None else ([], [])
     with use_scope(Scope(tid)):
-        report = check_chain(session, tid)
-        if not report.ok:
-            raise TransferError("本县（区）审计链校验未通过，不导出：", *[b.message for b in report.breaks])
+        report = check_chain(session, tid, anchors=anchors)
+        if not report.ok or bad:
+            raise TransferError("本县（区）审计链校验未通过，不导出：", *[b.message for b in report.breaks],
+                                *[f"锚点文件 {b.path.name}：{b.problem}" for b in bad])
         head_seq, head_hash = _audit_head(session, tid)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for table in tenant_tables():
