@@ -479,6 +479,7 @@ def import_tenant(session, path: Path, passphrase: str, anchor_root: Path | None
         events = len(out)
         rows_total += events
         session.execute(insert(AuditHead.__table__), {"tenant_id": tid, "seq": seq, "hash": prev})
+        rows_total += 1  # the head: the archive's rows, one for one
         audit = manifest["audit"]
         append(session, tid, [Entry("tenant", str(tid), "import", after={
             "source_instance": manifest["source"]["instance"], "source_database": manifest["source"]["database"],
