@@ -355,6 +355,19 @@ def _entity_table(entity_type: str, known: set[str]) -> str | None:
     return None
 
 
+def _check_source_chain(events: list[dict], audit: dict) -> None:
+    """The archived chain as the source left it: seq 1…n without gaps, each event linked to the one
+    before, ending at the head the manifest names. (Its keyed hashes need the source's audit key,
+    which the target does not hold; the export checked them, and the archive is authenticated.)"""
+    prev = GENESIS
+    for n, event in enumerate(events, start=1):
+        if event["seq"] != n or event["prev_hash"] != prev:
+            raise TransferError(f"归档中的审计链在第 {n} 条断开，未导入。")
+        prev = event["hash"]
+    if (len(events), prev) != (audit["head_seq"], audit["head_hash"]):
+        raise TransferError("归档中的审计链与清单记录的链头不符，未导入。")
+
+
 def import_tenant(session, path: Path, passphrase: str, anchor_root: Path | None = None) -> ImportResult:
     """Restore an archive into this instance as a new county (one transaction)."""
     from jiuzhu.audit.models import AuditEvent, AuditHead
@@ -456,11 +469,13 @@ def import_tenant(session, path: Path, passphrase: str, anchor_root: Path | None
             rows_total += len(out)
 
         # the audit chain: same events, ids remapped, hashes recomputed under this instance's key
+        source_events = sorted(loaded.get("audit_events", []), key=lambda r: r["seq"])
+        _check_source_chain(source_events, manifest["audit"])
         key_id, key = keyring().audit.active()
         decoders = {c.name: _decoder(c) for c in AuditEvent.__table__.columns}
         prev, seq = GENESIS, 0
         out = []
-        for row in sorted(loaded.get("audit_events", []), key=lambda r: r["seq"]):
+        for row in source_events:
             new = {name: None if value is None else decoders[name](value) for name, value in row.items()}
             new["id"] = maps["audit_events"][row["id"]]
             new["tenant_id"] = tid
