@@ -46,7 +46,13 @@ def main() -> None:
     from jiuzhu.extensions import db
     from jiuzhu.tenancy.context import Scope, use_scope
     from jiuzhu.tenancy.rls import rls_key, signed_setting
-    from jiuzhu.tenancy.transfer import export_tenant, import_tenant, purge_tenant, read_archive, tenant_tables
+    from jiuzhu.tenancy.transfer import (
+        export_tenant,
+        import_tenant,
+        purge_tenant,
+        read_archive,
+        tenant_tables,
+    )
     from jiuzhu.workflow import engine
     from tests.conftest import World
     from tests.factories import acting, household_of_four
