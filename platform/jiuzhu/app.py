@@ -100,6 +100,7 @@ def _register_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
     import jiuzhu.api.models  # noqa: F401
     import jiuzhu.audit.models  # noqa: F401
+    import jiuzhu.audit.platform_log  # noqa: F401
     import jiuzhu.auth.models  # noqa: F401
     import jiuzhu.auth.policy  # noqa: F401
     import jiuzhu.calendar.models  # noqa: F401

@@ -25,6 +25,7 @@ class ApiToken(TenantScoped, Audited, Base):
     """
 
     __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("tenant_id", "secret_hash"),)
     __audit_entity__ = "api_token"
     __audit_exclude__ = frozenset({"secret_hash"})
     __audit_ignore__ = frozenset({"last_used_at"})
@@ -37,7 +38,9 @@ class ApiToken(TenantScoped, Audited, Base):
     service_user: Mapped[bool] = mapped_column(default=False)
     #: the first characters of the secret, to tell tokens apart in lists
     prefix: Mapped[str] = mapped_column(String(16))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: unique within the county (every key leads with tenant_id, migration 0062); indexed alone for the
+    #: lookup by hash, and a 256-bit secret's hash never repeats anyway
+    secret_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]

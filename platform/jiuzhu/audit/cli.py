@@ -56,6 +56,20 @@ def verify_command(tenant_code):
         click.echo(f"{name}：共 {report.events} 条，发现 {len(breaks)} 处问题")
         for problem in breaks:
             click.echo(f"  {problem.message}")
+    if not tenant_code:
+        from jiuzhu.audit.platform_log import verify as verify_platform
+
+        with use_scope(Scope.platform()):
+            try:
+                platform = verify_platform(db.session)
+            finally:
+                db.session.rollback()
+        if platform.events:
+            click.echo(f"平台记录（县区的导出、导入、清除）：共 {platform.events} 条，"
+                       + ("链完整" if platform.ok else f"发现 {len(platform.problems)} 处问题"))
+            for problem in platform.problems:
+                click.echo(f"  {problem}")
+            broken = broken or not platform.ok
     if broken:
         raise SystemExit(1)
 

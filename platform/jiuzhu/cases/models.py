@@ -201,7 +201,7 @@ class CategoryFinding(ScopedThroughCase, Base):
     """The finding for one category, recorded in the plugin's determination order."""
 
     __tablename__ = "case_findings"
-    __table_args__ = (UniqueConstraint("case_id", "category"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "case_id", "category"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

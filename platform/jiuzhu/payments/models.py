@@ -44,7 +44,7 @@ class BenefitSchedule(ScopedThroughCase, Base):
     """The monthly benefit of one approved case: from which month, how much, until when."""
 
     __tablename__ = "benefit_schedules"
-    __table_args__ = (UniqueConstraint("case_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -82,7 +82,7 @@ class BenefitPayment(ScopedThroughCase, Base):
     """One month of a schedule paid by the county."""
 
     __tablename__ = "benefit_payments"
-    __table_args__ = (UniqueConstraint("schedule_id", "month"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "schedule_id", "month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule_id: Mapped[int] = mapped_column(ForeignKey("benefit_schedules.id", ondelete="CASCADE"), index=True)
@@ -159,7 +159,7 @@ class ReliefPayment(ScopedThroughCase, Base):
     """One payment (stage) of a relief grant: planned, then paid."""
 
     __tablename__ = "relief_payments"
-    __table_args__ = (UniqueConstraint("grant_id", "stage"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "grant_id", "stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grant_id: Mapped[int] = mapped_column(ForeignKey("relief_grants.id", ondelete="CASCADE"), index=True)

@@ -101,7 +101,7 @@ class Notification(TenantScoped, Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        UniqueConstraint("reminder_id", "user_id"),
+        UniqueConstraint("tenant_id", "reminder_id", "user_id"),
         Index("ix_notifications_user_unread", "user_id", postgresql_where=text("read_at IS NULL"),
               sqlite_where=text("read_at IS NULL")),
     )
@@ -160,7 +160,7 @@ class Delivery(TenantScoped, Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("reminder_id", "channel", "user_id"),
+        UniqueConstraint("tenant_id", "reminder_id", "channel", "user_id"),
         Index("ix_deliveries_pending_next", "tenant_id", "next_attempt_at",
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
