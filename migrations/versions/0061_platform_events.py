@@ -2,7 +2,7 @@
 keyed chain of its own, append-only
 
 Revision ID: 0061
-Revises: 0041
+Revises: 0042
 
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from jiuzhu.tenancy import rls
 
 revision = '0061'
-down_revision = '0041'
+down_revision = '0042'
 branch_labels = None
 depends_on = None
 
