@@ -66,12 +66,13 @@ def main() -> int:
         county = {"id": own, "code": code, "users": _users(app, own)}
         for username in (f"{code}-t1-staff", f"{code}-t1-village"):
             principals.append(fuzz.Principal(f"token:{username}", own, app.test_client(),
-                                             {"Authorization": f"Bearer {make_token(app, county, username=username)}"}))
+                                             {"Authorization": f"Bearer {make_token(app, county, username=username, name=f'{username} 第 {round_no + 1} 轮')}"}))
         mixed = app.test_client()
         fuzz.login(mixed, f"{code}-t1-village")
         theirs = {"id": counties[other], "code": other, "users": _users(app, counties[other])}
         principals.append(fuzz.Principal("cookie+foreign-token", counties[other], mixed,
-                                         {"Authorization": f"Bearer {make_token(app, theirs, username=f'{other}-t1-staff')}"},
+                                         {"Authorization": "Bearer " + make_token(app, theirs, username=f"{other}-t1-staff",
+                                                                           name=f"{other}-t1-staff 外来 第 {round_no + 1} 轮")},
                                          only="/api/"))
         # the two acting counties may change their own rows (logins, tokens); the others never
         watched = everyone - {own, counties[other]}
