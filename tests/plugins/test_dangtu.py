@@ -92,12 +92,12 @@ def test_lifecycle_household_of_four_approved_filed_and_archived(app, county):
     case_id = apply(app)
     to_publicity(app, case_id)
     c = case_of(app, "dt-t1-staff", case_id)
-    # accepted Tue 09-29: 20 working days over National Day (Saturday 10-10 worked) → Mon 11-02
-    assert c["due_on"] == D(2026, 11, 2) and c["paused_workdays"] == 0
+    # accepted Tue 09-29: 20 working days over National Day (Saturday 10-10 worked) → Mon 11-02, and the
+    # publicity period 10-13 to 10-20 (5 working days) is not counted: the limit moves to Mon 11-09 as it opens
     assert step_due(c, "publicity") == (D(2026, 10, 13), D(2026, 10, 20))
+    assert c["paused_workdays"] == 5 and c["due_on"] == D(2026, 11, 9)
     do(app, "dt-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 20), {"channels": ["村务公开栏"]})
     c = case_of(app, "dt-t1-staff", case_id)
-    # the publicity held the clock from 10-13 to 10-20: 5 working days → Mon 11-09
     assert c["paused_workdays"] == 5 and c["due_on"] == D(2026, 11, 9)
     do(app, "dt-t1-leader", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "2150.00"})
     c = case_of(app, "dt-t1-staff", case_id)
@@ -257,7 +257,8 @@ def test_rule_20_workdays_not_counting_the_publicity_period(app, county):
     assert plugin(app).default_workflow().step("publicity").pauses_clock
     case_id = apply(app)
     to_publicity(app, case_id)
-    assert case_of(app, "dt-t1-staff", case_id)["due_on"] == D(2026, 11, 2)
+    # while the publicity runs, the limit already stands 5 working days later (the period is not counted)
+    assert case_of(app, "dt-t1-staff", case_id)["due_on"] == D(2026, 11, 9)
     # an objection on 10-15 ends the first publicity after 2 working days (10-14, 10-15)
     do(app, "dt-t1-staff", case_id, "publicity", "objection", D(2026, 10, 15), {"objection": "村民反映有营运车辆"},
        reason="实名反映，需重新调查")
@@ -280,9 +281,19 @@ def test_rule_20_workdays_not_counting_the_publicity_period(app, county):
     before = case_of(app, "dt-t1-staff", case2)["due_on"]
     do(app, "dt-t1-staff", case2, "publicity", "no_objection", D(2026, 2, 20))
     c2 = case_of(app, "dt-t1-staff", case2)
-    assert (before, c2["paused_workdays"], c2["due_on"]) == (D(2026, 3, 11), 1, D(2026, 3, 12))
+    assert (before, c2["paused_workdays"], c2["due_on"]) == (D(2026, 3, 12), 1, D(2026, 3, 12))
     with acting(app, "dt-t1-staff") as user, pytest.raises(ValidationError, match="本地规则不允许延长办理时限"):
         engine.extend(db.session, user, case2, "公示期长")
+
+
+def test_rule_the_clock_excludes_the_publicity_period_not_the_days_staff_take_to_close_it(app, county):
+    """“将办理时限压缩到20个工作日内(不含公示期)”: the period (7 days) is not counted — whenever staff close it."""
+    case_id = apply(app)
+    to_publicity(app, case_id)  # publicity 10-13 to 10-20
+    do(app, "dt-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 28), {"channels": ["村务公开栏"]})
+    c = case_of(app, "dt-t1-staff", case_id)
+    # closed six working days after the period ended: those days count against the limit (still 11-09)
+    assert c["paused_workdays"] == 5 and c["due_on"] == D(2026, 11, 9)
 
 
 # -- one household, one file -----------------------------------------------------------------------------

@@ -203,8 +203,29 @@ def _open_next(session, view: CaseView, workflow: Workflow, keys: Iterable[str],
         if step.status == StepStatus.skipped:  # passed over (``StepSpec.applies``)
             opened += _open_next(session, view, workflow, _after_skip(spec), on)
         else:
+            if spec.pauses_clock and step.runs_until is not None:
+                # the clock stops for the period itself: the limit moves by it as the period opens
+                case = view.case
+                case.paused_workdays = (case.paused_workdays or 0) + deadlines.paused_between(
+                    step.opened_on, step.runs_until)
+                _refresh_case_due(case, workflow)
             opened.append(step)
     return opened
+
+
+def _release_clock(case: Case, step: Step, spec, workflow: Workflow, on: dt.date) -> None:
+    """A clock-pausing step closes: a period's working days were counted as it opened, so one ended early
+    (an objection) gives back what it did not run and one closed late holds the clock no longer than its
+    period; a pausing step without a period held it until now."""
+    if not spec.pauses_clock:
+        return
+    if step.runs_until is not None:
+        ran = deadlines.paused_between(step.opened_on, min(on, step.runs_until))
+        planned = deadlines.paused_between(step.opened_on, step.runs_until)
+        case.paused_workdays = (case.paused_workdays or 0) + ran - planned
+    else:
+        case.paused_workdays = (case.paused_workdays or 0) + deadlines.paused_between(step.opened_on, on)
+    _refresh_case_due(case, workflow)
 
 
 def _refresh_case_due(case: Case, workflow: Workflow) -> None:
@@ -304,9 +325,7 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
     step.actor_name = _actor_name(user)
     step.data = _json_ready(clean)
     step.reason = reason
-    if spec.pauses_clock:
-        case.paused_workdays = (case.paused_workdays or 0) + deadlines.paused_between(step.opened_on, on)
-        _refresh_case_due(case, workflow)
+    _release_clock(case, step, spec, workflow, on)
     _apply_decision(session, user, case, view, outcome, clean, reason, on)
     plugin_for(case).on_outcome(session, user, case, view, spec, outcome, clean, on)
     if outcome.status is not None:
@@ -438,6 +457,7 @@ def skip(session, user: User, step_id: int, reason: str, *, on: dt.date | None =
         raise ValidationError(f"不满足跳过“{spec.label}”的条件：{spec.skip.condition}。")
     step.status = StepStatus.skipped
     step.closed_on = on
+    _release_clock(case, step, spec, workflow, on)
     step.closed_at = dt.datetime.now(dt.UTC)
     step.actor_id, step.actor_name, step.reason = user.id, _actor_name(user), reason
     then = spec.skip.then if spec.skip.then is not None else spec.outcomes[0].next
