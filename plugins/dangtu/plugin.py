@@ -133,19 +133,22 @@ class DangtuPlugin(AnhuiPlugin):
     # -- guards -----------------------------------------------------------------------------------
 
     def check_application(self, household, categories: list[str], consent: bool, on: dt.date) -> list[str]:
-        """一户一档: a household has one file for 低保/特困 — no second application while one is open
-        or benefits are paid; changes go through the file's review."""
+        """“纸质档案要一户一档,按照谁确认谁存档的要求” is a rule of archiving, not of who may apply: a
+        household drawing 低保 may apply for 特困 (its papers go into the same file). What is refused is a
+        second application for a category the household already has open or is paid under — a change of
+        that goes through the file's review."""
         from jiuzhu.cases.models import Case
         from jiuzhu.extensions import db
 
         if household.id is None:
             return []
-        open_ids = db.session.scalars(select(Case.id).where(
+        rows = db.session.execute(select(Case.id, Case.categories).where(
             Case.household_id == household.id, Case.kind == CaseKind.application,
             Case.status.in_([CaseStatus.pending_acceptance, CaseStatus.in_review, CaseStatus.approved]))).all()
-        if open_ids:
-            return [f"一户一档：该户已有正在办理或正在享受救助的案件（案件 {'、'.join(map(str, open_ids))}），"
-                    "请在原档案中办理复核或变更，不另建档案。"]
+        same = [case_id for case_id, held in rows if set(held or []) & set(categories)]
+        if same:
+            return [f"该户已有同一类别正在办理或正在享受救助的案件（案件 {'、'.join(map(str, same))}），"
+                    "请在原档案（一户一档）中办理复核或变更，不重复申请。"]
         return []
 
     def check_outcome(self, case, view, spec: StepSpec, outcome: Outcome, data: dict, on: dt.date) -> list[str]:

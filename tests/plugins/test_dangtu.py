@@ -307,12 +307,18 @@ def test_rule_one_household_one_file(app, county):
         household_of_four(db.session, user, region=REGION, seq=2)
     with acting(app, "dt-t2-staff") as user, pytest.raises(ValidationError, match="已登记在本县其他家庭中（一户一档）"):
         household_of_four(db.session, user, region=REGION, seq=2)
-    # and a household one 低保/特困 file: no second application while one runs or pays
+    # one file is an archiving rule, not a bar: a household drawing 低保 may apply for 特困 (same file); only a
+    # second application for the category it already has is sent to the file's review
     case_id = approved_case(app)
-    with acting(app, "dt-t1-staff") as user, pytest.raises(ValidationError, match="一户一档：该户已有正在办理或正在享受救助的案件"):
+    with acting(app, "dt-t1-staff") as user, pytest.raises(ValidationError, match="该户已有同一类别"):
         household = db.session.get(Case, case_id).household
-        engine.open_case(db.session, user, household=household, categories=["tekun"], channel="window",
+        engine.open_case(db.session, user, household=household, categories=["dibao"], channel="window",
                          applied_on=D(2026, 10, 26))
+    with acting(app, "dt-t1-staff") as user:
+        household = db.session.get(Case, case_id).household
+        tekun = engine.open_case(db.session, user, household=household, categories=["tekun"], channel="window",
+                                 applied_on=D(2026, 10, 26))
+        assert tekun.household_id == household.id and tekun.status == CaseStatus.pending_acceptance
     # the file: entered into the province's system, exported to paper, alike — or it is not archived
     with pytest.raises(ValidationError) as err:
         do(app, "dt-t1-staff", case_id, "archive", "archived", D(2026, 10, 23),
