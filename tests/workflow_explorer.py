@@ -164,6 +164,7 @@ class Explorer:
         if not view.open_steps:
             self._check_end(case)
             return
+        self._overdue_agrees(case, view, on)
         if depth >= MAX_DEPTH:
             self.result.broken.append(("path longer than", MAX_DEPTH, signature))
             return
@@ -184,6 +185,23 @@ class Explorer:
                 nested.rollback()
         if not progressed:
             self.result.dead_ends.append(signature)
+
+    def _overdue_agrees(self, case: Case, view, on: dt.date) -> None:
+        """The worklist's overdue marks (Python, per row) and the dashboard's count (SQL) agree, today and
+        once every limit of this state has passed."""
+        from sqlalchemy import func
+
+        from jiuzhu.workflow.deadlines import effective_due, effective_due_column, is_overdue
+        from jiuzhu.workflow.models import StepStatus
+
+        for day in (on, on + dt.timedelta(days=60)):
+            marked = sum(1 for s in view.open_steps if is_overdue(effective_due(s, case), day))
+            counted = self.session.scalar(
+                select(func.count()).select_from(Step).join(Case, Case.id == Step.case_id)
+                .where(Step.case_id == case.id, Step.status == StepStatus.open, effective_due_column() < day))
+            if marked != counted:
+                self.result.broken.append(("worklist and dashboard disagree on overdue", case.id, day, marked,
+                                           counted))
 
     def _check_end(self, case: Case) -> None:
         status = case.status.value
