@@ -38,6 +38,10 @@ class Step(OrgScoped, Base):
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_case_steps_open_level_due", "tenant_id", "level", "due_on", "id",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        # the dashboard: open steps running to their case's deadline (no limit of their own)
+        Index("ix_case_steps_open_no_due", "tenant_id", "township_id", "case_id",
+              postgresql_where=text("status = 'open' AND due_on IS NULL"),
+              sqlite_where=text("status = 'open' AND due_on IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
