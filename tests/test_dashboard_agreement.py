@@ -78,6 +78,25 @@ def test_the_case_counts_follow_every_change_of_a_case(app, county, client_for, 
         conn.commit()
         assert counted() == actual()
         assert conn.execute(text("SELECT sum(n) FROM case_counts WHERE decided_month = '2026-11-01'")).scalar() == 1
+
+        def open_counted():
+            return dict(conn.execute(text("SELECT due_on, sum(n) FROM open_step_counts GROUP BY due_on "
+                                          "HAVING sum(n) <> 0")).all())
+
+        def open_actual():
+            return dict(conn.execute(text("SELECT due_on, count(*) FROM case_steps WHERE status = 'open' "
+                                          "AND due_on IS NOT NULL GROUP BY due_on")).all())
+
+        assert open_counted() == open_actual() == {}  # acceptance runs to the case's deadline
+        with owner_engine.begin() as w:
+            w.execute(text("UPDATE case_steps SET due_on = :d WHERE status = 'open'"), {"d": D(2026, 11, 20)})
+        conn.commit()
+        assert open_counted() == open_actual() == {D(2026, 11, 20): 3}
+        with owner_engine.begin() as w:
+            w.execute(text("UPDATE case_steps SET due_on = :d WHERE case_id = :c"), {"d": D(2026, 12, 1), "c": ids[1]})
+            w.execute(text("UPDATE case_steps SET status = 'done' WHERE case_id = :c"), {"c": ids[2]})
+        conn.commit()
+        assert open_counted() == open_actual() == {D(2026, 11, 20): 1, D(2026, 12, 1): 1}
     dashboard = client_for("base-county").get("/admin/dashboard/").get_data(as_text=True)
     rates = dashboard.split('data-testid="rates"')[1]
     assert "<tr><td>base第1镇</td><td>0</td><td>1</td><td>0%</td></tr>" in rates

@@ -25,7 +25,7 @@ from jiuzhu.calendar import add_workdays, is_workday, workdays_before
 from jiuzhu.cases.categories import CaseStatus, Category
 from jiuzhu.cases.models import UNDECIDED, Case, CaseCount
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
-from jiuzhu.workflow.models import Step, StepStatus
+from jiuzhu.workflow.models import OpenStepCount, Step, StepStatus
 
 
 @dataclass
@@ -53,12 +53,24 @@ def load_by_township(session, today: dt.date, soon_workdays: int = 3) -> list[To
     without a deadline of its own runs to its case's (as on the worklist)."""
     late = overdue_before(today)
     soon = add_workdays(today, soon_workdays).due
-    own = session.execute(
-        select(Step.township_id,
-               func.count().filter(Step.due_on < late),
-               func.count().filter(Step.due_on >= late, Step.due_on <= soon),
-               func.count())
-        .where(Step.status == StepStatus.open).group_by(Step.township_id)).all()
+    if _counters(session):  # the counters of open steps by deadline
+        n = OpenStepCount.n
+        own = session.execute(
+            select(OpenStepCount.township_id,
+                   func.coalesce(func.sum(n).filter(OpenStepCount.due_on < late), 0),
+                   func.coalesce(func.sum(n).filter(OpenStepCount.due_on >= late, OpenStepCount.due_on <= soon), 0),
+                   func.sum(n))
+            .group_by(OpenStepCount.township_id)).all()
+        own += session.execute(  # …and the open steps with no deadline at all
+            select(Step.township_id, literal_column("0"), literal_column("0"), func.count())
+            .where(Step.status == StepStatus.open, Step.due_on.is_(None)).group_by(Step.township_id)).all()
+    else:
+        own = session.execute(
+            select(Step.township_id,
+                   func.count().filter(Step.due_on < late),
+                   func.count().filter(Step.due_on >= late, Step.due_on <= soon),
+                   func.count())
+            .where(Step.status == StepStatus.open).group_by(Step.township_id)).all()
     # the few open steps with no limit of their own, with their case's (through their own index)
     inherited = session.execute(
         select(Step.township_id,
@@ -72,9 +84,9 @@ def load_by_township(session, today: dt.date, soon_workdays: int = 3) -> list[To
         totals[township_id][0] += overdue
         totals[township_id][1] += due_soon
     for township_id, overdue, due_soon, n in own:
-        totals[township_id][0] += overdue
-        totals[township_id][1] += due_soon
-        totals[township_id][2] += n
+        totals[township_id][0] += int(overdue)
+        totals[township_id][1] += int(due_soon)
+        totals[township_id][2] += int(n)
     names = townships(session)
     return [TownshipLoad(name, *totals.get(tid, (0, 0, 0))) for tid, name in names.items()]
 
