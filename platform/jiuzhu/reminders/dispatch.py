@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import load_only
 
 from jiuzhu.auth.models import User
 from jiuzhu.auth.roles import Role
@@ -43,8 +44,13 @@ class _Batch:
         self.session = session
         step_ids = [r.subject_id for r in rows if r.subject in (Subject.step, Subject.publicity)]
         case_ids = [r.subject_id for r in rows if r.subject == Subject.case]
-        self.steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_(step_ids)))} if step_ids else {}
-        self.cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
+        # only what still_due reads: no step's encrypted form data is decrypted for a reminder
+        self.steps = {s.id: s for s in session.scalars(
+            select(Step).where(Step.id.in_(step_ids))
+            .options(load_only(Step.status, Step.due_on, Step.runs_until)))} if step_ids else {}
+        self.cases = {c.id: c for c in session.scalars(
+            select(Case).where(Case.id.in_(case_ids))
+            .options(load_only(Case.status, Case.due_on)))} if case_ids else {}
         self._people: dict[tuple, list[User]] = {}
 
     def still_due(self, r: Reminder) -> bool:
@@ -98,10 +104,13 @@ def _message(r: Reminder) -> tuple[str, str]:
 
 
 def _insert_ignore(session, model, rows: list[dict], keys: list[str]) -> None:
+    """One INSERT … ON CONFLICT DO NOTHING of every row: a statement compiled once (and cached) with
+    the rows as parameters, sent as multi-row VALUES pages — not a statement the size of the batch
+    compiled anew for every batch."""
     if not rows:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(rows).on_conflict_do_nothing(index_elements=keys))
+    session.execute(insert(model.__table__).on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def send_batch(session, rows: list[Reminder], today: dt.date, channels: dict[ChannelKind, NotificationChannel],
