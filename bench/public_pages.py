@@ -118,6 +118,12 @@ def main():
     print(f"an empty village's page:                server {nobody:8.1f} ms")
     print(f"a township's page (10 villages):        server {township:8.1f} ms")
     print(f"a village's sheet as PDF:               server {sheet:8.1f} ms   {size / 1024:,.0f} KiB")
+    print(f"village page / its bare SQL: {village / sql:.1f}×")
+    households = f"{args.households:,} households"
+    print(f"RESULT\tpublic village page\t{households}\t{village:.1f} ms\t"
+          f"{in_busy:,} households; {village / sql:.1f}× its bare SQL ({sql:.1f} ms)")
+    print(f"RESULT\tpublic township page\t{households}\t{township:.1f} ms\t10 villages, not paged")
+    print(f"RESULT\tpublic sheet PDF\t{households}\t{sheet:.1f} ms\t{in_busy:,} rows, rendered per request")
     owner.dispose()
 
 
