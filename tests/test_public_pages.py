@@ -119,3 +119,34 @@ def test_exits_stay_six_months_then_leave_the_page(app, county):
         db.session.remove()
     html = app.test_client().get(f"/public/pub/{town}/").get_data(as_text=True)
     assert "已退出" in html and "汪*国" in html
+
+
+def test_a_townships_page_is_paged_by_place_and_each_page_reads_only_its_places(app, world, monkeypatch):
+    import jiuzhu.disclosure.public as public
+
+    info = world.county("pgd", plugin="jingdezhen", townships=1, villages=4)
+    monkeypatch.setattr(public, "PLACES_PER_PAGE", 3)  # the township and its four villages: two pages
+
+    def in_village(name):
+        def make(user):
+            village = db.session.scalar(select(OrgUnit).where(OrgUnit.name == name))
+            return household_of_four(db.session, user, village, seq=next(_seq), region=REGION)
+        return make
+
+    day = china_today() - dt.timedelta(days=10)
+    approved_directly(app, "pgd-t1-staff", "pgd-county", day, in_village("pgd第1镇第1村"), amount="1930.00")
+    approved_directly(app, "pgd-t1-staff", "pgd-county", day, in_village("pgd第1镇第4村"), amount="1930.00")
+    town = unit_id(app, info["id"], "pgd第1镇")
+    client = app.test_client()
+    first = client.get(f"/public/pgd/{town}/").get_data(as_text=True)
+    second = client.get(f"/public/pgd/{town}/?page=2").get_data(as_text=True)
+    # page 1: the township, villages 1 and 2; page 2: villages 3 and 4
+    assert "<h2>pgd第1镇第1村</h2>" in first and "pgd第1镇第4村</td>" not in first
+    assert "<h2>pgd第1镇第4村</h2>" in second and "pgd第1镇第1村</td>" not in second
+    assert first.count('data-testid="row"') == second.count('data-testid="row"') == 1
+    assert "第 1 页，共 2 页" in first and "?page=2" in first and "第 2 页，共 2 页" in second
+    assert client.get(f"/public/pgd/{town}/?page=3").status_code == 404
+    assert client.get(f"/public/pgd/{town}/?page=x").status_code == 404
+    # the sheet to post on the township's board still lists every household of the township
+    sheet = pdf_text(client.get(f"/public/pgd/{town}/sheet.pdf").data)
+    assert "pgd第1镇第1村" in sheet and "pgd第1镇第4村" in sheet

@@ -19,6 +19,10 @@ from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
+#: places (the township itself, then its villages by name) on one page of a township's publicity:
+#: a page reads only its places' households, so a township of thousands stays as quick as a village
+PLACES_PER_PAGE = 5
+
 
 def _county(code: str):
     """The active county with this code and its plugin, or 404."""
@@ -30,23 +34,32 @@ def _county(code: str):
     return tenant, plugins.get(tenant.plugin_key)
 
 
-def _place_lists(tenant: Tenant, plugin, unit_id: int):
-    """The unit (a township or a village of this county) and its lists today."""
+def _place_lists(tenant: Tenant, plugin, unit_id: int, page: int | None = None):
+    """The unit (a township or a village of this county) and its lists today; for a township with
+    ``page``, only the lists of that page's places (see :data:`PLACES_PER_PAGE`)."""
     today = china_today()
+    pages = 1
     with use_scope(Scope(tenant.id)):
         unit = db.session.get(OrgUnit, unit_id)
         if unit is None or unit.level not in (OrgLevel.township, OrgLevel.village):
             abort(404)
-        if unit.level == OrgLevel.township:  # the township and its villages
+        villages = (db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
+                    if unit.level == OrgLevel.township else [])
+        if unit.level == OrgLevel.township and page is not None:  # a page of the township's places
+            places = [unit.id] + [v.id for v in villages]
+            pages = max(1, -(-len(places) // PLACES_PER_PAGE))
+            if not 1 <= page <= pages:
+                abort(404)
+            lists = publicity_list(db.session, today, plugin=plugin, unit_ids=set(
+                places[(page - 1) * PLACES_PER_PAGE:page * PLACES_PER_PAGE]))
+        elif unit.level == OrgLevel.township:  # the township and its villages (the whole sheet)
             lists = publicity_list(db.session, today, plugin=plugin, township_id=unit.id)
         else:  # reads only the households living or registered in the village
             lists = publicity_list(db.session, today, plugin=plugin, unit_ids={unit.id})
         name = unit.name
         parent = db.session.get(OrgUnit, unit.parent_id) if unit.level == OrgLevel.village else None
-        villages = (db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
-                    if unit.level == OrgLevel.township else [])
         db.session.expunge_all()
-    return unit, name, parent, villages, lists, today
+    return unit, name, parent, villages, lists, today, pages
 
 
 def _headers(response: Response) -> Response:
@@ -68,11 +81,17 @@ def county(code: str):
 
 @bp.route("/<code>/<int:unit_id>/")
 def place(code: str, unit_id: int):
+    from flask import request
+
     tenant, plugin = _county(code)
-    unit, name, parent, villages, lists, today = _place_lists(tenant, plugin, unit_id)
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(404)
+    unit, name, parent, villages, lists, today, pages = _place_lists(tenant, plugin, unit_id, page=page)
     return _headers(Response(render_template(
         "public/place.html", tenant=tenant, plugin=plugin, unit=unit, name=name, parent=parent, villages=villages,
-        lists=lists, today=today, rule=plugin.disclosure_rule)))
+        lists=lists, today=today, rule=plugin.disclosure_rule, page=page, pages=pages)))
 
 
 @bp.route("/<code>/<int:unit_id>/sheet.pdf")
@@ -80,7 +99,7 @@ def sheet(code: str, unit_id: int):
     from jiuzhu.documents import publicity_sheet_pdf
 
     tenant, plugin = _county(code)
-    unit, name, parent, villages, lists, today = _place_lists(tenant, plugin, unit_id)
+    unit, name, parent, villages, lists, today, _ = _place_lists(tenant, plugin, unit_id)
     title = f"{tenant.name}{parent.name if parent else ''}{name}社会救助公示（{cn_date(today)}）"
     data = publicity_sheet_pdf(tenant, plugin, lists, today, title)
     return _headers(Response(data, mimetype="application/pdf",
