@@ -87,10 +87,30 @@ def test_nothing_of_another_county_and_no_unknown_place(app, county):
     assert "pub第1镇第2村" in index and "opub" not in index
 
 
+def run_jobs(app) -> None:
+    """What a worker of this instance does with the queued jobs (here, in this process)."""
+    from rq import SimpleWorker
+
+    from jiuzhu.instance import identity, redis_connection
+
+    with app.app_context():
+        SimpleWorker([identity(app).queue_name], connection=redis_connection(app)).work(burst=True)
+
+
+def sheet_when_ready(app, client, url: str):
+    """The sheet as a reader gets it: asked for, rendered by a worker, asked for again."""
+    first = client.get(url)
+    if first.status_code == 202:
+        assert 'data-testid="sheet-pending"' in first.get_data(as_text=True)
+        run_jobs(app)
+        return client.get(url)
+    return first
+
+
 def test_the_sheet_is_a_pdf_of_the_same_list(app, county):
     approved(app)
     town = unit_id(app, county["id"], "pub第1镇")
-    response = app.test_client().get(f"/public/pub/{town}/sheet.pdf")
+    response = sheet_when_ready(app, app.test_client(), f"/public/pub/{town}/sheet.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     data = response.get_data()
     keep(data, "jingdezhen-publicity-sheet.pdf")
@@ -148,5 +168,30 @@ def test_a_townships_page_is_paged_by_place_and_each_page_reads_only_its_places(
     assert client.get(f"/public/pgd/{town}/?page=3").status_code == 404
     assert client.get(f"/public/pgd/{town}/?page=x").status_code == 404
     # the sheet to post on the township's board still lists every household of the township
-    sheet = pdf_text(client.get(f"/public/pgd/{town}/sheet.pdf").data)
+    sheet = pdf_text(sheet_when_ready(app, client, f"/public/pgd/{town}/sheet.pdf").data)
     assert "pgd第1镇第1村" in sheet and "pgd第1镇第4村" in sheet
+
+
+def test_the_sheet_is_rendered_once_by_a_worker_and_kept_until_the_list_changes(app, county):
+    approved(app)
+    village = unit_id(app, county["id"], "pub第1镇第1村")
+    url = f"/public/pub/{village}/sheet.pdf"
+    client = app.test_client()
+    pending = client.get(url)
+    assert pending.status_code == 202 and pending.headers["Retry-After"] == "3"
+    assert client.get(url).status_code == 202  # asked again before the worker ran: still one job
+    with app.app_context():
+        from jiuzhu.instance import queue
+
+        assert queue(app).count == 1
+    run_jobs(app)
+    ready = client.get(url)
+    assert ready.status_code == 200 and "汪*国" in pdf_text(ready.data)
+    assert client.get(url).data == ready.data  # kept: no new job, the same document
+    with app.app_context():
+        assert queue(app).count == 0
+    approved(app)  # the list changes: a second household in the village
+    assert client.get(url).status_code == 202
+    run_jobs(app)
+    again = client.get(url)
+    assert again.status_code == 200 and pdf_text(again.data).count("汪*国") == 2

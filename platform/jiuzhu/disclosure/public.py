@@ -94,13 +94,84 @@ def place(code: str, unit_id: int):
         lists=lists, today=today, rule=plugin.disclosure_rule, page=page, pages=pages)))
 
 
+#: how long a rendered sheet is kept (a new day or a changed list is another sheet anyway)
+SHEET_TTL_SECONDS = 2 * 86400
+
+
+def _sheet_title(tenant: Tenant, name: str, parent, today) -> str:
+    return f"{tenant.name}{parent.name if parent else ''}{name}社会救助公示（{cn_date(today)}）"
+
+
+def sheet_key(tenant: Tenant, unit_id: int, title: str, lists: dict) -> str:
+    """What the sheet shows, digested: the same key exactly while the list (and its title, with the
+    day) stays the same, another as soon as a row, a place or the day changes."""
+    import hashlib
+    import json
+
+    from jiuzhu.instance import identity
+
+    content = [tenant.id, tenant.plugin_key, unit_id, title,
+               [[place.name, place.unit_id, place.external, [list(row.as_public().items()) for row in rows]]
+                for place, rows in lists.items()]]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+    return f"{identity().queue_name}:sheet:{digest}"
+
+
+def render_sheet(tenant_id: int, unit_id: int, key: str) -> int:
+    """The RQ job: render the sheet of ``unit_id`` as it is now and keep it under its key (the key
+    of the list it was asked for; a list changed meanwhile is stored under its own key)."""
+    from jiuzhu.documents import publicity_sheet_pdf
+    from jiuzhu.instance import job_app, redis_connection
+
+    app = job_app()
+    with app.app_context():
+        try:
+            with use_scope(Scope.platform()):
+                tenant = db.session.get(Tenant, tenant_id)
+            plugin = app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
+            unit, name, parent, _, lists, today, _ = _place_lists(tenant, plugin, unit_id)
+            title = _sheet_title(tenant, name, parent, today)
+            data = publicity_sheet_pdf(tenant, plugin, lists, today, title)
+            redis_connection(app).set(sheet_key(tenant, unit_id, title, lists), data, ex=SHEET_TTL_SECONDS)
+            return len(data)
+        finally:
+            db.session.remove()
+
+
 @bp.route("/<code>/<int:unit_id>/sheet.pdf")
 def sheet(code: str, unit_id: int):
+    """The sheet as PDF: rendered once by a worker for each version of the list and kept until the
+    list changes (a PDF of a hundred rows takes over a second — not a web request's time). Until it
+    is ready the page says so and refreshes; with Redis unreachable it is rendered here."""
+    from redis.exceptions import RedisError
+
     from jiuzhu.documents import publicity_sheet_pdf
+    from jiuzhu.instance import enqueue, redis_connection
 
     tenant, plugin = _county(code)
     unit, name, parent, villages, lists, today, _ = _place_lists(tenant, plugin, unit_id)
-    title = f"{tenant.name}{parent.name if parent else ''}{name}社会救助公示（{cn_date(today)}）"
-    data = publicity_sheet_pdf(tenant, plugin, lists, today, title)
+    title = _sheet_title(tenant, name, parent, today)
+    key = sheet_key(tenant, unit_id, title, lists)
+    try:
+        conn = redis_connection(fast=True)
+        data = conn.get(key)
+        if data is None:
+            job_id = "sheet-" + key.rsplit(":", 1)[1][:40]
+            from rq.exceptions import NoSuchJobError
+            from rq.job import Job, JobStatus
+
+            try:
+                status = Job.fetch(job_id, connection=conn).get_status()
+            except NoSuchJobError:
+                status = None
+            if status not in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+                enqueue(None, render_sheet, tenant.id, unit_id, key, tenant_id=tenant.id, job_id=job_id,
+                        job_timeout=600, result_ttl=600, failure_ttl=86400,
+                        description=f"publicity sheet of unit {unit_id}")
+            html = render_template("public/sheet_pending.html", tenant=tenant, name=name, parent=parent, unit=unit,
+                                   today=today)
+            return _headers(Response(html, status=202, headers={"Retry-After": "3"}))
+    except RedisError:
+        data = publicity_sheet_pdf(tenant, plugin, lists, today, title)
     return _headers(Response(data, mimetype="application/pdf",
                              headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
