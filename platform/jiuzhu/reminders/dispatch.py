@@ -104,9 +104,41 @@ def _message(r: Reminder) -> tuple[str, str]:
 
 
 def _insert_ignore(session, model, rows: list[dict], keys: list[str]) -> None:
-    """One INSERT … ON CONFLICT DO NOTHING of every row: a statement compiled once (and cached) with
-    the rows as parameters, sent as multi-row VALUES pages — not a statement the size of the batch
-    compiled anew for every batch."""
+    """Insert ``rows``, skipping those already there (ON CONFLICT DO NOTHING), in one statement.
+
+    On PostgreSQL the statement text is fixed — ``INSERT … SELECT * FROM unnest(arrays)`` with one
+    array per column — so it is prepared once and a batch of thousands of rows is one round trip
+    (neither a VALUES list compiled anew for every batch nor one statement per row). Only for
+    tables without encrypted columns: the arrays bypass the columns' own bind processing."""
+    if not rows:
+        return
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+        from sqlalchemy.dialects import postgresql
+
+        dialect = postgresql.dialect()
+        columns = list(rows[0])
+        casts = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+        names = ", ".join(f'"{c}"' for c in columns)
+        conflict = ", ".join(f'"{k}"' for k in keys)
+        statement = text(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({casts}) "
+                         f"ON CONFLICT ({conflict}) DO NOTHING")
+        params = {c: [_plain(row[c]) for row in rows] for c in columns}
+        session.execute(statement, params)
+        return
+    session.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+
+
+def _plain(value):
+    """A value as the arrays carry it (an enum as its stored string)."""
+    import enum
+
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _insert_ignore_each(session, model, rows: list[dict], keys: list[str]) -> None:
+    """As :func:`_insert_ignore`, through the columns' own types (for encrypted columns)."""
     if not rows:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -158,7 +190,7 @@ def send_batch(session, rows: list[Reminder], today: dt.date, channels: dict[Cha
                         .values(status=ReminderStatus.sent, sent_at=now, recipients=count)
                         .execution_options(synchronize_session=False))
     _insert_ignore(session, Notification, notes, ["reminder_id", "user_id"])
-    _insert_ignore(session, Delivery, deliveries, ["reminder_id", "channel", "user_id"])
+    _insert_ignore_each(session, Delivery, deliveries, ["reminder_id", "channel", "user_id"])  # encrypted
     _insert_ignore(session, SupervisionItem, items, ["tenant_id", "subject", "subject_id", "due_on"])
     _insert_ignore(session, Reminder, repeats, ["tenant_id", "subject", "subject_id", "kind", "offset", "due_on"])
     return sum(len(ids) for ids in sent_by_count.values())
