@@ -70,6 +70,7 @@ def main():
     from jiuzhu.auth.roles import Role
     from jiuzhu.auth.services import create_user
     from jiuzhu.extensions import db
+    from jiuzhu.reminders.dispatch import _REMINDER_COLUMNS
     from jiuzhu.reminders.jobs import send_tenant_reminders
     from jiuzhu.reminders.models import Reminder, ReminderStatus
     from jiuzhu.tenancy.context import Scope, use_scope
@@ -136,12 +137,13 @@ def main():
             with use_scope(Scope(tid)):
                 last = None
                 while True:
-                    q = (select(Reminder).where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= TODAY)
+                    q = (select(*_REMINDER_COLUMNS())
+                         .where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= TODAY)
                          .order_by(Reminder.send_on, Reminder.id).limit(args.batch)
                          .with_for_update(skip_locked=True))
                     if last is not None:
                         q = q.where(tuple_(Reminder.send_on, Reminder.id) > last)
-                    rows = db.session.scalars(q).all()
+                    rows = db.session.execute(q).all()
                     claimed += len(rows)
                     if len(rows) < args.batch:
                         break

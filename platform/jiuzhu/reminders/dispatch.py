@@ -200,14 +200,20 @@ def enabled_channels(session) -> dict[ChannelKind, NotificationChannel]:
     return {c.kind: c for c in session.scalars(select(NotificationChannel).where(NotificationChannel.enabled))}
 
 
+def _REMINDER_COLUMNS() -> list:  # noqa: N802
+    return [getattr(Reminder, attr.key) for attr in Reminder.__mapper__.column_attrs]
+
+
 def dispatch_due(session, today: dt.date, *, repeat_workdays: int = 2, batch: int = 200,
                  max_batches: int | None = None) -> int:
     """Send every due pending reminder of the current tenant; commits after each batch."""
     sent = 0
     batches = 0
     while max_batches is None or batches < max_batches:
-        rows = session.scalars(
-            select(Reminder).where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= today)
+        # claimed as rows of the reminder's columns (an ORM select: the scope's criteria apply), not
+        # as objects for the session to track — a sweep reads them once and updates them set-based
+        rows = session.execute(
+            select(*_REMINDER_COLUMNS()).where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= today)
             .order_by(Reminder.send_on, Reminder.id).limit(batch).with_for_update(skip_locked=True)).all()
         if not rows:
             break
