@@ -11,17 +11,24 @@ already past, so a day's sweep finds a realistic few per cent of the outbox due.
 
 It prints, for the same day:
 * the bare SQL query that finds the due rows of every county (what the sweep must at least read);
-* the sweep's claim alone: the ``FOR UPDATE SKIP LOCKED`` batches in each county's scope, rolled back;
-* the whole sweep: every county's job as a worker runs it (claim, inbox rows, mark sent, commit).
+* the sweep's claim alone: the ``FOR UPDATE SKIP LOCKED`` batches in each county's scope, as the
+  sweep claims them (``--batch`` rows; here continuing after the last claimed row, since nothing is
+  marked sent), rolled back;
+* the whole sweep: every county's job as a worker runs it (claim, inbox rows, mark sent, commit),
+  with the process's peak resident memory before and after.
+``--keep`` reuses the seeded database; the sweep marks its reminders sent, so a second ``--keep``
+run first sets them pending again and empties the inbox.
+The last lines (``RESULT``) are what ``bench/run-all`` tabulates.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import time
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, tuple_
 from support import bench_database, encrypted
 
 TODAY = dt.date(2026, 11, 20)  # a Friday and a working day
@@ -55,6 +62,7 @@ def main():
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="reuse an already seeded jiuzhu_bench")
+    parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
     from flask_migrate import upgrade
 
@@ -62,6 +70,7 @@ def main():
     from jiuzhu.auth.roles import Role
     from jiuzhu.auth.services import create_user
     from jiuzhu.extensions import db
+    from jiuzhu.reminders.dispatch import _REMINDER_COLUMNS
     from jiuzhu.reminders.jobs import send_tenant_reminders
     from jiuzhu.reminders.models import Reminder, ReminderStatus
     from jiuzhu.tenancy.context import Scope, use_scope
@@ -97,6 +106,16 @@ def main():
                 conn.execute(text("ANALYZE"))
             print(f"seeded {args.tenants} counties × {per:,} open steps (4 reminders each) "
                   f"in {time.perf_counter() - t0:.1f} s")
+        else:
+            upgrade()
+            with owner.begin() as conn:  # the previous run's sweep undone
+                conn.execute(text("DELETE FROM notifications"))
+                conn.execute(text("DELETE FROM supervision_items"))
+                conn.execute(text("DELETE FROM reminders WHERE \"offset\" > 1 AND kind = 'overdue'"))
+                conn.execute(text("UPDATE reminders SET status = 'pending', sent_at = NULL, recipients = 0 "
+                                  "WHERE status <> 'pending'"))
+            with owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE reminders"))
         tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
         db.session.remove()
 
@@ -116,31 +135,41 @@ def main():
         claimed = 0
         for tid in tenant_ids:
             with use_scope(Scope(tid)):
-                offset = 0
+                last = None
                 while True:
-                    rows = db.session.scalars(
-                        select(Reminder.id).where(Reminder.status == ReminderStatus.pending,
-                                                  Reminder.send_on <= TODAY)
-                        .order_by(Reminder.send_on, Reminder.id).offset(offset).limit(200)
-                        .with_for_update(skip_locked=True)).all()
+                    q = (select(*_REMINDER_COLUMNS())
+                         .where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= TODAY)
+                         .order_by(Reminder.send_on, Reminder.id).limit(args.batch)
+                         .with_for_update(skip_locked=True))
+                    if last is not None:
+                        q = q.where(tuple_(Reminder.send_on, Reminder.id) > last)
+                    rows = db.session.execute(q).all()
                     claimed += len(rows)
-                    offset += 200
-                    if len(rows) < 200:
+                    if len(rows) < args.batch:
                         break
+                    last = (rows[-1].send_on, rows[-1].id)
                 db.session.rollback()
         claim = time.perf_counter() - t0
         db.session.remove()
-        print(f"sweep claim (SKIP LOCKED batches of 200):  {claim * 1000:9.1f} ms  ({claimed:,} rows)")
+        print(f"sweep claim (SKIP LOCKED batches of {args.batch}): {claim * 1000:9.1f} ms  ({claimed:,} rows)")
 
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()
         sent = 0
         for tid in tenant_ids:
-            result = send_tenant_reminders(tid, today=TODAY.isoformat())
+            result = send_tenant_reminders(tid, today=TODAY.isoformat(), batch=args.batch)
             sent += result.get("sent", 0)
         whole = time.perf_counter() - t0
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"whole sweep (claim, inbox, mark sent):     {whole * 1000:9.1f} ms  ({sent:,} reminders, "
               f"{sent / whole:,.0f}/s)")
         print(f"claim / bare SQL: {claim / bare:.1f}×   whole sweep / bare SQL: {whole / bare:.1f}×")
+        print(f"peak resident memory: {rss_before:.0f} MB before the sweep, {rss_after:.0f} MB after")
+        size = f"{args.steps:,} open steps, {total:,} outbox rows"
+        print(f"RESULT\treminder sweep\t{size}\t{sent / whole:,.0f} reminders/s\t"
+              f"{sent:,} in {whole:.1f} s; peak RSS {rss_after:.0f} MB (before {rss_before:.0f} MB)")
+        print(f"RESULT\tsweep claim\t{size}\t{claim * 1000:.0f} ms\t"
+              f"{claim / bare:.2f}× the bare select ({bare * 1000:.0f} ms)")
     owner.dispose()
 
 

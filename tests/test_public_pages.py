@@ -88,10 +88,30 @@ def test_nothing_of_another_county_and_no_unknown_place(app, county):
     assert "pub第1镇第2村" in index and "opub" not in index
 
 
+def run_jobs(app) -> None:
+    """What a worker of this instance does with the queued jobs (here, in this process)."""
+    from rq import SimpleWorker
+
+    from jiuzhu.instance import identity, redis_connection
+
+    with app.app_context():
+        SimpleWorker([identity(app).queue_name], connection=redis_connection(app)).work(burst=True)
+
+
+def sheet_when_ready(app, client, url: str):
+    """The sheet as a reader gets it: asked for, rendered by a worker, asked for again."""
+    first = client.get(url)
+    if first.status_code == 202:
+        assert 'data-testid="sheet-pending"' in first.get_data(as_text=True)
+        run_jobs(app)
+        return client.get(url)
+    return first
+
+
 def test_the_sheet_is_a_pdf_of_the_same_list(app, county):
     approved(app)
     town = unit_id(app, county["id"], "pub第1镇")
-    response = app.test_client().get(f"/public/pub/{town}/sheet.pdf")
+    response = sheet_when_ready(app, app.test_client(), f"/public/pub/{town}/sheet.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     data = response.get_data()
     keep(data, "jingdezhen-publicity-sheet.pdf")
@@ -154,7 +174,63 @@ def test_a_proposed_household_shows_its_period_and_where_to_object_with_the_phon
     assert "base第1镇人民政府（电话：0559-6500001）" in objection
     assert "base县民政局（电话：0559-6512345）" in objection
 
-    sheet = app.test_client().get(f"/public/base/{village}/sheet.pdf")
+    sheet = sheet_when_ready(app, app.test_client(), f"/public/base/{village}/sheet.pdf")
     keep(sheet.data, "publicity-sheet-proposed.pdf")
     text = re.sub(r"\s", "", pdf_text(sheet.data))
     assert "2026-10-13至2026-10-20" in text and "0559-6500001" in text and "0559-6512345" in text
+
+
+def test_a_townships_page_is_paged_by_place_and_each_page_reads_only_its_places(app, world, monkeypatch):
+    import jiuzhu.disclosure.public as public
+
+    info = world.county("pgd", plugin="jingdezhen", townships=1, villages=4)
+    monkeypatch.setattr(public, "PLACES_PER_PAGE", 3)  # the township and its four villages: two pages
+
+    def in_village(name):
+        def make(user):
+            village = db.session.scalar(select(OrgUnit).where(OrgUnit.name == name))
+            return household_of_four(db.session, user, village, seq=next(_seq), region=REGION)
+        return make
+
+    day = china_today() - dt.timedelta(days=10)
+    approved_directly(app, "pgd-t1-staff", "pgd-county", day, in_village("pgd第1镇第1村"), amount="1930.00")
+    approved_directly(app, "pgd-t1-staff", "pgd-county", day, in_village("pgd第1镇第4村"), amount="1930.00")
+    town = unit_id(app, info["id"], "pgd第1镇")
+    client = app.test_client()
+    first = client.get(f"/public/pgd/{town}/").get_data(as_text=True)
+    second = client.get(f"/public/pgd/{town}/?page=2").get_data(as_text=True)
+    # page 1: the township, villages 1 and 2; page 2: villages 3 and 4
+    assert "<h2>pgd第1镇第1村</h2>" in first and "pgd第1镇第4村</td>" not in first
+    assert "<h2>pgd第1镇第4村</h2>" in second and "pgd第1镇第1村</td>" not in second
+    assert first.count('data-testid="row"') == second.count('data-testid="row"') == 1
+    assert "第 1 页，共 2 页" in first and "?page=2" in first and "第 2 页，共 2 页" in second
+    assert client.get(f"/public/pgd/{town}/?page=3").status_code == 404
+    assert client.get(f"/public/pgd/{town}/?page=x").status_code == 404
+    # the sheet to post on the township's board still lists every household of the township
+    sheet = pdf_text(sheet_when_ready(app, client, f"/public/pgd/{town}/sheet.pdf").data)
+    assert "pgd第1镇第1村" in sheet and "pgd第1镇第4村" in sheet
+
+
+def test_the_sheet_is_rendered_once_by_a_worker_and_kept_until_the_list_changes(app, county):
+    approved(app)
+    village = unit_id(app, county["id"], "pub第1镇第1村")
+    url = f"/public/pub/{village}/sheet.pdf"
+    client = app.test_client()
+    pending = client.get(url)
+    assert pending.status_code == 202 and pending.headers["Retry-After"] == "3"
+    assert client.get(url).status_code == 202  # asked again before the worker ran: still one job
+    with app.app_context():
+        from jiuzhu.instance import queue
+
+        assert queue(app).count == 1
+    run_jobs(app)
+    ready = client.get(url)
+    assert ready.status_code == 200 and "汪*国" in pdf_text(ready.data)
+    assert client.get(url).data == ready.data  # kept: no new job, the same document
+    with app.app_context():
+        assert queue(app).count == 0
+    approved(app)  # the list changes: a second household in the village
+    assert client.get(url).status_code == 202
+    run_jobs(app)
+    again = client.get(url)
+    assert again.status_code == 200 and pdf_text(again.data).count("汪*国") == 2

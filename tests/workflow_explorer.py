@@ -191,14 +191,15 @@ class Explorer:
         once every limit of this state has passed."""
         from sqlalchemy import func
 
-        from jiuzhu.workflow.deadlines import effective_due, effective_due_column, is_overdue
+        from jiuzhu.workflow.deadlines import effective_due, effective_due_column, is_overdue, overdue_before
         from jiuzhu.workflow.models import StepStatus
 
         for day in (on, on + dt.timedelta(days=60)):
             marked = sum(1 for s in view.open_steps if is_overdue(effective_due(s, case), day))
             counted = self.session.scalar(
                 select(func.count()).select_from(Step).join(Case, Case.id == Step.case_id)
-                .where(Step.case_id == case.id, Step.status == StepStatus.open, effective_due_column() < day))
+                .where(Step.case_id == case.id, Step.status == StepStatus.open,
+                       effective_due_column() < overdue_before(day)))
             if marked != counted:
                 self.result.broken.append(("worklist and dashboard disagree on overdue", case.id, day, marked,
                                            counted))

@@ -46,21 +46,38 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
-def _tenant_usable(tenant_id: int | None) -> bool:
+def _tenant_usable(tenant: Tenant | None, tenant_id: int | None) -> bool:
     if tenant_id is None:
         return True
-    tenant = db.session.get(Tenant, tenant_id)
     return bool(tenant and tenant.active and tenant.plugin_key in current_app.extensions["jiuzhu.plugins"])
 
 
 def _load_user(tenant_id: int | None, user_id: int) -> User | None:
-    """Enter the user's tenant, load the user, and narrow the scope to their township/village."""
+    """Enter the user's tenant, load the user, and narrow the scope to their township/village.
+
+    One statement: the user, their org unit and their county. The county is kept on ``g`` for the
+    request (the identity map holds objects weakly; pages asking for it again then find it without
+    SQL), and the user and their unit count as read in the narrowed scope too — they lie in it by
+    definition, and that is checked before they are stamped."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
     set_scope(Scope(tenant_id) if tenant_id else Scope.platform())
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or not _tenant_usable(tenant_id):
+    row = db.session.execute(
+        select(User, Tenant).outerjoin(Tenant, Tenant.id == User.tenant_id).where(User.id == user_id)
+        .options(joinedload(User.org_unit))).first()
+    user, tenant = row if row is not None else (None, None)
+    if user is None or not user.active or not _tenant_usable(tenant, tenant_id):
         set_scope(None)
         return None
-    set_scope(user.scope)
+    scope = user.scope
+    set_scope(scope)
+    g.jiuzhu_tenant = tenant
+    from jiuzhu.tenancy.scoping import restamp
+
+    restamp(user, scope)
+    if user.org_unit is not None:
+        restamp(user.org_unit, scope)
     return user
 
 

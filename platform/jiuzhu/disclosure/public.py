@@ -11,13 +11,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy import select
 
-from jiuzhu.clock import china_today
+from jiuzhu.clock import china_today, cn_date
 from jiuzhu.disclosure.services import publicity_list
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
 
 bp = Blueprint("public", __name__, url_prefix="/public")
+
+#: places (the township itself, then its villages by name) on one page of a township's publicity:
+#: a page reads only its places' households, so a township of thousands stays as quick as a village
+PLACES_PER_PAGE = 5
 
 
 def _county(code: str):
@@ -30,23 +34,32 @@ def _county(code: str):
     return tenant, plugins.get(tenant.plugin_key)
 
 
-def _place_lists(tenant: Tenant, plugin, unit_id: int):
-    """The unit (a township or a village of this county) and its lists today."""
+def _place_lists(tenant: Tenant, plugin, unit_id: int, page: int | None = None):
+    """The unit (a township or a village of this county) and its lists today; for a township with
+    ``page``, only the lists of that page's places (see :data:`PLACES_PER_PAGE`)."""
     today = china_today()
+    pages = 1
     with use_scope(Scope(tenant.id)):
         unit = db.session.get(OrgUnit, unit_id)
         if unit is None or unit.level not in (OrgLevel.township, OrgLevel.village):
             abort(404)
-        if unit.level == OrgLevel.township:  # the township and its villages
+        villages = (db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
+                    if unit.level == OrgLevel.township else [])
+        if unit.level == OrgLevel.township and page is not None:  # a page of the township's places
+            places = [unit.id] + [v.id for v in villages]
+            pages = max(1, -(-len(places) // PLACES_PER_PAGE))
+            if not 1 <= page <= pages:
+                abort(404)
+            lists = publicity_list(db.session, today, plugin=plugin, unit_ids=set(
+                places[(page - 1) * PLACES_PER_PAGE:page * PLACES_PER_PAGE]))
+        elif unit.level == OrgLevel.township:  # the township and its villages (the whole sheet)
             lists = publicity_list(db.session, today, plugin=plugin, township_id=unit.id)
         else:  # reads only the households living or registered in the village
             lists = publicity_list(db.session, today, plugin=plugin, unit_ids={unit.id})
         name = unit.name
         parent = db.session.get(OrgUnit, unit.parent_id) if unit.level == OrgLevel.village else None
-        villages = (db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
-                    if unit.level == OrgLevel.township else [])
         db.session.expunge_all()
-    return unit, name, parent, villages, lists, today
+    return unit, name, parent, villages, lists, today, pages
 
 
 def objection_contacts(tenant: Tenant, unit: OrgUnit) -> str:
@@ -80,20 +93,105 @@ def county(code: str):
 
 @bp.route("/<code>/<int:unit_id>/")
 def place(code: str, unit_id: int):
+    from flask import request
+
     tenant, plugin = _county(code)
-    unit, name, parent, villages, lists, today = _place_lists(tenant, plugin, unit_id)
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(404)
+    unit, name, parent, villages, lists, today, pages = _place_lists(tenant, plugin, unit_id, page=page)
     return _headers(Response(render_template(
         "public/place.html", tenant=tenant, plugin=plugin, unit=unit, name=name, parent=parent, villages=villages,
-        lists=lists, today=today, rule=plugin.disclosure_rule, contacts=objection_contacts(tenant, unit))))
+        lists=lists, today=today, rule=plugin.disclosure_rule, page=page, pages=pages,
+        contacts=objection_contacts(tenant, unit))))
+
+
+#: how long a rendered sheet is kept (a new day or a changed list is another sheet anyway)
+SHEET_TTL_SECONDS = 2 * 86400
+
+
+def _sheet_place(tenant: Tenant, name: str, parent) -> str:
+    return f"{tenant.name}{parent.name if parent else ''}{name}"
+
+
+def _sheet_version(tenant: Tenant, unit, name: str, parent, today) -> tuple[str, str, str]:
+    """The sheet's place, its objection contacts, and what names this version (the title with the day
+    and the contacts: a phone changed is another sheet)."""
+    place, contacts = _sheet_place(tenant, name, parent), objection_contacts(tenant, unit)
+    return place, contacts, f"{place}社会救助公示（{cn_date(today)}）{contacts}"
+
+
+def sheet_key(tenant: Tenant, unit_id: int, title: str, lists: dict) -> str:
+    """What the sheet shows, digested: the same key exactly while the list (and its title, with the
+    day) stays the same, another as soon as a row, a place or the day changes."""
+    import hashlib
+    import json
+
+    from jiuzhu.instance import identity
+
+    content = [tenant.id, tenant.plugin_key, unit_id, title,
+               [[place.name, place.unit_id, place.external, [list(row.as_public().items()) for row in rows]]
+                for place, rows in lists.items()]]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+    return f"{identity().queue_name}:sheet:{digest}"
+
+
+def render_sheet(tenant_id: int, unit_id: int, key: str) -> int:
+    """The RQ job: render the sheet of ``unit_id`` as it is now and keep it under its key (the key
+    of the list it was asked for; a list changed meanwhile is stored under its own key)."""
+    from jiuzhu.documents import publicity_sheet_pdf
+    from jiuzhu.instance import job_app, redis_connection
+
+    app = job_app()
+    with app.app_context():
+        try:
+            with use_scope(Scope.platform()):
+                tenant = db.session.get(Tenant, tenant_id)
+            plugin = app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
+            unit, name, parent, _, lists, today, _ = _place_lists(tenant, plugin, unit_id)
+            place, contacts, version = _sheet_version(tenant, unit, name, parent, today)
+            data = publicity_sheet_pdf(tenant, plugin, lists, today, place, contacts)
+            redis_connection(app).set(sheet_key(tenant, unit_id, version, lists), data, ex=SHEET_TTL_SECONDS)
+            return len(data)
+        finally:
+            db.session.remove()
 
 
 @bp.route("/<code>/<int:unit_id>/sheet.pdf")
 def sheet(code: str, unit_id: int):
+    """The sheet as PDF: rendered once by a worker for each version of the list and kept until the
+    list changes (a PDF of a hundred rows takes over a second — not a web request's time). Until it
+    is ready the page says so and refreshes; with Redis unreachable it is rendered here."""
+    from redis.exceptions import RedisError
+
     from jiuzhu.documents import publicity_sheet_pdf
+    from jiuzhu.instance import enqueue, redis_connection
 
     tenant, plugin = _county(code)
-    unit, name, parent, villages, lists, today = _place_lists(tenant, plugin, unit_id)
-    place_name = f"{tenant.name}{parent.name if parent else ''}{name}"
-    data = publicity_sheet_pdf(tenant, plugin, lists, today, place_name, objection_contacts(tenant, unit))
+    unit, name, parent, villages, lists, today, _ = _place_lists(tenant, plugin, unit_id)
+    place, contacts, version = _sheet_version(tenant, unit, name, parent, today)
+    key = sheet_key(tenant, unit_id, version, lists)
+    try:
+        conn = redis_connection(fast=True)
+        data = conn.get(key)
+        if data is None:
+            job_id = "sheet-" + key.rsplit(":", 1)[1][:40]
+            from rq.exceptions import NoSuchJobError
+            from rq.job import Job, JobStatus
+
+            try:
+                status = Job.fetch(job_id, connection=conn).get_status()
+            except NoSuchJobError:
+                status = None
+            if status not in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+                enqueue(None, render_sheet, tenant.id, unit_id, key, tenant_id=tenant.id, job_id=job_id,
+                        job_timeout=600, result_ttl=600, failure_ttl=86400,
+                        description=f"publicity sheet of unit {unit_id}")
+            html = render_template("public/sheet_pending.html", tenant=tenant, name=name, parent=parent, unit=unit,
+                                   today=today)
+            return _headers(Response(html, status=202, headers={"Retry-After": "3"}))
+    except RedisError:
+        data = publicity_sheet_pdf(tenant, plugin, lists, today, place, contacts)
     return _headers(Response(data, mimetype="application/pdf",
                              headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))

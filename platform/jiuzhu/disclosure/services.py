@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import false, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
 from jiuzhu.cases.categories import CaseKind, CaseStatus
@@ -225,8 +225,11 @@ def entries_for(session, rule: DisclosureRule, on: dt.date, unit_ids: Collection
     query = select(Case)
     if unit_ids is not None:
         ids = list(unit_ids)
-        households = select(Household.id).where(or_(Household.village_id.in_(ids), Household.township_id.in_(ids),
-                                                    Household.registered_unit_id.in_(ids)))
+        # a household with a village lives there, not at its township's own place: the township
+        # matches only households with no village (so a township's page reads its own, not all)
+        households = select(Household.id).where(or_(
+            Household.village_id.in_(ids), and_(Household.village_id.is_(None), Household.township_id.in_(ids)),
+            Household.registered_unit_id.in_(ids)))
         steps = steps.where(Step.case_id.in_(select(Case.id).where(Case.household_id.in_(households))))
         query = query.where(Case.household_id.in_(households))
     periods = {case_id: (opened, runs_until) for case_id, opened, runs_until in session.execute(steps)}

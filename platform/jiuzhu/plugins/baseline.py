@@ -193,11 +193,18 @@ class BaselinePlugin(JurisdictionPlugin):
         return merged
 
     def tenant_settings(self, tenant_id: int) -> dict[str, Any]:
+        """The county's settings, merged once per transaction and scope (a worklist asks for them
+        once per row); forgotten with the settings row when the transaction ends or they change."""
         from jiuzhu.extensions import db
-        from jiuzhu.tenancy.models import Tenant
+        from jiuzhu.tenancy.context import current_scope
+        from jiuzhu.tenancy.models import _SETTINGS_CACHE, Tenant
 
-        tenant = db.session.get(Tenant, tenant_id)
-        return self.settings(tenant.plugin_settings if tenant else None)
+        cache = db.session.info.setdefault(_SETTINGS_CACHE, {})
+        key = ("merged", self.key, current_scope(), tenant_id)
+        if key not in cache:
+            tenant = db.session.get(Tenant, tenant_id)
+            cache[key] = self.settings(tenant.plugin_settings if tenant else None)
+        return dict(cache[key])
 
     # -- the workflow -----------------------------------------------------------------------------
 

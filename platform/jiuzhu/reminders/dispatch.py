@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import load_only
 
 from jiuzhu.auth.models import User
 from jiuzhu.auth.roles import Role
@@ -43,8 +44,13 @@ class _Batch:
         self.session = session
         step_ids = [r.subject_id for r in rows if r.subject in (Subject.step, Subject.publicity)]
         case_ids = [r.subject_id for r in rows if r.subject == Subject.case]
-        self.steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_(step_ids)))} if step_ids else {}
-        self.cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
+        # only what still_due reads: no step's encrypted form data is decrypted for a reminder
+        self.steps = {s.id: s for s in session.scalars(
+            select(Step).where(Step.id.in_(step_ids))
+            .options(load_only(Step.status, Step.due_on, Step.runs_until)))} if step_ids else {}
+        self.cases = {c.id: c for c in session.scalars(
+            select(Case).where(Case.id.in_(case_ids))
+            .options(load_only(Case.status, Case.due_on)))} if case_ids else {}
         self._people: dict[tuple, list[User]] = {}
 
     def still_due(self, r: Reminder) -> bool:
@@ -98,10 +104,45 @@ def _message(r: Reminder) -> tuple[str, str]:
 
 
 def _insert_ignore(session, model, rows: list[dict], keys: list[str]) -> None:
+    """Insert ``rows``, skipping those already there (ON CONFLICT DO NOTHING), in one statement.
+
+    On PostgreSQL the statement text is fixed — ``INSERT … SELECT * FROM unnest(arrays)`` with one
+    array per column — so it is prepared once and a batch of thousands of rows is one round trip
+    (neither a VALUES list compiled anew for every batch nor one statement per row). Only for
+    tables without encrypted columns: the arrays bypass the columns' own bind processing."""
+    if not rows:
+        return
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+        from sqlalchemy.dialects import postgresql
+
+        dialect = postgresql.dialect()
+        columns = list(rows[0])
+        casts = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+        names = ", ".join(f'"{c}"' for c in columns)
+        conflict = ", ".join(f'"{k}"' for k in keys)
+        statement = text(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({casts}) "
+                         f"ON CONFLICT ({conflict}) DO NOTHING")
+        params = {c: [_plain(row[c]) for row in rows] for c in columns}
+        session.execute(statement, params)
+        return
+    session.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+
+
+def _plain(value):
+    """A value as the arrays carry it (an enum as its stored string)."""
+    import enum
+
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _insert_ignore_each(session, model, rows: list[dict], keys: list[str]) -> None:
+    """As :func:`_insert_ignore`, through the columns' own types (for encrypted columns)."""
     if not rows:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(rows).on_conflict_do_nothing(index_elements=keys))
+    session.execute(insert(model.__table__).on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def send_batch(session, rows: list[Reminder], today: dt.date, channels: dict[ChannelKind, NotificationChannel],
@@ -149,7 +190,7 @@ def send_batch(session, rows: list[Reminder], today: dt.date, channels: dict[Cha
                         .values(status=ReminderStatus.sent, sent_at=now, recipients=count)
                         .execution_options(synchronize_session=False))
     _insert_ignore(session, Notification, notes, ["tenant_id", "reminder_id", "user_id"])
-    _insert_ignore(session, Delivery, deliveries, ["tenant_id", "reminder_id", "channel", "user_id"])
+    _insert_ignore_each(session, Delivery, deliveries, ["tenant_id", "reminder_id", "channel", "user_id"])  # encrypted
     _insert_ignore(session, SupervisionItem, items, ["tenant_id", "subject", "subject_id", "due_on"])
     _insert_ignore(session, Reminder, repeats, ["tenant_id", "subject", "subject_id", "kind", "offset", "due_on"])
     return sum(len(ids) for ids in sent_by_count.values())
@@ -159,14 +200,20 @@ def enabled_channels(session) -> dict[ChannelKind, NotificationChannel]:
     return {c.kind: c for c in session.scalars(select(NotificationChannel).where(NotificationChannel.enabled))}
 
 
+def _REMINDER_COLUMNS() -> list:  # noqa: N802
+    return [getattr(Reminder, attr.key) for attr in Reminder.__mapper__.column_attrs]
+
+
 def dispatch_due(session, today: dt.date, *, repeat_workdays: int = 2, batch: int = 200,
                  max_batches: int | None = None) -> int:
     """Send every due pending reminder of the current tenant; commits after each batch."""
     sent = 0
     batches = 0
     while max_batches is None or batches < max_batches:
-        rows = session.scalars(
-            select(Reminder).where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= today)
+        # claimed as rows of the reminder's columns (an ORM select: the scope's criteria apply), not
+        # as objects for the session to track — a sweep reads them once and updates them set-based
+        rows = session.execute(
+            select(*_REMINDER_COLUMNS()).where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= today)
             .order_by(Reminder.send_on, Reminder.id).limit(batch).with_for_update(skip_locked=True)).all()
         if not rows:
             break

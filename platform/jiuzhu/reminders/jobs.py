@@ -127,7 +127,7 @@ def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: st
             day = dt.date.fromisoformat(today) if today else china_today()
             if not is_workday(day) and not settings.get("remind_on_non_workdays"):
                 return {"skipped": "non-workday"}
-            batch = batch or int(os.environ.get("JIUZHU_REMINDER_BATCH", "200"))
+            batch = batch or int(os.environ.get("JIUZHU_REMINDER_BATCH", "1000"))
             sent = dispatch_due(db.session, day, repeat_workdays=settings.get("overdue_repeat_workdays", 2),
                                 batch=batch)
             delivered, failed = deliver_pending(db.session)

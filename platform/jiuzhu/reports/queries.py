@@ -2,7 +2,14 @@
 
 Every query runs through the ORM, so the tenant (and a township leader's township) is applied
 centrally; none reads whole tables row by row. The worklist partial index (open steps by tenant,
-township, due date) serves the overdue counts; ``ix_cases_tenant_applied`` the monthly counts.
+township, due date) serves the overdue counts, ``ix_case_steps_open_no_due`` the open steps that
+run to their case's deadline. On PostgreSQL the case counts come from ``case_counts``, counters
+the database keeps in the transaction of every change to a case (migration 0051), so they are as
+current as the cases themselves; elsewhere (the demo's SQLite) the cases are counted.
+
+"Overdue" is the worklist's own rule (:func:`overdue_before`): a step is late once a working day
+has passed after its deadline — its own, else its case's — so the dashboard never reports fewer
+(or more) late steps than the worklists mark.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from sqlalchemy import func, literal_column, select
 
 from jiuzhu.calendar import add_workdays
 from jiuzhu.cases.categories import CaseStatus, Category
-from jiuzhu.cases.models import Case
+from jiuzhu.cases.models import UNDECIDED, Case, CaseCount
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit
-from jiuzhu.workflow.models import Step, StepStatus
+from jiuzhu.workflow.models import OpenStepCount, Step, StepStatus
 
 
 @dataclass
@@ -35,22 +42,55 @@ def townships(session) -> dict[int, str]:
 
 
 def load_by_township(session, today: dt.date, soon_workdays: int = 3) -> list[TownshipLoad]:
-    """Open steps per township: overdue, due within ``soon_workdays`` working days, all — each step by
-    its effective deadline (its own, else the case's overall limit), as the worklist marks it."""
-    from jiuzhu.workflow.deadlines import effective_due_column
+    """Open steps per township: overdue, due within ``soon_workdays`` working days, all — each by its
+    effective deadline (``jiuzhu.workflow.deadlines.effective_due``: its own, else its undecided case's),
+    overdue as the worklist marks it (``is_overdue``)."""
+    from jiuzhu.workflow.deadlines import overdue_before
 
+    late = overdue_before(today)
     soon = add_workdays(today, soon_workdays).due
-    due = effective_due_column()
-    rows = session.execute(
+    if _counters(session):  # the counters of open steps by deadline
+        n = OpenStepCount.n
+        own = session.execute(
+            select(OpenStepCount.township_id,
+                   func.coalesce(func.sum(n).filter(OpenStepCount.due_on < late), 0),
+                   func.coalesce(func.sum(n).filter(OpenStepCount.due_on >= late, OpenStepCount.due_on <= soon), 0),
+                   func.sum(n))
+            .group_by(OpenStepCount.township_id)).all()
+        own += session.execute(  # …and the open steps with no deadline at all
+            select(Step.township_id, literal_column("0"), literal_column("0"), func.count())
+            .where(Step.status == StepStatus.open, Step.due_on.is_(None)).group_by(Step.township_id)).all()
+    else:
+        own = session.execute(
+            select(Step.township_id,
+                   func.count().filter(Step.due_on < late),
+                   func.count().filter(Step.due_on >= late, Step.due_on <= soon),
+                   func.count())
+            .where(Step.status == StepStatus.open).group_by(Step.township_id)).all()
+    # the few open steps with no limit of their own, with their undecided case's (through their own index)
+    undecided = Case.status.in_([s for s in CaseStatus if s.is_open])
+    inherited = session.execute(
         select(Step.township_id,
-               func.count().filter(due < today),
-               func.count().filter(due >= today, due <= soon),
+               func.count().filter(undecided, Case.due_on < late),
+               func.count().filter(undecided, Case.due_on >= late, Case.due_on <= soon),
                func.count())
         .join(Case, Case.id == Step.case_id)
-        .where(Step.status == StepStatus.open).group_by(Step.township_id)).all()
+        .where(Step.status == StepStatus.open, Step.due_on.is_(None)).group_by(Step.township_id)).all()
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for township_id, overdue, due_soon, _ in inherited:
+        totals[township_id][0] += overdue
+        totals[township_id][1] += due_soon
+    for township_id, overdue, due_soon, n in own:
+        totals[township_id][0] += int(overdue)
+        totals[township_id][1] += int(due_soon)
+        totals[township_id][2] += int(n)
     names = townships(session)
-    by_id = {r[0]: r for r in rows}
-    return [TownshipLoad(name, *(by_id[tid][1:] if tid in by_id else (0, 0, 0))) for tid, name in names.items()]
+    return [TownshipLoad(name, *totals.get(tid, (0, 0, 0))) for tid, name in names.items()]
+
+
+def _counters(session) -> bool:
+    """Whether the case counts come from ``case_counts`` (PostgreSQL keeps them; SQLite has none)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 #: GROUP BY the select list's positions: bound parameters inside an expression (the JSON index, the
@@ -68,8 +108,13 @@ def cases_by_category_and_month(session, today: dt.date, months: int = 12) -> tu
     start = dt.date(first // 12, first % 12 + 1, 1)
     month = func.to_char(Case.applied_on, "YYYY-MM") if session.get_bind().dialect.name == "postgresql" \
         else func.strftime("%Y-%m", Case.applied_on)
-    rows = session.execute(select(month, first_category(), func.count())
-                           .where(Case.applied_on >= start).group_by(BY_FIRST, BY_SECOND)).all()
+    if _counters(session):
+        rows = [(m.strftime("%Y-%m"), c, int(n)) for m, c, n in session.execute(
+            select(CaseCount.applied_month, CaseCount.category, func.sum(CaseCount.n))
+            .where(CaseCount.applied_month >= start).group_by(CaseCount.applied_month, CaseCount.category))]
+    else:
+        rows = session.execute(select(month, first_category(), func.count())
+                               .where(Case.applied_on >= start).group_by(BY_FIRST, BY_SECOND)).all()
     labels = []
     cursor = start
     while cursor <= today:
@@ -95,6 +140,19 @@ class Approval:
 
 
 def approval_rates(session, since: dt.date) -> list[Approval]:
+    """Decisions since ``since`` (the first of a month: the counters count by month) per township."""
+    if _counters(session) and since.day == 1:
+        granted = CaseCount.status.in_([CaseStatus.approved, CaseStatus.revoked, CaseStatus.closed])
+        rows = session.execute(
+            select(CaseCount.township_id,
+                   func.coalesce(func.sum(CaseCount.n).filter(granted), 0),
+                   func.coalesce(func.sum(CaseCount.n).filter(CaseCount.status == CaseStatus.denied), 0))
+            .where(CaseCount.decided_month >= since, CaseCount.decided_month > UNDECIDED)
+            .group_by(CaseCount.township_id)).all()
+        names = townships(session)
+        by_id = {r[0]: r for r in rows}
+        return [Approval(name, *(int(v) for v in by_id[tid][1:]) if tid in by_id else (0, 0))
+                for tid, name in names.items()]
     rows = session.execute(
         select(Case.township_id,
                func.count().filter(Case.status.in_([CaseStatus.approved, CaseStatus.revoked, CaseStatus.closed])),
@@ -125,8 +183,12 @@ def beneficiaries(session) -> list[RollRow]:
 
 
 def status_counts(session) -> dict[str, int]:
-    rows = session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
-    return {CaseStatus(s).label: n for s, n in rows}
+    if _counters(session):
+        rows = session.execute(select(CaseCount.status, func.sum(CaseCount.n)).group_by(CaseCount.status)
+                               .having(func.sum(CaseCount.n) > 0)).all()
+    else:
+        rows = session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
+    return {CaseStatus(s).label: int(n) for s, n in rows}
 
 
 __all__ = ["load_by_township", "cases_by_category_and_month", "approval_rates", "beneficiaries",

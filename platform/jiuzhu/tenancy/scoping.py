@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, false, inspect, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
@@ -63,6 +65,18 @@ class ScopedSession(FlaskSession):
         return obj
 
 
+def restamp(obj, scope: Scope) -> None:
+    """Count ``obj``, read in a wider scope of the same tenant, as read in ``scope`` too — only if it
+    lies in ``scope`` (its tenant, and its township or village for an org-scoped row); otherwise
+    its stamp stays and the next lookup in ``scope`` goes to SQL as usual."""
+    state = instance_state(obj)
+    if not issubclass(state.class_, TenantScoped) or obj.tenant_id != scope.tenant_id:
+        return
+    if isinstance(obj, OrgScoped) and not obj.in_org_scope(scope):
+        return
+    _stamp(state, scope)
+
+
 @event.listens_for(ScopedSession, "loaded_as_persistent")
 def _stamp_loaded(session, instance) -> None:
     _stamp(instance_state(instance))
@@ -78,13 +92,21 @@ def stamp_refreshed(target, context, attrs) -> None:
     _stamp(instance_state(target))
 
 
-def _org_scoped_classes() -> list[type]:
+@lru_cache(maxsize=1)
+def _org_scoped_classes() -> tuple[type, ...]:
     from jiuzhu.db import Base
 
-    return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, OrgScoped)]
+    return tuple(m.class_ for m in Base.registry.mappers if issubclass(m.class_, OrgScoped))
 
 
-def _tenant_options(scope: Scope) -> list:
+@lru_cache(maxsize=4096)
+def _tenant_options(scope: Scope) -> tuple:
+    """The loader criteria of ``scope``, built once per scope (they only depend on it) — building
+    one per org-scoped class for every statement was a fifth of a worklist request."""
+    return tuple(_build_tenant_options(scope))
+
+
+def _build_tenant_options(scope: Scope) -> list:
     tenant_id = scope.tenant_id
     if tenant_id is None:
         opts = [with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True)]
@@ -164,7 +186,13 @@ def _scope_statement(state: ORMExecuteState) -> None:
         return
     if state.session.in_transaction():
         _sync_rls(state.session)
-    state.statement = state.statement.options(*_tenant_options(scope))
+    options = _tenant_options(scope)
+    # a relationship load carries the options of the statement that loaded its parent: when those
+    # are this very scope's (the same objects, cached above), adding them again only repeats the
+    # same conditions in the SQL; another scope's are kept and this scope's added (both apply)
+    if options[0] in state.statement._with_options:
+        return
+    state.statement = state.statement.options(*options)
 
 
 def _check_write(obj: TenantScoped, scope: Scope | None, *, new: bool) -> None:

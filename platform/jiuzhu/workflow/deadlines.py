@@ -85,7 +85,16 @@ def effective_due_column():
     return func.coalesce(Step.due_on, when((Case.status.in_(still_open), Case.due_on), else_=None))
 
 
+def overdue_before(today: dt.date) -> dt.date:
+    """A deadline before this day is overdue: late once a working day after it has begun by ``today``
+    (``workdays_between(today, due) < 0``) — so the last working day up to ``today``: a deadline on
+    Friday is not yet late on Sunday."""
+    from jiuzhu.calendar import is_workday, workdays_before
+
+    return today if is_workday(today) else workdays_before(today, 1)
+
+
 def is_overdue(due: dt.date | None, today: dt.date) -> bool:
-    """Past its day: the day itself still counts as in time (今日到期)."""
-    return due is not None and due < today
+    """Past its day as the worklist counts it: the day itself is 今日到期, and so are the rest days after it."""
+    return due is not None and due < overdue_before(today)
 

@@ -1,0 +1,161 @@
+"""HTTP under load: gunicorn with the shipped settings (deploy/gunicorn.conf.py) on loopback, many
+concurrent users on a mixed session, for a bounded time.
+
+    python bench/http_load.py [--users 100] [--seconds 60]
+
+Needs the database seeded by ``bench/worklist_dashboard.py`` (``jiuzhu_bench_screens``: one county of
+20 townships, its county and township staff); run that first at the size wanted. Each simulated user
+logs in (half as the county's staff, half as a township's) and then, until the time is up, opens the
+pages of its role in turn: township staff the worklist (我的待办), the case list (案件查询) and a case
+page; county staff the dashboard (督办看板), the worklist and the case list. The API list is not in the
+mix (the seeded county has no API token). The client runs on the same two cores as the server.
+
+It prints throughput, p50/p95/p99 and errors (a page answered other than 200 — a redirect to the
+login too —, a login other than 302, or a failed connection),
+and one ``RESULT`` line for ``bench/run-all``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from sqlalchemy import text
+from support import ROOT, bench_database
+
+PASSWORD = "Bench-pass-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    owner = bench_database("jiuzhu_bench_screens", keep=True, secure_cookies=False)
+    with owner.connect() as conn:
+        town = conn.execute(text("SELECT org_unit_id FROM users WHERE username = 'big-t1'")).scalar()
+        case_id = conn.execute(text("SELECT id FROM cases WHERE township_id = :t ORDER BY id DESC LIMIT 1"),
+                               {"t": town}).scalar()
+        cases = conn.execute(text("SELECT count(*) FROM cases")).scalar()
+        have = set(conn.execute(text("SELECT username FROM users WHERE username LIKE 'load-%'")).scalars())
+    owner.dispose()
+    # one account per simulated user: a login ends the account's other sessions
+    wanted = [f"load-{i:03d}" for i in range(args.users)]
+    if set(wanted) - have:
+        from jiuzhu import create_app
+        from jiuzhu.auth.roles import Role
+        from jiuzhu.auth.services import create_user
+        from jiuzhu.extensions import db
+        from jiuzhu.tenancy.context import Scope, use_scope
+        from jiuzhu.tenancy.models import OrgUnit
+        from jiuzhu.tenancy.services import county_root
+
+        app = create_app()
+        with app.app_context():
+            from sqlalchemy import select
+
+            from jiuzhu.tenancy.models import Tenant
+
+            with use_scope(Scope.platform()):
+                tid = db.session.scalar(select(Tenant.id).where(Tenant.code == "big"))
+            with use_scope(Scope(tid)):
+                root, unit = county_root(db.session), db.session.get(OrgUnit, town)
+                for i, name in enumerate(wanted):
+                    if name not in have:
+                        create_user(db.session, username=name, full_name="压测", password=PASSWORD,
+                                    role=Role.county_staff if i % 2 == 0 else Role.township_staff,
+                                    org_unit=root if i % 2 == 0 else unit)
+                db.session.commit()
+            db.session.remove()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "TZ": "Asia/Shanghai"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind",
+         f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "--error-logfile", "-", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        else:
+            raise SystemExit("gunicorn did not come up")
+        times: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        stop_at = time.monotonic() + args.seconds
+
+        def user(i: int):
+            session = requests.Session()
+            county = i % 2 == 0
+            pages = (["/admin/dashboard/", "/admin/casework/", "/admin/casework/cases"] if county else
+                     ["/admin/casework/", "/admin/casework/cases", f"/admin/casework/{case_id}"])
+
+            def timed(method, url, expect=200, **kw):
+                t0 = time.perf_counter()
+                try:
+                    resp = session.request(method, base + url, timeout=30, allow_redirects=False, **kw)
+                    status = resp.status_code
+                except requests.RequestException as exc:
+                    resp, status = None, type(exc).__name__
+                took = time.perf_counter() - t0
+                ok = status == expect
+                with lock:
+                    times.append(took)
+                    if not ok:
+                        errors.append(f"{method} {url} {status}")
+                return resp
+
+            page = timed("GET", "/login")
+            if page is None:
+                return
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+            timed("POST", "/login", expect=302, data={"username": wanted[i], "password": PASSWORD,
+                                                      "csrf_token": token})
+            n = 0
+            while time.monotonic() < stop_at:
+                timed("GET", pages[n % len(pages)])
+                n += 1
+
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - t0
+    finally:
+        server.terminate()
+        server.wait(30)
+    q = statistics.quantiles(times, n=100)
+    p50, p95, p99 = q[49] * 1000, q[94] * 1000, q[98] * 1000
+    print(f"{args.users} users, {wall:.0f} s, {cases:,} cases: {len(times):,} requests, "
+          f"{len(times) / wall:.1f} req/s; p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms; "
+          f"{len(errors)} errors")
+    for e in sorted(set(errors))[:10]:
+        print("  error:", e)
+    print(f"RESULT\thttp mixed session\t{args.users} users, {cases:,} cases\t{len(times) / wall:.1f} req/s\t"
+          f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, {len(errors)} errors")
+
+
+if __name__ == "__main__":
+    main()

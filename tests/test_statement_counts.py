@@ -1,0 +1,101 @@
+"""Statements per page: the case list (案件查询), the worklist (我的待办) and the case page issue a
+fixed number of SQL statements whatever the number of rows, steps or materials (no N+1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from jiuzhu.extensions import db
+from tests.test_workflow_baseline import do, new_case
+
+D = dt.date
+
+
+@contextmanager
+def counted(app):
+    """Every statement the application sends to the database inside the block."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def statements(app, client, url: str) -> list[str]:
+    client.get(url)  # warm: a first request may fill per-process caches (plugins, calendar)
+    with counted(app) as seen:
+        resp = client.get(url)
+    assert resp.status_code == 200, resp.status_code
+    return seen
+
+
+def brief(seen: list[str]) -> str:
+    return f"{len(seen)} statements:\n" + "\n".join(" ".join(s.split())[:160] for s in seen)
+
+
+@pytest.fixture
+def county(world):
+    return world.county("base", plugin="baseline", townships=2, villages=1)
+
+
+@pytest.mark.parametrize("username", ["base-t1-staff", "base-county", "base-t1-village"])
+def test_the_case_list_costs_the_same_for_two_cases_and_for_seven(app, county, client_for, username):
+    client = client_for(username)
+    for _ in range(2):
+        new_case(app, on=D(2026, 9, 30))
+    few = statements(app, client, "/admin/casework/cases")
+    for _ in range(5):
+        new_case(app, on=D(2026, 9, 30))
+    page = client.get("/admin/casework/cases").get_data(as_text=True)
+    assert page.count("汪建国户") == 7 or page.count("汪建国") >= 7
+    many = statements(app, client, "/admin/casework/cases")
+    assert len(many) == len(few), brief(many)
+    assert len(many) <= 5, brief(many)
+
+
+@pytest.mark.parametrize("username", ["base-t1-staff", "base-county"])
+def test_the_worklist_costs_the_same_for_two_cases_and_for_seven(app, county, client_for, owner_engine, username):
+    client = client_for(username)
+    ids = [new_case(app, on=D(2026, 9, 30)) for _ in range(2)]
+    if username == "base-county":  # the county's own step: the economic check, once accepted
+        for case_id in ids:
+            do(app, "base-t1-staff", case_id, "acceptance", "accept", D(2026, 9, 30))
+    few = statements(app, client, "/admin/casework/")
+    more = [new_case(app, on=D(2026, 9, 30)) for _ in range(5)]
+    if username == "base-county":
+        for case_id in more:
+            do(app, "base-t1-staff", case_id, "acceptance", "accept", D(2026, 9, 30))
+    page = client.get("/admin/casework/").get_data(as_text=True)
+    assert all(f"/admin/casework/{i}" in page for i in ids + more)
+    many = statements(app, client, "/admin/casework/")
+    assert len(many) == len(few), brief(many)
+    # the RLS setting, the user (with unit and county), the page, the members, the county's
+    # settings, the village filter, the unread count
+    assert len(many) <= 7, brief(many)
+
+
+def test_the_case_page_costs_the_same_at_its_first_step_and_far_along(app, county, client_for):
+    client = client_for("base-t1-staff")
+    case_id = new_case(app, on=D(2026, 9, 30))
+    early = statements(app, client, f"/admin/casework/{case_id}")
+    do(app, "base-t1-staff", case_id, "acceptance", "accept", D(2026, 9, 30))
+    from tests.test_workflow_baseline import CHECK_PASS, INVESTIGATION
+
+    do(app, "base-county", case_id, "economic_check", "reported", D(2026, 10, 12), CHECK_PASS)
+    do(app, "base-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 9), INVESTIGATION)
+    late = statements(app, client, f"/admin/casework/{case_id}")
+    assert len(late) == len(early), brief(late)
+    # the access log of personal data (PIPL) alone is four of them: its RLS setting, the row, the
+    # alert threshold and the hour's count
+    assert len(late) <= 15, brief(late)
