@@ -26,9 +26,9 @@ def test_dashboard_shows_overdue_work_by_township_with_charts(app, county, clien
     do(app, "base-t1-staff", approved, "publicity", "no_objection", D(2026, 10, 20))
     do(app, "base-county", approved, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "900"})
     html = client_for("base-county").get("/admin/dashboard/").get_data(as_text=True)
-    # the publicity, and the approved case's certificate (no limit of its own: it runs to the case's
-    # deadline, 2026-11-17) — both marked 超期 on the worklists, so both counted here
-    assert 'data-testid="total-overdue">2<' in html
+    # the publicity only: the approved case's certificate has no limit of its own, and a decided case's
+    # overall limit (办结) no longer runs — neither the worklist nor the dashboard marks it
+    assert 'data-testid="total-overdue">1<' in html
     assert "<svg" in html and "各乡镇超期与即将到期" in html
     row = html.split("base第1镇</td>")[1].split("</tr>")[0]
     assert "<td>2</td>" in row  # two overdue steps in the first township

@@ -358,10 +358,13 @@ class CaseworkView(SecureBaseView):
         county = db.session.get(Tenant, case.tenant_id)
         from jiuzhu.payments import services as pay
 
-        schedule = pay.schedule_of(db.session, case.id)
+        # payments exist once a case is decided — or, for temporary relief, from an advance (先行救助)
+        paid_ever = case.decided_on is not None or "temporary_relief" in (case.categories or [])
+        schedule = pay.schedule_of(db.session, case.id) if paid_ever else None
+        grants = pay.relief_grants(db.session, case.id) if paid_ever else []
         return self.render("cases/case.html", page_heading=_("案件 %(id)s", id=case.id), county=county,
                            schedule=schedule, months=pay.months_due(schedule, today)[::-1] if schedule else [],
-                           grants=pay.relief_grants(db.session, case.id),
+                           grants=grants,
                            may_pay_benefits=user.role in pay.BENEFIT_PAYERS,
                            may_pay_relief=user.role in pay.RELIEF_PAYERS and not self._relief_step_open(
                                plugin, view.open_steps),

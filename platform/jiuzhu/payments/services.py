@@ -88,7 +88,11 @@ def start_benefits(session, case: Case, *, category: str, on: dt.date, pay_by_da
 
 
 def schedule_of(session, case_id: int) -> BenefitSchedule | None:
-    return session.scalars(select(BenefitSchedule).where(BenefitSchedule.case_id == case_id)).one_or_none()
+    """The case's schedule with its payments (one statement each, whatever the months)."""
+    from sqlalchemy.orm import selectinload
+
+    return session.scalars(select(BenefitSchedule).where(BenefitSchedule.case_id == case_id)
+                           .options(selectinload(BenefitSchedule.payments))).one_or_none()
 
 
 def pay_by(schedule: BenefitSchedule, month: dt.date) -> dt.date | None:
@@ -227,7 +231,11 @@ def grant_relief(session, case: Case, *, kind: ReliefKind, total: Decimal, stage
 
 
 def relief_grants(session, case_id: int) -> list[ReliefGrant]:
-    return list(session.scalars(select(ReliefGrant).where(ReliefGrant.case_id == case_id).order_by(ReliefGrant.id)))
+    """The case's temporary-relief grants with their stages (one statement each, however many)."""
+    from sqlalchemy.orm import selectinload
+
+    return list(session.scalars(select(ReliefGrant).where(ReliefGrant.case_id == case_id)
+                                .options(selectinload(ReliefGrant.payments)).order_by(ReliefGrant.id)))
 
 
 def _check_relief_payer(user: User) -> None:

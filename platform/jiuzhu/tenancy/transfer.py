@@ -183,11 +183,18 @@ def _decoder(column):
     return lambda v: v
 
 
-def tenant_tables() -> list[Table]:
-    """Every table that holds rows of a county, parents before children."""
+#: counters the database keeps from other rows by triggers (migration 0051): never archived — an import
+#: rebuilds them as it inserts the rows they count — but removed with the county
+DERIVED = frozenset({"case_counts", "open_step_counts"})
+
+
+def tenant_tables(*, derived: bool = False) -> list[Table]:
+    """Every table that holds rows of a county, parents before children (with ``derived``, also the
+    counters the database keeps itself)."""
     from jiuzhu.db import Base
 
-    return [t for t in Base.metadata.sorted_tables if "tenant_id" in t.c and t.name != "tenants"]
+    return [t for t in Base.metadata.sorted_tables if "tenant_id" in t.c and t.name != "tenants"
+            and (derived or t.name not in DERIVED)]
 
 
 def _file_columns(table: Table) -> list[str]:
@@ -573,7 +580,7 @@ def purge_tenant(session, tenant, *, archive: Archive | None, force: bool,
                 raise TransferError("清除只在 PostgreSQL 上进行。")
             conn.execute(text("SELECT set_config('app.tenant_id', :s, true)"), {"s": signed_setting(key, tid)})
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-            for table in reversed(tenant_tables()):
+            for table in reversed(tenant_tables(derived=True)):
                 deleted[table.name] = conn.execute(table.delete().where(table.c.tenant_id == tid)).rowcount
             conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
             conn.execute(text("SELECT set_config('app.tenant_id', :s, true)"),
