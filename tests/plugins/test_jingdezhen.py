@@ -394,6 +394,26 @@ def test_rule_approval_issues_the_certificate_and_pays_from_the_month_of_confirm
         assert source.PAY in text[3] and source.APPROVE in text[3]
 
 
+def test_rule_the_month_of_confirmation_is_owed_by_the_next_10th_and_a_late_month_shows_on_the_case(
+        app, county, client_for):
+    """“从确认给予最低生活保障的当月计发，并于每月10日前发放”: confirmed on 10-14, October is owed by 11-10
+    (never by a 10th before the confirmation), November by 11-10, December by 12-10; on the case page the
+    county sees each month's pay-by day and a month not paid by it marked."""
+    from jiuzhu.payments import services as pay
+
+    case_id = new_case(app)
+    approve(app, case_id, decided=D(2026, 10, 14))
+    with acting(app, "jdz-county"):
+        schedule = pay.schedule_of(db.session, case_id)
+        months = pay.months_due(schedule, D(2026, 12, 20))
+        assert [(m.month, m.pay_by) for m in months] == [
+            (D(2026, 10, 1), D(2026, 11, 10)), (D(2026, 11, 1), D(2026, 11, 10)), (D(2026, 12, 1), D(2026, 12, 10))]
+    page = client_for("jdz-county").get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    october = page[page.index('data-testid="month-2026-10"') - 40:page.index('data-testid="month-2026-10"')]
+    assert "table-warning" in october  # 11-10 has passed unpaid (today is after it)
+    assert "2026-11-10" in page
+
+
 def test_rule_notice_texts_quote_the_source(app, county):
     with acting(app, "jdz-t1-staff") as user:
         h = register(user)

@@ -96,7 +96,17 @@ def schedule_of(session, case_id: int) -> BenefitSchedule | None:
 
 
 def pay_by(schedule: BenefitSchedule, month: dt.date) -> dt.date | None:
-    return month.replace(day=schedule.pay_by_day) if schedule.pay_by_day else None
+    """The day a month's benefit must have reached the household (每月 N 日前发放). Never before the
+    confirmation: a month confirmed after its pay day is paid by the next one (with the month after)."""
+    if not schedule.pay_by_day:
+        return None
+    day = month.replace(day=schedule.pay_by_day)
+    confirmed = schedule.created_on
+    if confirmed is not None and day < confirmed:
+        day = confirmed.replace(day=schedule.pay_by_day)
+        if day < confirmed:
+            day = add_months(day.replace(day=1), 1).replace(day=schedule.pay_by_day)
+    return day
 
 
 def months_due(schedule: BenefitSchedule, through: dt.date) -> list[MonthDue]:
