@@ -72,35 +72,48 @@ def open_publicity_long_ago(owner_engine, case_id: int) -> None:
                      {"c": case_id})
 
 
-def work_case(pages: list, case_url: str, route: dict[str, str], owner_engine, case_id: int,
-              max_steps: int = 30) -> list[str]:
-    """Act on the case until no one can act; returns the (step, outcome) trail taken."""
+def work_case(pages: list, case_url: str, route: dict[str, str], owner_engine=None, case_id: int | None = None,
+              max_steps: int = 30, *, wait=None, today=None, done=None) -> list[str]:
+    """Act on the case until no one can act (or ``done(page)``); returns the (step, outcome) trail.
+
+    A button still waiting for its period (公示期未满) calls ``wait(page)`` — by default the period is
+    moved into the past in the database; the demo's test moves the 演示时钟 instead. ``today(page)``
+    gives the date the clerk types (default: the machine's)."""
+    def let_time_pass(page):
+        open_publicity_long_ago(owner_engine, case_id)
+
+    wait = wait or let_time_pass
     trail = []
     for _ in range(max_steps):
         acted = False
         for page in pages:
             page.goto(case_url)
+            if done is not None and done(page):
+                return trail
             for card in page.locator("[data-testid^='step-']").all():
                 key = card.get_attribute("data-testid")[len("step-"):]
                 buttons = card.locator("button[name=outcome]")
                 if buttons.count() == 0:
                     continue
                 outcome = route.get(key) or buttons.first.get_attribute("value")
-                button = card.locator(f"button[name=outcome][value='{outcome}']")
-                if button.count() == 0:
+                selector = f"[data-testid='step-{key}'] button[name=outcome][value='{outcome}']"
+                if page.locator(selector).count() == 0:
                     continue
-                if button.is_disabled():
-                    open_publicity_long_ago(owner_engine, case_id)
+                for _attempt in range(2):  # a period may need two moves of the clock
+                    if not page.locator(selector).is_disabled():
+                        break
+                    wait(page)
                     page.goto(case_url)
-                    card = page.locator(f"[data-testid='step-{key}']")
-                    button = card.locator(f"button[name=outcome][value='{outcome}']")
-                form = button.locator("xpath=ancestor::form")
-                fill_form(form, outcome)
+                typed = today(page) if today is not None else None
+                if typed is not None:
+                    page.goto(case_url)
+                button = page.locator(selector)
+                fill_form(button.locator("xpath=ancestor::form"), outcome, typed)
                 button.click()
                 page.wait_for_load_state()
-                alert = page.locator(".alert-danger, .alert-error")
-                if alert.count():
-                    raise AssertionError(f"{key}/{outcome} refused: {alert.first.inner_text()}")
+                if page.locator(".alert-danger, .alert-error").count():
+                    problems = [e.inner_text() for e in page.locator(".alert-danger, .alert-error, .invalid-feedback").all()]
+                    raise AssertionError(f"{key}/{outcome} refused: {problems}")
                 trail.append(f"{key}:{outcome}")
                 acted = True
                 break

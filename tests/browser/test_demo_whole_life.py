@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.browser.clerk import fill_form
+from tests.browser.clerk import work_case
 from tests.browser.conftest import no_horizontal_overflow, shot
 from tests.browser.test_township_flow import PLUGIN_ROUTES, intake
 from tests.test_demo import credentials, demo_server  # noqa: F401 — the demo, as scripts/demo runs it
@@ -48,50 +48,6 @@ def demo_today(page, base: str) -> str:
     return re.search(r"\d{4}-\d{2}-\d{2}", page.inner_text("[data-testid=demo-today]")).group(0)
 
 
-def work(pages, base: str, case_id: int, route: dict[str, str], limit: int = 30) -> list[str]:
-    """Act on the case as whoever's step it is, until it is decided; a waiting publicity moves the clock."""
-    url = f"{base}/admin/casework/{case_id}"
-    trail: list[str] = []
-    for _ in range(limit):
-        acted = False
-        for page in pages:
-            page.goto(url)
-            if "已确认" in page.inner_text("[data-testid=case-status]"):
-                return trail
-            for card in page.locator("[data-testid^='step-']").all():
-                key = card.get_attribute("data-testid")[len("step-"):]
-                buttons = card.locator("button[name=outcome]")
-                if buttons.count() == 0:
-                    continue
-                outcome = route.get(key) or buttons.first.get_attribute("value")
-                button = card.locator(f"button[name=outcome][value='{outcome}']")
-                if button.count() == 0:
-                    continue
-                if button.is_disabled():  # 公示期未满: let the demo's days pass, as a newcomer would
-                    clock_on(page, base)
-                    page.goto(url)
-                    button = page.locator(f"[data-testid='step-{key}'] button[name=outcome][value='{outcome}']")
-                    if button.is_disabled():
-                        clock_on(page, base)
-                        page.goto(url)
-                today = demo_today(page, base)
-                page.goto(url)
-                button = page.locator(f"[data-testid='step-{key}'] button[name=outcome][value='{outcome}']")
-                fill_form(button.locator("xpath=ancestor::form"), outcome, today)
-                button.click()
-                page.wait_for_load_state()
-                refused = page.locator(".alert-danger, .alert-error")
-                problems = [e.inner_text() for e in page.locator(".alert-danger, .alert-error, .invalid-feedback").all()]
-                assert refused.count() == 0, f"{key}/{outcome} refused: {problems}"
-                trail.append(f"{key}:{outcome}")
-                acted = True
-                break
-            if acted:
-                break
-        assert acted, f"nobody can act on case {case_id} after {trail}"
-    raise AssertionError(f"case {case_id} not decided after {trail}")
-
-
 @pytest.mark.parametrize("plugin,code,region,consent", COUNTIES, ids=[c[0] for c in COUNTIES])
 def test_a_fresh_case_reaches_decision_and_payment_in_the_demo(demo_server, browser, plugin,  # noqa: F811
                                                                 code, region, consent):
@@ -106,7 +62,9 @@ def test_a_fresh_case_reaches_decision_and_payment_in_the_demo(demo_server, brow
     assert "待受理" in staff.inner_text("[data-testid=case-status]")
     county = login(browser, base, f"{code}-county", password)
     leader = login(browser, base, f"{code}-t1-leader", password)
-    trail = work([staff, county, leader], base, case_id, PLUGIN_ROUTES[plugin])
+    trail = work_case([staff, county, leader], f"{base}/admin/casework/{case_id}", PLUGIN_ROUTES[plugin],
+                      wait=lambda page: clock_on(page, base), today=lambda page: demo_today(page, base),
+                      done=lambda page: "已确认" in page.inner_text("[data-testid=case-status]"))
     assert trail[0] == "acceptance:accept" and any(t.endswith(":approve") for t in trail), trail
 
     # the county pays the first month (the benefit starts with the month after the decision)
