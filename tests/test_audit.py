@@ -178,7 +178,7 @@ def test_new_org_units_and_users_are_recorded_with_the_whole_row(app, county):
     [unit_event] = events_of(app, county, "org_unit", unit_id)
     assert unit_event.action == "insert" and unit_event.before is None
     assert unit_event.after == {"id": unit_id, "parent_id": county["towns"][0], "level": "village", "name": "新村",
-                                "division_code": "341021107201", "active": True}
+                                "division_code": "341021107201", "active": True, "contact_phone": None}
     assert (unit_event.actor_id, unit_event.actor_name, unit_event.actor_role) == (None, CLERK.name, CLERK.role)
     [user_event] = events_of(app, county, "user", user_id)
     assert user_event.action == "insert" and user_event.seq == unit_event.seq + 1
@@ -195,7 +195,7 @@ def test_the_county_root_is_the_first_event_of_a_new_tenant(app, county):
     first = chain(app, county)[0]
     assert (first.seq, first.prev_hash, first.entity_type, first.action) == (1, GENESIS, "org_unit", "insert")
     assert first.after == {"id": county["root"], "parent_id": None, "level": "county", "name": "aa县",
-                           "division_code": None, "active": True}
+                           "division_code": None, "active": True, "contact_phone": None}
 
 
 def test_no_event_ever_holds_a_password_hash(app, county, client_for):
