@@ -17,7 +17,7 @@ from sqlalchemy import select
 from jiuzhu.cases.assessment import assess
 from jiuzhu.cases.categories import CaseStatus, Channel
 from jiuzhu.cases.models import Case, Notice
-from jiuzhu.errors import PermissionDenied, ValidationError
+from jiuzhu.errors import NotFound, PermissionDenied, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.payments import services as pay
 from jiuzhu.plugins.baseline import MaterialSpec
@@ -203,12 +203,30 @@ def test_denied_household_through_the_whole_workflow_around_the_dragon_boat_fest
 
 def test_rule_township_confirms_county_may_revoke(app, county):
     case_id = approved_case(app)
-    with acting(app, "nx-t1-leader") as user, pytest.raises(PermissionDenied):
-        engine.revoke(db.session, user, case_id, "自查发现收入漏报")
     with acting(app, "nx-county") as user:
         engine.revoke(db.session, user, case_id, "举报查实：隐瞒经营收入，依法撤销原确认决定", on=D(2026, 7, 1))
     assert case_of(app, "nx-county", case_id)["status"] == CaseStatus.revoked
     assert plugin(app).default_workflow().step("decision").level.value == "township"
+
+
+def test_rule_the_confirming_township_revokes_its_own_decision_after_self_inspection(app, county, client_for):
+    """“乡镇（街道）要加强自查，尽快整改，必要时应当撤销原确认决定”: the township that confirmed may revoke
+    its own confirmation, with its reason — not another township's, and never its staff or a village."""
+    case_id = approved_case(app)
+    for who in ("nx-t1-staff", "nx-t1-village"):
+        with acting(app, who) as user, pytest.raises(PermissionDenied):
+            engine.revoke(db.session, user, case_id, "自查发现收入漏报", on=D(2026, 7, 1))
+    with acting(app, "nx-t2-leader") as user, pytest.raises(NotFound):
+        engine.revoke(db.session, user, case_id, "自查发现收入漏报", on=D(2026, 7, 1))
+    leader = client_for("nx-t1-leader")
+    page = leader.get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    assert "撤销确认决定" in page
+    from tests.conftest import csrf_token
+
+    leader.post(f"/admin/casework/{case_id}/end/revoke", data={"csrf_token": csrf_token(page),
+                                                            "reason": "自查发现隐瞒经营收入，撤销原确认决定"})
+    c = case_of(app, "nx-county", case_id)
+    assert c["status"] == CaseStatus.revoked
 
 
 def test_rule_village_applies_only_on_commission(app, county):
