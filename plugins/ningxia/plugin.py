@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
 
+from jiuzhu.auth.roles import Role
 from jiuzhu.cases.categories import Category, Channel
 from jiuzhu.clock import cn_date
 from jiuzhu.errors import ValidationError
@@ -81,6 +82,12 @@ class NingxiaPlugin(BaselinePlugin):
 
     #: 乡镇（街道）：负责低保等社会救助资格的审核确认工作
     deciding_level: ClassVar[OrgLevel] = TOWNSHIP
+
+    def revoking_roles(self) -> frozenset[Role]:
+        """“乡镇（街道）要加强自查，尽快整改，必要时应当撤销原确认决定”: the confirming township's leader
+        may revoke its own confirmation (the scoping keeps other townships' cases out of reach), as
+        may the county (“民政部门要及时查实、依法纠正”)."""
+        return super().revoking_roles() | {Role.township_leader}
 
     gradual_exit_max_months: ClassVar[int | None] = MAX_GRADUAL_EXIT_MONTHS
     gradual_exit_default_months: ClassVar[int] = 6

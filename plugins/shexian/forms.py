@@ -80,6 +80,10 @@ class BigDataEntryForm(ChineseSchema):
                               metadata={"label": "系统录入编号"})
 
 
+#: how 一次性临时救助金 is reckoned from the confirmed monthly amount
+RELIEF_BASIS_LABELS = {"per_capita": "人均月补助标准（一人份）", "per_person": "人均月补助标准 × 保障人数"}
+
+
 class ShexianSettings(BaselineSettings):
     """The county's settings: standards, publicity, reminders, and shorter limits — never longer than
     歙民〔2024〕57号 allows."""
@@ -92,6 +96,12 @@ class ShexianSettings(BaselineSettings):
                                              metadata={"label": "录入社会救助大数据信息系统时限（工作日）"})
     warning_workdays = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
                                       metadata={"label": "预警信息处置时限（工作日）"})
+    #: “按照该申请对象审核确认的人均月补助标准发放临时救助金”: one per-capita amount (the plugin's
+    #: reading, see docs/plugins/shexian.md) or that amount for each person the confirmation covers
+    one_off_relief_basis = fields.String(
+        load_default=None, allow_none=True,
+        validate=validate.OneOf(list(RELIEF_BASIS_LABELS), error="计算口径须为“人均月补助标准”或“人均月补助标准 × 保障人数”。"),
+        metadata={"label": "一次性临时救助金的计算口径", "choices": RELIEF_BASIS_LABELS})
 
     @validates_schema
     def _initial_within_limit(self, data, **kwargs):

@@ -97,7 +97,7 @@ class ShexianPlugin(AnhuiPlugin):
         d = ShexianLimits()
         return {**super().defaults(), "initial_opinion_workdays": d.initial_opinion,
                 "one_off_relief_workdays": d.one_off_relief, "big_data_entry_workdays": d.big_data_entry,
-                "warning_workdays": self.warning_rule.due.days}
+                "warning_workdays": self.warning_rule.due.days, "one_off_relief_basis": "per_capita"}
 
     def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
         d = ShexianLimits()
@@ -254,12 +254,15 @@ class ShexianPlugin(AnhuiPlugin):
         if spec.key == "decision" and outcome.key == "approve":
             limits = self.step_limits(self.tenant_settings(case.tenant_id))
             covered = data.get("covered_count") or len(case.household.coresident)
-            amount = self.per_capita_amount(case.monthly_amount, covered)
+            per_capita = self.per_capita_amount(case.monthly_amount, covered)
+            each = self.tenant_settings(case.tenant_id).get("one_off_relief_basis") == "per_person"
+            amount = per_capita * covered if each else per_capita
+            basis = (f"按审核确认的人均月补助标准 {per_capita} 元 × 保障人数 {covered} 人" if each
+                     else f"按审核确认的人均月补助标准（{covered} 人，人均 {per_capita} 元）")
             first = next(f["category"] for f in data["findings"] if f["finding"] == Finding.eligible)
             pay.grant_relief(session, case, kind=ReliefKind.one_off, total=amount, stages=[(amount, None)],
                              approved_on=on, due_on=add_workdays(on, limits.one_off_relief).due, user=user,
-                             reason=f"确认为{Category(first).label}，按审核确认的人均月补助标准（{covered} 人）"
-                                    f"发放一次性临时救助金")
+                             reason=f"确认为{Category(first).label}，{basis}发放一次性临时救助金")
         elif spec.key == "decision" and data.get("relief_amount") is not None:
             amount = Decimal(str(data["relief_amount"]))
             pay.grant_relief(session, case, kind=ReliefKind.one_off, total=amount, stages=[(amount, None)],

@@ -381,6 +381,27 @@ def test_rule_benefits_from_month_after_confirmation(app, county):
         pay.pay_month(db.session, user, pay.schedule_of(db.session, case_id).id, D(2026, 11, 1), on=D(2026, 11, 5))
 
 
+def test_rule_the_one_off_relief_basis_is_the_countys_choice_printed_on_the_grant(app, county, client_for):
+    """“按照该申请对象审核确认的人均月补助标准发放临时救助金”: read by default as one per-capita amount; a
+    county that reads it as that amount for each person covered sets so (地方规则设置), and the grant
+    says which basis it was reckoned on."""
+    from tests.conftest import csrf_token
+
+    admin = client_for("sx-admin")
+    page = admin.get("/admin/settings/").get_data(as_text=True)
+    assert '<select class="form-control" id="one_off_relief_basis"' in page and "人均月补助标准 × 保障人数" in page
+    refused = admin.post("/admin/settings/", data={"csrf_token": csrf_token(page), "one_off_relief_basis": "twice"})
+    assert "计算口径须为" in refused.get_data(as_text=True)
+    configure(app, "sx", one_off_relief_basis="per_person")
+    case_id = apply(app)
+    to_decision(app, case_id)
+    approve_dibao(app, case_id)  # 1260 yuan a month for four
+    with acting(app, "sx-t1-staff"):
+        [grant] = pay.relief_grants(db.session, case_id)
+        assert grant.total_amount == Decimal("1260.00")
+        assert "人均月补助标准 315.00 元 × 保障人数 4 人" in grant.reason
+
+
 def test_rule_one_off_relief_per_capita_within_3_workdays(app, county):
     case_id = apply(app)
     to_decision(app, case_id)
@@ -391,7 +412,7 @@ def test_rule_one_off_relief_per_capita_within_3_workdays(app, county):
     with acting(app, "sx-t1-staff"):
         [grant] = pay.relief_grants(db.session, case_id)
         assert grant.total_amount == Decimal("315.00") and grant.due_on == D(2026, 10, 23)
-        assert "人均月补助标准（4 人）" in grant.reason
+        assert "人均月补助标准（4 人，人均 315.00 元）" in grant.reason
     with pytest.raises(ValidationError) as err:
         do(app, "sx-t1-staff", case_id, "one_off_relief", "paid", D(2026, 10, 21), {})
     assert err.value.field_errors["voucher_no"] == ["此项必填。"]

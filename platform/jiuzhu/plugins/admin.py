@@ -18,6 +18,8 @@ from jiuzhu.tenancy.models import Tenant
 
 
 def _kind(f: fields.Field) -> str:
+    if f.metadata.get("choices"):
+        return "choice"
     if isinstance(f, fields.List):
         return "list"
     if isinstance(f, fields.Boolean):
@@ -71,6 +73,7 @@ class PluginSettingsView(SecureBaseView):
             hint = f"允许 {low_high[0]}–{low_high[1]}" if low_high else ""
             default = defaults.get(name)
             rows.append({"name": name, "label": f.metadata.get("label", name), "kind": _kind(f),
+                         "choices": list((f.metadata.get("choices") or {}).items()),
                          "value": _shown(values.get(name)), "default": _shown(default), "hint": hint,
                          "errors": errors.get(name, [])})
         return dict(tenant=tenant, plugin=plugin, rows=rows, source=plugin.limit_source)

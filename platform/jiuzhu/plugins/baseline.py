@@ -320,10 +320,9 @@ class BaselinePlugin(JurisdictionPlugin):
     #: who decides: the county in the national rules; delegating plugins move it to the township
     deciding_level: ClassVar[OrgLevel] = OrgLevel.county
     def revoking_roles(self) -> frozenset[Role]:
-        """Who may revoke a confirmation (撤销原确认决定): the county; and where townships confirm, the
-        confirming township's leader too (its own cases only: the scoping keeps others out of reach)."""
-        county = frozenset({Role.county_staff, Role.county_admin})
-        return county | {Role.township_leader} if self.deciding_level == OrgLevel.township else county
+        """Who may revoke a confirmation (撤销原确认决定): the county, unless a county's rules give the
+        confirming township that power too (宁夏)."""
+        return frozenset({Role.county_staff, Role.county_admin})
 
     #: where the rules pay temporary relief through a step of their own (its form takes the voucher), that
     #: step's key: while it is open, the relief is paid there and not on the case page's 保障金发放
