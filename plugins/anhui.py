@@ -124,6 +124,10 @@ def application_form(plugin: AnhuiPlugin) -> type[Schema]:
                                             metadata={"label": "承诺书签署日期"}))
         #: the applicant agrees that staff determine every category in the fixed order
         consent_classification = fields.Boolean(load_default=False, metadata={"label": "同意分类审核认定"})
+        #: 急难: why a temporary relief takes the simplified emergency path (where the plugin has one)
+        emergency_reason = fields.String(load_default=None, allow_none=True,
+                                         validate=validate.Length(max=500, error="急难情形说明不能超过 500 字。"),
+                                         metadata={"label": "急难情形（简化核对、评议和公示的理由）"})
         provided = fields.List(fields.String(validate=validate.OneOf(material_keys, error="材料项目无效。")),
                                load_default=list, metadata={"label": "已提交的材料"})
         via_platform = fields.List(fields.String(validate=validate.OneOf(
@@ -224,7 +228,7 @@ class AnhuiPlugin(BaselinePlugin):
             applied_on=data["applied_on"], consent_classification=data["consent_classification"],
             authorization_signed_on=data["authorization_signed_on"],
             commitment_signed_on=data.get("commitment_signed_on"), provided=data["provided"],
-            via_platform=data["via_platform"])
+            via_platform=data["via_platform"], emergency_reason=data.get("emergency_reason"))
 
     # -- settings -----------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ def variants(app, key):
            ("review", {"categories": ("dibao",), "review": True})]
     if Category.temporary_relief in plugin.categories:
         out.append(("temporary relief", {"categories": ("temporary_relief",)}))
+        if plugin.emergency_path:
+            out.append(("emergency relief", {"categories": ("temporary_relief",), "emergency": True}))
     if Category.tekun in plugin.categories:
         out.append(("tekun application", {"categories": ("tekun",)}))
     if key == "shexian":

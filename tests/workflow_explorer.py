@@ -228,7 +228,7 @@ def workflow_shape(workflow) -> tuple:
 
 
 def explore(app, county: dict, plugin_key: str, variant: str, *, categories=("dibao",), consent: bool = False,
-            review: bool = False, walked: set | None = None) -> Exploration | None:
+            review: bool = False, emergency: bool = False, walked: set | None = None) -> Exploration | None:
     """Open a case of ``variant`` in ``county`` (a :class:`tests.conftest.World` county) and walk it;
     nothing it does is kept (the whole walk is rolled back). With ``walked``, a variant whose case
     runs a workflow of the same shape as one walked already is not walked again (None)."""
@@ -247,7 +247,8 @@ def explore(app, county: dict, plugin_key: str, variant: str, *, categories=("di
                 case = engine.open_case(session, clerk, household=household, categories=list(categories),
                                         channel="window", applied_on=START, authorization_signed_on=START,
                                         commitment_signed_on=START, consent_classification=consent,
-                                        provided=materials, via_platform=materials)
+                                        provided=materials, via_platform=materials,
+                                        emergency_reason="突发重病，无力支付医疗费用，须立即救助" if emergency else None)
                 if review:
                     from jiuzhu.demo_cases import advance
 

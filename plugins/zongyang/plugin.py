@@ -8,10 +8,12 @@
 * Review: income above the standard may earn a gradual exit (渐退期) — benefits continue 6 months by
   default, at most 12; stable out-of-poverty households without a seriously ill or severely disabled
   member leave after 12.
-* 临时救助 (a case for temporary relief alone runs the ``relief`` workflow): applied for and paid
-  where the emergency happened, no household-registration limit; a small amount paid first (up to the
-  county's ceiling), the person, reason, amount, signatures and seal registered afterwards; the
-  check, appraisal and publicity simplified away; approved once, paid in stages.
+* 临时救助 (a case for temporary relief alone): applied for and paid where the emergency happened, no
+  household-registration limit; approved once, paid in stages. Only a 急难 case — staff record why at
+  intake (``Case.emergency_reason``) — runs the simplified ``emergency`` workflow: a small amount paid
+  first (up to the county's ceiling), the person, reason, amount, signatures and seal registered
+  afterwards, the check, appraisal and publicity simplified away. Any other takes the ordinary
+  ``relief`` procedure (check, investigation, appraisal unless without doubt, publicity).
 * Green channel: households with someone aged 60 or over or severely disabled are marked and put
   first (``priority_reason``); households from a 12345 hotline ticket or found by grid workers are
   tagged.
@@ -119,9 +121,15 @@ class ZongyangPlugin(AnhuiPlugin):
 
     # -- the workflows ----------------------------------------------------------------------------
 
+    #: “强化急难救助功能，可以简化申请人家庭经济状况核对、民主评议和公示等环节”: an emergency path exists
+    emergency_path: ClassVar[bool] = True
+
     def workflow_variant(self, case) -> str:
-        """A case for temporary relief alone runs the emergency-relief workflow."""
-        return "relief" if list(case.categories) == [Category.temporary_relief.value] else "main"
+        """Temporary relief alone: the simplified emergency path when staff recorded why it is 急难 (at
+        intake), else the ordinary relief procedure (check, investigation, appraisal, publicity)."""
+        if list(case.categories) != [Category.temporary_relief.value]:
+            return "main"
+        return "emergency" if getattr(case, "emergency_reason", None) else "relief"
 
     def build_variant(self, variant: str, d: ZongyangLimits) -> Workflow:
         base = self.build_workflow(limit=d.limit, extended=None, publicity_days=d.publicity_days,
@@ -133,6 +141,8 @@ class ZongyangPlugin(AnhuiPlugin):
                 s.with_changes(source=cite(D, source.LIMIT)) if s.key == "acceptance" else s
                 for s in base.steps)
             return Workflow(steps=steps, start=base.start, limit=limit)
+        if variant == "relief":
+            return self._ordinary_relief(base, limit)
         acceptance = base.step("acceptance")
         steps = (
             acceptance.with_changes(
@@ -148,15 +158,32 @@ class ZongyangPlugin(AnhuiPlugin):
             StepSpec("home_investigation", "核实急难情况", TOWNSHIP, outcomes=(
                 Outcome("done", "完成核实", next=("relief_decision",)),
             ), form=base_forms.InvestigationForm, source=cite(D, source.RELIEF_ADVANCE)),
-            StepSpec("relief_decision", "临时救助审核确认（联审联批）", self.deciding_level, outcomes=(
-                Outcome("approve", "给予临时救助（一次审批、分阶段救助）", decision=Decision.approve,
-                        form=forms.ReliefApprovalForm),
-                Outcome("deny", "不予救助", next=("denial_notice",), decision=Decision.deny, requires_reason=True,
-                        form=JointDenialForm),
-            ), source=cite(D, source.DELEGATION, source.RELIEF_STAGED)),
+            self._relief_decision(),
             base.step("denial_notice"),
         )
         return Workflow(steps=steps, start=("acceptance", "advance_relief"), limit=limit)
+
+    def _relief_decision(self) -> StepSpec:
+        return StepSpec("relief_decision", "临时救助审核确认（联审联批）", self.deciding_level, outcomes=(
+            Outcome("approve", "给予临时救助（一次审批、分阶段救助）", decision=Decision.approve,
+                    form=forms.ReliefApprovalForm),
+            Outcome("deny", "不予救助", next=("denial_notice",), decision=Decision.deny, requires_reason=True,
+                    form=JointDenialForm),
+        ), source=cite(D, source.DELEGATION, source.RELIEF_STAGED))
+
+    def _ordinary_relief(self, base: Workflow, limit: OverallLimit) -> Workflow:
+        """Temporary relief that is not 急难: the ordinary procedure — the household's economic check,
+        the home investigation, the appraisal (skipped without doubt), the opinion and the publicity —
+        then the relief decision (once, paid in stages); no certificate."""
+        def to_decision(step: StepSpec) -> StepSpec:
+            return step.with_changes(outcomes=tuple(
+                replace(o, next=tuple("relief_decision" if n == "decision" else n for n in o.next))
+                for o in step.outcomes))
+
+        keep = ("acceptance", "economic_check", "home_investigation", "appraisal", "review_opinion", "publicity")
+        steps = tuple(to_decision(base.step(k)) for k in keep) + (self._relief_decision(),
+                                                                   base.step("denial_notice"))
+        return Workflow(steps=steps, start=base.start, limit=limit)
 
     # -- guards -----------------------------------------------------------------------------------
 

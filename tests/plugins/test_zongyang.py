@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from jiuzhu.cases.assessment import assess
 from jiuzhu.cases.categories import CaseStatus
@@ -20,6 +21,7 @@ from jiuzhu.payments import services as pay
 from jiuzhu.payments.models import ReliefKind
 from jiuzhu.tenancy.models import OrgUnit
 from jiuzhu.workflow import engine
+from jiuzhu.workflow.models import Step
 from plugins.anhui import AnhuiPlugin
 from plugins.zongyang import source
 from plugins.zongyang.plugin import ZongyangPlugin
@@ -346,8 +348,58 @@ def migrant_worker(session, user, seq: int = 1):
                              health="serious", work_ability="none")])
 
 
-def relief_case(app, on=OCT_9) -> int:
-    return apply(app, on=on, categories=["temporary_relief"], make=lambda s, u: migrant_worker(s, u))
+def relief_case(app, on=OCT_9, emergency="务工中坠落受伤，无力支付急救费用，须立即救助", seq=1) -> int:
+    """A temporary relief — 急难 (the simplified path) unless ``emergency`` is None."""
+    return apply(app, on=on, categories=["temporary_relief"], make=lambda s, u: migrant_worker(s, u, seq),
+                 emergency_reason=emergency)
+
+
+def open_keys(app, case_id) -> list[str]:
+    with acting(app, "zy-t1-staff"):
+        return sorted(s.key for s in db.session.scalars(select(Step).where(Step.case_id == case_id,
+                                                                          Step.status == "open")))
+
+
+def test_rule_only_an_emergency_takes_the_simplified_path_and_staff_say_why(app, county, client_for):
+    """“强化急难救助功能，可以简化申请人家庭经济状况核对、民主评议和公示等环节”: the simplified path is
+    for 急难 cases, chosen with a recorded reason; any other temporary relief is checked, investigated,
+    appraised unless without doubt and publicised before its decision."""
+    emergency = relief_case(app)
+    with acting(app, "zy-t1-staff"):
+        assert db.session.get(Case, emergency).emergency_reason.startswith("务工中坠落受伤")
+    assert open_keys(app, emergency) == ["acceptance", "advance_relief"]
+    do(app, "zy-t1-staff", emergency, "acceptance", "accept", OCT_9)
+    assert "economic_check" not in open_keys(app, emergency)
+
+    ordinary = relief_case(app, emergency=None, seq=2)
+    assert open_keys(app, ordinary) == ["acceptance"]
+    do(app, "zy-t1-staff", ordinary, "acceptance", "accept", OCT_9)
+    assert open_keys(app, ordinary) == ["economic_check", "home_investigation"]
+    do(app, "zy-county", ordinary, "economic_check", "reported", D(2026, 10, 12), CHECK)
+    do(app, "zy-t1-staff", ordinary, "home_investigation", "done", D(2026, 10, 12),
+       {**VISIT, "visited_on": "2026-10-12"})
+    skip(app, "zy-t1-staff", ordinary, "appraisal", "核对和调查均无疑义", D(2026, 10, 12))
+    do(app, "zy-t1-leader", ordinary, "review_opinion", "propose_approve", D(2026, 10, 13), {"opinion": "拟给予临时救助"})
+    assert open_keys(app, ordinary) == ["publicity"]
+    do(app, "zy-t1-staff", ordinary, "publicity", "no_objection", D(2026, 10, 20), {"channels": ["村务公开栏"]})
+    assert open_keys(app, ordinary) == ["relief_decision"]
+    do(app, "zy-t1-leader", ordinary, "relief_decision", "approve", D(2026, 10, 21),
+       {**MEETING, "total_amount": "1500.00", "reason": "务工受伤", "stages": [{"amount": "1500.00"}]})
+    with acting(app, "zy-t1-staff"):
+        assert db.session.get(Case, ordinary).status == CaseStatus.approved
+
+    # 急难 is for temporary relief alone, and a checked box needs its reason on screen
+    with pytest.raises(ValidationError) as err:
+        apply(app, categories=["dibao"], emergency_reason="急")
+    assert "emergency_reason" in err.value.field_errors
+    client = client_for("zy-t1-staff")
+    page = client.get("/admin/casework/new").get_data(as_text=True)
+    assert 'data-testid="emergency"' in page
+    from tests.conftest import csrf_token
+
+    resp = client.post("/admin/casework/new", data={"csrf_token": csrf_token(page), "categories": "temporary_relief",
+                                                    "emergency": "y", "emergency_reason": ""})
+    assert "请简述急难情形" in resp.get_data(as_text=True)
 
 
 ADVANCE = {"amount": "500", "emergency_place": "枞阳县第1镇某建筑工地", "emergency": "施工中坠落受伤，无力支付急救费用"}

@@ -107,6 +107,8 @@ class ApplicationIn(In):
     channel = fields.String(load_default="online", validate=validate.OneOf(["online", "window"]),
                             metadata={"description": "online: 网上申请 (default); a village token always files village_proxy"})
     consent_classification = fields.Boolean(load_default=False)
+    emergency_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                                     metadata={"description": "急难情形：临时救助按简化的急难程序办理的理由（本地规则有此程序时）"})
     authorization_signed_on = fields.Date(load_default=None, allow_none=True, validate=_past_date)
     commitment_signed_on = fields.Date(load_default=None, allow_none=True, validate=_past_date)
     provided = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list,

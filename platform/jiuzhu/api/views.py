@@ -340,7 +340,7 @@ def submit_application(body):
                             consent_classification=data["consent_classification"],
                             authorization_signed_on=data["authorization_signed_on"],
                             commitment_signed_on=data["commitment_signed_on"], provided=data["provided"],
-                            via_platform=data["via_platform"])
+                            via_platform=data["via_platform"], emergency_reason=data["emergency_reason"])
     return 201, case_detail(case)
 
 

@@ -80,6 +80,8 @@ class Case(Audited, OrgScoped, Base):
     #: priority handling (绿色通道), with why
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     priority_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.priority_reason"))
+    #: 急难: why this temporary relief takes the simplified emergency path (where the rules have one)
+    emergency_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.emergency_reason"))
 
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     #: encrypted, like every free text that may say why (income, illness, disability)

@@ -287,6 +287,8 @@ class CaseworkView(SecureBaseView):
                 for key, messages in exc.field_errors.items():
                     for message in messages:
                         refused.add(message, key)
+        if form.get("emergency") == "y" and not (form.get("emergency_reason") or "").strip():
+            refused.add("请简述急难情形：发生了什么、为何须立即救助。", "emergency_reason")
         if refused:
             error = refused.error()
             error.rows = (rows, supporter_rows)
@@ -298,7 +300,8 @@ class CaseworkView(SecureBaseView):
                                 channel=channel, applied_on=applied_on, consent_classification=form.get("consent") == "y",
                                 authorization_signed_on=dates["authorization_signed_on"],
                                 commitment_signed_on=dates["commitment_signed_on"],
-                                provided=form.getlist("provided"), via_platform=form.getlist("via_platform"))
+                                provided=form.getlist("provided"), via_platform=form.getlist("via_platform"),
+                                emergency_reason=(form.get("emergency_reason") if form.get("emergency") == "y" else None))
 
     # -- the case page --------------------------------------------------------------------------
 

@@ -324,6 +324,9 @@ class BaselinePlugin(JurisdictionPlugin):
         confirming township that power too (宁夏)."""
         return frozenset({Role.county_staff, Role.county_admin})
 
+    #: the rules have a simplified emergency path for temporary relief (急难), chosen at intake with a reason
+    emergency_path: ClassVar[bool] = False
+
     #: where the rules pay temporary relief through a step of their own (its form takes the voucher), that
     #: step's key: while it is open, the relief is paid there and not on the case page's 保障金发放
     relief_paid_at_step: ClassVar[str | None] = None

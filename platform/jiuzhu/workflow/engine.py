@@ -20,7 +20,7 @@ from sqlalchemy import select
 from jiuzhu.audit import record
 from jiuzhu.auth.models import User
 from jiuzhu.auth.roles import Role
-from jiuzhu.cases.categories import CaseKind, CaseStatus, Channel, Finding
+from jiuzhu.cases.categories import CaseKind, CaseStatus, Category, Channel, Finding
 from jiuzhu.cases.models import Case, CaseMaterial, CategoryFinding, Notice
 from jiuzhu.cases.numbering import next_number
 from jiuzhu.clock import china_today
@@ -625,8 +625,10 @@ def application_problems(user: User, plugin, categories: Iterable[str], channel:
 def open_case(session, user: User, *, household, categories: Iterable[str], channel: Channel | str,
               applied_on: dt.date | None = None, consent_classification: bool = False,
               authorization_signed_on: dt.date | None = None, commitment_signed_on: dt.date | None = None,
-              provided: Iterable[str] = (), via_platform: Iterable[str] = ()) -> Case:
-    """A new application, with its materials checklist and its first steps open."""
+              provided: Iterable[str] = (), via_platform: Iterable[str] = (),
+              emergency_reason: str | None = None) -> Case:
+    """A new application, with its materials checklist and its first steps open. ``emergency_reason``:
+    why a temporary relief takes the plugin's simplified emergency path (急难), where it has one."""
     from jiuzhu.tenancy.context import require_scope
     from jiuzhu.tenancy.models import Tenant
 
@@ -640,8 +642,17 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
         errors.append("该户不在您所在的村（社区）。")
     if not problems:
         errors += plugin.check_application(household, wanted, consent_classification, applied_on)
-    if errors:
-        raise ValidationError(*errors)
+    emergency_reason = (emergency_reason or "").strip() or None
+    field_errors = {}
+    if emergency_reason is not None:
+        if not getattr(plugin, "emergency_path", False):
+            field_errors["emergency_reason"] = ["本地规则没有简化办理的急难程序。"]
+        elif wanted != [Category.temporary_relief.value]:
+            field_errors["emergency_reason"] = ["急难程序只用于单独申请临时救助的案件。"]
+        elif len(emergency_reason) > 500:
+            field_errors["emergency_reason"] = ["急难情形说明不能超过 500 字。"]
+    if errors or field_errors:
+        raise ValidationError(*errors, field_errors=field_errors)
     channel = Channel(channel)
     order = [c.value for c in plugin.category_order]
     wanted = sorted(set(wanted), key=lambda c: order.index(c) if c in order else len(order))
@@ -649,7 +660,8 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
                 household_id=household.id, channel=channel, categories=wanted, plugin_key=plugin.key,
                 status=CaseStatus.pending_acceptance, consent_classification=consent_classification,
                 authorization_signed_on=authorization_signed_on, commitment_signed_on=commitment_signed_on,
-                applied_on=applied_on, round=1, submitted_by_id=user.id, paused_workdays=0)
+                applied_on=applied_on, round=1, submitted_by_id=user.id, paused_workdays=0,
+                emergency_reason=emergency_reason)
     case.household = household
     priority = plugin.priority_reason(household, applied_on)
     case.priority, case.priority_reason = priority is not None, priority
