@@ -31,7 +31,7 @@ ANSWERS = {
     "meeting_participants": ["镇党委", "镇民政办", "镇纪委"], "methods": ["入户调查", "邻里访问"],
     "village_assistance": "村委会委员", "assessment": "结合实地调查，人均月收入低于当地低保标准。",
     "voucher_no": "PZ{year}-{case:04d}", "archive_no": "DA{year}-{case:04d}", "system_entered": True,
-    "paper_exported": True, "consistent": True, "requested_by": "户籍地乡镇经办人",
+    "paper_exported": True, "consistent": True, "paper_location": "镇民政办档案柜", "requested_by": "户籍地乡镇经办人",
     "referral": "县医疗保障局", "referral_need": "因病支出较大，需医疗救助",
     # temporary relief (Zongyang's emergency relief approved in stages)
     "total_amount": "1000", "stages": [{"amount": "1000"}], "reason": "家庭成员突发重病，基本生活暂时困难。",

@@ -53,6 +53,10 @@ class ArchiveForm(ChineseSchema):
                                     metadata={"label": "已录入安徽省最低生活保障信息系统"})
     paper_exported = fields.Boolean(required=True, error_messages=REQUIRED, metadata={"label": "已导出纸质档案保存"})
     consistent = fields.Boolean(required=True, error_messages=REQUIRED, metadata={"label": "电子档案与纸质档案一致"})
+    #: 按照谁确认谁存档: where the confirming township keeps the paper file
+    paper_location = fields.String(required=True, error_messages=REQUIRED,
+                                   validate=validate.Length(min=1, max=100, error="请填写纸质档案的存放位置。"),
+                                   metadata={"label": "纸质档案存放位置"})
 
     @validates_schema
     def _complete(self, data, **kwargs):

@@ -42,6 +42,8 @@ class DangtuLimits:
 
 
 class DangtuPlugin(AnhuiPlugin):
+    #: “纸质档案要一户一档,按照谁确认谁存档的要求”: the county sees what is not archived yet
+    archive_step: ClassVar[str | None] = "archive"
     key = "dangtu"
     name = "当涂县"
     source_document = D

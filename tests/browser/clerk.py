@@ -22,6 +22,7 @@ ANSWERS = {
     "assessment": "结合实地调查，人均月收入低于当地低保标准。",
     "voucher_no": "PZ2026-0001", "report_issued_on": TODAY,
     "archive_no": "DT-2026-001", "system_entered": "true", "paper_exported": "true", "consistent": "true",
+    "paper_location": "镇民政办档案柜",
 }
 
 

@@ -83,7 +83,8 @@ def approved_case(app) -> int:
     return case_id
 
 
-ARCHIVE = {"archive_no": "DT-DB-2026-0101", "system_entered": True, "paper_exported": True, "consistent": True}
+ARCHIVE = {"archive_no": "DT-DB-2026-0101", "system_entered": True, "paper_exported": True, "consistent": True,
+           "paper_location": "护河镇民政办档案室 3 号柜"}
 
 
 # -- the whole life of a case -------------------------------------------------------------------------
@@ -294,6 +295,24 @@ def test_rule_the_clock_excludes_the_publicity_period_not_the_days_staff_take_to
     c = case_of(app, "dt-t1-staff", case_id)
     # closed six working days after the period ended: those days count against the limit (still 11-09)
     assert c["paused_workdays"] == 5 and c["due_on"] == D(2026, 11, 9)
+
+
+def test_rule_whoever_confirms_archives_and_the_county_sees_what_is_not_archived(app, county, client_for):
+    """“纸质档案要一户一档,按照谁确认谁存档的要求”: the confirming township records the file and where its
+    paper copy is kept; the county's 督办看板 lists the decided cases not yet archived."""
+    case_id = approved_case(app)
+    dashboard = client_for("dt-county").get("/admin/dashboard/").get_data(as_text=True)
+    card = dashboard[dashboard.index('data-testid="unarchived"'):]
+    assert "待归档案件（一户一档）：1" in card and f"案件 {case_id}<" in card
+    with pytest.raises(ValidationError) as err:
+        do(app, "dt-t1-staff", case_id, "archive", "archived", D(2026, 10, 23),
+           {k: v for k, v in ARCHIVE.items() if k != "paper_location"})
+    assert err.value.field_errors == {"paper_location": ["此项必填。"]}
+    do(app, "dt-t1-staff", case_id, "archive", "archived", D(2026, 10, 23), ARCHIVE)
+    c = case_of(app, "dt-t1-staff", case_id)
+    assert ("archive", "done") in [(s[0], s[2]) for s in c["steps"]]
+    dashboard = client_for("dt-county").get("/admin/dashboard/").get_data(as_text=True)
+    assert "待归档案件（一户一档）：0" in dashboard and "已全部归档" in dashboard
 
 
 # -- one household, one file -----------------------------------------------------------------------------

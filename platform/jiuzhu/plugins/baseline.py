@@ -324,6 +324,10 @@ class BaselinePlugin(JurisdictionPlugin):
         confirming township that power too (宁夏)."""
         return frozenset({Role.county_staff, Role.county_admin})
 
+    #: the step that files a decided case (一户一档), where the rules have one: the county's 督办看板 lists the
+    #: cases still waiting for it
+    archive_step: ClassVar[str | None] = None
+
     #: the rules have a simplified emergency path for temporary relief (急难), chosen at intake with a reason
     emergency_path: ClassVar[bool] = False
 

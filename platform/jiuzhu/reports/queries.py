@@ -88,6 +88,23 @@ def load_by_township(session, today: dt.date, soon_workdays: int = 3) -> list[To
     return [TownshipLoad(name, *totals.get(tid, (0, 0, 0))) for tid, name in names.items()]
 
 
+@dataclass
+class Unarchived:
+    case_id: int
+    township: str
+    since: dt.date
+
+
+def unarchived(session, step_key: str, limit: int = 50) -> tuple[int, list[Unarchived]]:
+    """Decided cases whose filing step (一户一档) is still open: how many, and the oldest first."""
+    open_filing = (Step.status == StepStatus.open, Step.key == step_key)
+    total = session.scalar(select(func.count()).select_from(Step).where(*open_filing))
+    names = townships(session)
+    rows = session.execute(select(Step.case_id, Step.township_id, Step.opened_on).where(*open_filing)
+                           .order_by(Step.opened_on, Step.id).limit(limit)).all()
+    return total, [Unarchived(case_id, names.get(township_id, "—"), since) for case_id, township_id, since in rows]
+
+
 def _counters(session) -> bool:
     """Whether the case counts come from ``case_counts`` (PostgreSQL keeps them; SQLite has none)."""
     return session.get_bind().dialect.name == "postgresql"
