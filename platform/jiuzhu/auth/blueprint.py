@@ -99,6 +99,11 @@ def _user_loader(user_id: str):
         return None
     user = _load_user(tenant_id, uid_)
     if user is None:
+        # before a login is dropped for good, read once more in a transaction of its own: a first read
+        # on a connection the database had just cut must not log a person out for a transient fault
+        db.session.rollback()
+        user = _load_user(tenant_id, uid_)
+    if user is None:
         if tenant_id is not None or uid_:
             _drop_login(sessions.EndReason.disabled)
         return None
