@@ -380,7 +380,6 @@ class CaseworkView(SecureBaseView):
                            may_upload=user.role in (WORKERS | {Role.village_assistant}),
                            may_extend=(case.status.is_open and case.accepted_on and not case.extended
                                        and workflow.limit.extended_workdays and user.role in WORKERS),
-                           is_county=user.role in (Role.county_staff, Role.county_admin),
                            may_revoke=user.role in plugin.revoking_roles())
 
     def _post(self, case_id, fn, success: str, labels: dict[str, str] | None = None):

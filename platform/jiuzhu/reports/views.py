@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import Response, current_app
+from flask import Response
 from flask_admin import expose
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -48,12 +48,9 @@ class DashboardView(SecureBaseView):
                                title=_("各乡镇超期与即将到期"))
         month_chart = bar_chart(month_labels(labels), {term(name): values for name, values in series.items()},
                                 title=_("各月申请（按类别）"))
-        from flask_login import current_user
+        from jiuzhu.spotchecks.services import tenant_plugin
 
-        from jiuzhu.tenancy.models import Tenant
-
-        tenant = db.session.get(Tenant, current_user.tenant_id)
-        plugin = current_app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
+        plugin, _tenant = tenant_plugin(db.session)
         archive = queries.unarchived(db.session, plugin.archive_step) if plugin.archive_step else None
         return self.render("reports/dashboard.html", load=load, load_chart=load_chart, month_chart=month_chart,
                            rates=rates, statuses=queries.status_counts(db.session), today=today,
