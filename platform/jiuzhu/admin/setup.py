@@ -39,6 +39,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.auth.admin import SecurityPolicyView, User, UserView
     from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
+    from jiuzhu.duplicates.views import DuplicateView
     from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.privacy.admin import AccessLogView, PersonalDataAccess
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
@@ -66,6 +67,8 @@ def init_admin(app: Flask) -> Admin:
                                   url="/admin/statistics"))
     admin.add_view(SpotCheckView(name=_l("抽查"), category=CATEGORY_REPORTS, endpoint="spotchecks",
                                  url="/admin/spotchecks"))
+    admin.add_view(DuplicateView(name=_l("重复享受核查"), category=CATEGORY_REPORTS, endpoint="duplicates",
+                                 url="/admin/duplicates"))
     admin.add_view(KinshipView(name=_l("近亲属关系备案"), category=CATEGORY_REPORTS, endpoint="kinship",
                                url="/admin/kinship"))
     admin.add_view(ReportView(name=_l("实名举报"), category=CATEGORY_REPORTS, endpoint="reports",

@@ -48,6 +48,8 @@ from jiuzhu.workflow.formrender import field_views, read_form
 from jiuzhu.workflow.models import Step, StepStatus
 
 WORKERS = frozenset({Role.township_staff, Role.township_leader, Role.county_staff})
+#: the statuses in which a case is checked against the duplicate-benefit registry (open, or benefits running)
+DUPLICATE_STATES = frozenset({CaseStatus.pending_acceptance, CaseStatus.in_review, CaseStatus.approved})
 EVERYONE = WORKERS | {Role.village_assistant, Role.county_admin}
 PAGE_SIZE = 50
 
@@ -312,7 +314,7 @@ class CaseworkView(SecureBaseView):
         return case
 
     @expose("/<int:case_id>")
-    def case(self, case_id, posted=None):
+    def case(self, case_id, posted=None, dup_posted=None):
         """The case page; ``posted`` (after a refused step form) carries the typed values and the
         problems, so that form is shown again as it was sent, each problem beside its field."""
         from jiuzhu.cases.models import CaseMaterial
@@ -365,7 +367,17 @@ class CaseworkView(SecureBaseView):
         paid_ever = case.decided_on is not None or "temporary_relief" in (case.categories or [])
         schedule = pay.schedule_of(db.session, case.id) if paid_ever else None
         grants = pay.relief_grants(db.session, case.id) if paid_ever else []
+        from jiuzhu.duplicates import services as dup
+        from jiuzhu.duplicates.models import ResolutionKind
+
+        # 重复享受: while the case is open or benefits run (one call of the registry's function)
+        dups = (dup.case_duplicates(db.session, case)
+                if case.status in DUPLICATE_STATES and not user.role.is_village else None)
+        asks = dup.requests(db.session) if dups and dups.matches and user.role in dup.COUNTY_ROLES else []
         return self.render("cases/case.html", page_heading=_("案件 %(id)s", id=case.id), county=county,
+                           dups=dups, dup_posted=dup_posted, resolution_kinds=list(ResolutionKind),
+                           dup_requests=asks, may_request=user.role in dup.COUNTY_ROLES,
+                           member_bidx={mb.id: mb.id_number_bidx for mb in case.household.members},
                            schedule=schedule, months=pay.months_due(schedule, today)[::-1] if schedule else [],
                            grants=grants,
                            may_pay_benefits=user.role in pay.BENEFIT_PAYERS,
@@ -433,6 +445,49 @@ class CaseworkView(SecureBaseView):
         else:
             flash(f"已办理：{spec.label} · {outcome.label}。", "success")
         return redirect(url_for(".case", case_id=case_id))
+
+    # -- 重复享受 ---------------------------------------------------------------------------------
+
+    @expose("/<int:case_id>/duplicates/resolve", methods=["POST"])
+    def resolve_duplicate(self, case_id):
+        """The approver's account of a match (transfer, stopped elsewhere, a mistake, a member who left):
+        refused input comes back beside its field, nothing written."""
+        from jiuzhu.duplicates import services as dup
+
+        self._load(case_id)
+        form = request.form
+        try:
+            dup.record_resolution(db.session, current_user, case_id, member_id=form.get("member_id", type=int) or 0,
+                                  other=form.get("other", ""), kind=form.get("kind", ""), note=form.get("note", ""))
+            db.session.commit()
+        except PermissionDenied as exc:
+            db.session.rollback()
+            flash_refusal(exc)
+            return self.render_refusal(case_id), 403
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except ValidationError as exc:
+            db.session.rollback()
+            if not exc.field_errors:
+                flash_refusal(exc)
+                return redirect(url_for(".case", case_id=case_id))
+            flash("核实处理结果未记录：请按提示更正后再提交。", "error")
+            sent = SimpleNamespace(key=f"{form.get('member_id', '')}|{form.get('other', '')}", form=form,
+                                   errors=exc.field_errors)
+            return self.case(case_id, dup_posted=sent), 400
+        flash("已记录核实处理结果。", "success")
+        return redirect(url_for(".case", case_id=case_id))
+
+    @expose("/<int:case_id>/duplicates/request", methods=["POST"])
+    def request_check(self, case_id):
+        """发起跨县协查: the county asks the other county (or counties) holding this member."""
+        from jiuzhu.duplicates import services as dup
+
+        self._load(case_id)
+        member_id = request.form.get("member_id", type=int) or 0
+        return self._post(case_id, lambda: dup.open_request(db.session, current_user, case_id, member_id=member_id),
+                          f"已发起跨县协查，对方县应在 {dup.REQUEST_WORKDAYS} 个工作日内答复。")
 
     # -- payments ---------------------------------------------------------------------------------
 

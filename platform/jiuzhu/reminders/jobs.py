@@ -53,6 +53,43 @@ def register_cron_jobs(register, ident: InstanceIdentity, sweep_seconds: int) ->
              name=f"{ident.name}:access-log-retention")
     register(anchor_audit_heads, ident.queue_name, interval=86400, meta=ident.meta,
              name=f"{ident.name}:audit-anchor")
+    # 重复享受: every night at 02:30 (TZ=Asia/Shanghai), one job per county over the registry
+    register(duplicate_sweep, ident.queue_name, cron="30 2 * * *", meta=ident.meta,
+             name=f"{ident.name}:duplicate-sweep")
+
+
+@instance_job
+def duplicate_sweep() -> int:
+    """The nightly cron job: one duplicate-benefit sweep job per active county. Returns how many."""
+    app = job_app()
+    with app.app_context():
+        ids = active_tenant_ids()
+        db.session.remove()
+        for tenant_id in ids:
+            enqueue(app, sweep_tenant_duplicates, tenant_id, tenant_id=tenant_id, job_timeout=1800,
+                    result_ttl=86400, failure_ttl=7 * 86400, description=f"duplicate sweep for tenant {tenant_id}")
+    return len(ids)
+
+
+@instance_job
+def sweep_tenant_duplicates(tenant_id: int, *, today: str | None = None) -> dict:
+    """One county's duplicates against the whole registry: findings recorded, new ones reported to the
+    county's staff, reminders planned for 协查 requests asked of it (jiuzhu.duplicates.services)."""
+    import datetime as dt
+
+    from jiuzhu.duplicates.services import sweep_county
+
+    app = job_app()
+    with app.app_context(), use_scope(Scope(tenant_id)):
+        try:
+            tenant = db.session.get(Tenant, tenant_id)
+            if tenant is None or not tenant.active:
+                return {"skipped": "inactive"}
+            report = sweep_county(db.session, dt.date.fromisoformat(today) if today else china_today())
+            db.session.commit()
+            return report
+        finally:
+            db.session.remove()
 
 
 @instance_job

@@ -36,10 +36,12 @@ class Subject(enum.StrEnum):
     case = "case"
     publicity = "publicity"
     warning = "warning"
+    county_request = "county_request"
 
     @property
     def label(self) -> str:
-        return {"step": "办理环节", "case": "办理时限", "publicity": "公示期满", "warning": "预警处置"}[self.value]
+        return {"step": "办理环节", "case": "办理时限", "publicity": "公示期满", "warning": "预警处置",
+                "county_request": "跨县协查"}[self.value]
 
 
 class ReminderKind(enum.StrEnum):

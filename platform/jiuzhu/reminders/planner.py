@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from jiuzhu.calendar import add_workdays, next_workday, workdays_before
 from jiuzhu.reminders.models import Reminder, ReminderKind, ReminderStatus, Subject, SupervisionItem
+from jiuzhu.tenancy.context import require_scope
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,21 @@ def sync_case(session, case, view, workflow, settings: dict, today: dt.date) -> 
         if (item.subject, item.subject_id, item.due_on) not in open_subjects:
             item.resolved_on = today
     session.flush()
+
+
+def sync_county_request(session, request, settings: dict, today: dt.date) -> int:
+    """Reminders for a 协查 request asked of this county: before its deadline, on the day, and overdue —
+    to the county's staff (the county answers). Sending checks that it is still unanswered."""
+    offsets = list(settings.get("reminder_days_before") or [])
+    planned = series(Subject.county_request, request.id, request.due_on, level="county",
+                     title=f"{request.county}协查请求 · {request.category_label}", offsets=offsets, today=today,
+                     workdays_only=not settings.get("remind_on_non_workdays", False))
+    _insert(session, [{"tenant_id": require_scope().tenant_id, "township_id": request.township_id,
+                       "village_id": None, "case_id": None, "subject": p.subject, "subject_id": p.subject_id,
+                       "kind": p.kind, "offset": p.offset, "due_on": p.due_on, "send_on": p.send_on,
+                       "level": p.level, "escalate": p.escalate, "title": p.title,
+                       "status": ReminderStatus.pending, "recipients": 0} for p in planned])
+    return len(planned)
 
 
 def sync_warning(session, ticket, settings: dict, today: dt.date) -> None:

@@ -312,6 +312,11 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
     clean = _validated(outcome.form or spec.form, data, case, on)
     problems = _core_guards(case, view, spec, outcome, clean, on) + plugin_for(case).check_outcome(
         case, view, spec, outcome, clean, on)
+    if outcome.decision == Decision.approve and not problems:
+        # 重复享受: a member drawing or asking elsewhere needs the approver's recorded resolution first
+        from jiuzhu.duplicates.services import approval_problems
+
+        problems += approval_problems(session, case)
     dates = _date_problems(case, clean, on)
     if problems or dates:
         raise ValidationError(*problems, field_errors=dates)
