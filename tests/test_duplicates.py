@@ -16,15 +16,18 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import ProgrammingError
 
+from jiuzhu.calendar import add_workdays
 from jiuzhu.cases.categories import CaseStatus
 from jiuzhu.cases.households import Household, Member
 from jiuzhu.cases.models import Case
+from jiuzhu.clock import china_today
 from jiuzhu.duplicates import services as dup
 from jiuzhu.duplicates.models import DuplicateFinding
 from jiuzhu.errors import NotFound, PermissionDenied, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.reminders.jobs import sweep_tenant_duplicates
 from jiuzhu.reminders.models import Notification, Reminder, Subject
+from tests.api_helpers import api_redis, auth, make_token  # noqa: F401 (api_redis: a fixture)
 from tests.conftest import csrf_token, signed_tenant
 from tests.factories import acting, household_of_four
 from tests.plugins.anhui_support import do, skip
@@ -312,3 +315,46 @@ def test_isolation_nothing_of_the_other_county_through_its_screens(app, counties
     assert f">{active_in_shexian}<" not in listing
     with acting(app, "xn-county"):
         assert db.session.scalars(select(Household.id)).all() == [db.session.get(Case, case_id).household_id]
+
+
+@pytest.mark.usefixtures("api_redis")
+def test_the_api_gives_the_same_minimum_and_keeps_the_wall(app, counties, active_in_shexian):
+    sx, xn = counties
+    case_id = apply(app, "xn", NOV_16)
+    client = app.test_client()
+    staff = make_token(app, xn, username="xn-t1-staff")
+    county = make_token(app, xn, username="xn-county")
+    village = make_token(app, xn, username="xn-t1-village")
+    theirs = make_token(app, sx, username="sx-county")
+    body = client.get(f"/api/v1/cases/{case_id}/duplicates", headers=auth(staff)).get_json()
+    assert body["unresolved"] == 4 and {(m["county"], m["case_id"], m["category"], m["state"], m["since"])
+                                        for m in body["matches"]} == {("歙县", None, "dibao", "active", "2026-11-01")}
+    assert set(body["matches"][0]) == {"member_id", "county", "same_county", "case_id", "category", "state", "since",
+                                       "other", "resolution"}
+    assert client.get(f"/api/v1/cases/{case_id}/duplicates", headers=auth(village)).status_code == 403
+    # another county's token: the case does not exist for it
+    assert client.get(f"/api/v1/cases/{case_id}/duplicates", headers=auth(theirs)).status_code == 404
+    head = body["matches"][0]["member_id"]
+    bad = client.post(f"/api/v1/cases/{case_id}/duplicates/resolutions", headers=auth(staff, "r1"),
+                      json={"member_id": head, "other": "歙县", "kind": "moved", "note": "x"})
+    assert bad.status_code == 422 and "kind" in bad.get_json()["error"]["fields"]
+    ok = client.post(f"/api/v1/cases/{case_id}/duplicates/resolutions", headers=auth(staff, "r2"),
+                     json={"member_id": head, "other": "歙县", "kind": "transfer", "note": "户籍已迁入本县"})
+    assert ok.status_code == 200 and ok.get_json()["unresolved"] == 3
+    # 协查 through the API: county tokens only; the asked county lists and answers it
+    assert client.get("/api/v1/county-requests", headers=auth(staff)).status_code == 403
+    opened = client.post("/api/v1/county-requests", headers=auth(county, "q1"),
+                         json={"case_id": case_id, "member_id": head})
+    assert opened.status_code == 201
+    [q] = opened.get_json()["items"]
+    # (asked today: due ten working days on, by the official calendar)
+    with app.app_context():
+        due = add_workdays(china_today(), 10).due.isoformat()
+    assert (q["county"], q["direction"], q["due_on"]) == ("歙县", "out", due)
+    asked = client.get("/api/v1/county-requests", headers=auth(theirs)).get_json()["items"]
+    assert [(r["direction"], r["county"], r["case_id"]) for r in asked] == [("in", "休宁县", active_in_shexian)]
+    assert client.post(f"/api/v1/county-requests/{q['id']}/answer", headers=auth(county, "a1"),
+                       json={"answer": "not_ours"}).status_code == 404  # not asked of 休宁县
+    answered = client.post(f"/api/v1/county-requests/{q['id']}/answer", headers=auth(theirs, "a2"),
+                           json={"answer": "confirmed"})
+    assert answered.status_code == 200 and answered.get_json()["answer"] == "confirmed"

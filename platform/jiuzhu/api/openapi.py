@@ -65,7 +65,10 @@ def document() -> dict:
     for name, cls in [("Error", schemas.ErrorOut), ("Application", schemas.ApplicationIn),
                       ("Material", schemas.MaterialIn), ("Action", schemas.ActionIn), ("WarningIn", schemas.WarningIn),
                       ("Case", schemas.CaseOut), ("CaseList", schemas.CaseListOut), ("Warning", schemas.WarningOut),
-                      ("ApplicationForm", schemas.ApplicationFormOut), ("Publicity", schemas.PublicityOut)]:
+                      ("ApplicationForm", schemas.ApplicationFormOut), ("Publicity", schemas.PublicityOut),
+                      ("ResolutionIn", schemas.ResolutionIn), ("CountyRequestIn", schemas.CountyRequestIn),
+                      ("CountyAnswerIn", schemas.CountyAnswerIn), ("CaseDuplicates", schemas.CaseDuplicatesOut),
+                      ("CountyRequest", schemas.CountyRequestOut), ("CountyRequestList", schemas.CountyRequestListOut)]:
         spec.components.schema(name, schema=cls)
     secured = [{"bearer": []}]
     spec.path("/application-form", operations={"get": {
@@ -100,6 +103,28 @@ def document() -> dict:
     spec.path("/warnings/{ticket_id}", operations={"get": {
         "summary": "预警单据 / a warning ticket", "security": secured, "parameters": [_id_param("ticket_id")],
         "responses": _responses(_ok("200", "Warning", "the ticket"))}})
+    spec.path("/cases/{case_id}/duplicates", operations={"get": {
+        "summary": "重复享受比对：本案成员在其他县或本县另一户享受或申请的情况（其他县只有县名、类别、起始月份） / "
+                   "duplicate-benefit matches of the case's members",
+        "security": secured, "parameters": [_id_param("case_id")],
+        "responses": _responses(_ok("200", "CaseDuplicates", "the matches"),
+                                {"403": "村（社区）令牌不能查看 / not for a village's token"})}})
+    spec.path("/cases/{case_id}/duplicates/resolutions", operations={"post": {
+        "summary": "记录比对结果的核实处理结果（确认前须逐条记录） / record how a match was resolved",
+        "security": secured, "parameters": [_id_param("case_id"), IDEMPOTENCY], "requestBody": _body("ResolutionIn"),
+        "responses": _responses(_ok("200", "CaseDuplicates", "the matches"), WRITE)}})
+    spec.path("/county-requests", operations={
+        "get": {"summary": "跨县协查请求（发出的和收到的） / 协查 requests both ways",
+                "security": secured,
+                "responses": _responses(_ok("200", "CountyRequestList", "the requests"),
+                                        {"403": "仅县级令牌 / county tokens only"})},
+        "post": {"summary": "向持有同一成员的其他县发起协查 / ask the other county to verify",
+                 "security": secured, "parameters": [IDEMPOTENCY], "requestBody": _body("CountyRequestIn"),
+                 "responses": _responses(_ok("201", "CountyRequestList", "the case's requests"), WRITE)}})
+    spec.path("/county-requests/{request_id}/answer", operations={"post": {
+        "summary": "答复发给本县的协查请求 / answer a 协查 request asked of this county",
+        "security": secured, "parameters": [_id_param("request_id"), IDEMPOTENCY], "requestBody": _body("CountyAnswerIn"),
+        "responses": _responses(_ok("200", "CountyRequest", "the answered request"), WRITE)}})
     spec.path("/publicity", operations={"get": {
         "summary": "公示名单（已按本地规则隐去敏感信息） / the public publicity lists",
         "security": secured, "responses": _responses(_ok("200", "Publicity", "the lists by place"))}})

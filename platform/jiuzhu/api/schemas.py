@@ -150,6 +150,26 @@ class WarningIn(In):
     received_on = fields.Date(load_default=None, allow_none=True, validate=_past_date)
 
 
+class ResolutionIn(In):
+    member_id = fields.Integer(required=True, strict=True, validate=ID, metadata={"description": "本案家庭成员"})
+    other = _text(120, metadata={"description": "比对结果中的另一处：县名，或“本县案件 N”"})
+    kind = fields.String(required=True, validate=validate.OneOf(["transfer", "stopped", "mistake", "left"]),
+                         metadata={"description": "transfer 迁移 · stopped 对方停发 · mistake 比对有误 · left 已从另一户移出"})
+    note = _text(500, metadata={"description": "核实情况"})
+
+
+class CountyRequestIn(In):
+    case_id = fields.Integer(required=True, strict=True, validate=ID)
+    member_id = fields.Integer(required=True, strict=True, validate=ID)
+
+
+class CountyAnswerIn(In):
+    answer = fields.String(required=True, validate=validate.OneOf(["confirmed", "stopped", "not_ours"]),
+                           metadata={"description": "confirmed 仍在本县享受 · stopped 本县已停发 · not_ours 本县无此人"})
+    stopped_month = fields.Date(load_default=None, allow_none=True,
+                                metadata={"description": "停发月份（answer 为 stopped 时必填；取所在月）"})
+
+
 # -- responses --------------------------------------------------------------------------------
 
 class Out(Schema):
@@ -300,3 +320,38 @@ class CaseListQuery(In):
     village_id = fields.Integer(validate=ID)
     after = fields.String(validate=validate.Length(max=200), metadata={"description": "opaque cursor"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class DuplicateMatchOut(Out):
+    member_id = fields.Integer(required=True)
+    county = fields.String(required=True, metadata={"description": "另一县（区）的名称；本县时为本县名称"})
+    same_county = fields.Boolean(required=True)
+    case_id = fields.Integer(allow_none=True, required=True, metadata={"description": "本县另一户的案件；其他县为 null"})
+    category = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "pending 申请中 · active 享受中"})
+    since = fields.Date(allow_none=True, required=True, metadata={"description": "享受起始月份（享受中时）"})
+    other = fields.String(required=True)
+    resolution = fields.String(allow_none=True, required=True, metadata={"description": "已记录的核实处理结果"})
+
+
+class CaseDuplicatesOut(Out):
+    case_id = fields.Integer(required=True)
+    matches = fields.List(fields.Nested(DuplicateMatchOut), required=True)
+    unresolved = fields.Integer(required=True, metadata={"description": "尚未记录核实结果的比对（确认前须为 0）"})
+
+
+class CountyRequestOut(Out):
+    id = fields.Integer(required=True)
+    direction = fields.String(required=True, metadata={"description": "out 本县发出 · in 发给本县"})
+    county = fields.String(required=True)
+    case_id = fields.Integer(required=True, metadata={"description": "本县的案件"})
+    category = fields.String(required=True)
+    opened_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+    answer = fields.String(allow_none=True, required=True)
+    stopped_month = fields.Date(allow_none=True, required=True)
+    answered_on = fields.Date(allow_none=True, required=True)
+
+
+class CountyRequestListOut(Out):
+    items = fields.List(fields.Nested(CountyRequestOut), required=True)

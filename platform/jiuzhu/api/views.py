@@ -457,6 +457,82 @@ def read_warning(ticket_id):
     return jsonify(warning_out(ticket))
 
 
+# -- duplicate benefits (重复享受) and 协查 ---------------------------------------------------------
+
+def duplicates_out(case: Case) -> dict:
+    from jiuzhu.duplicates.services import case_duplicates
+
+    found = case_duplicates(db.session, case)
+    matches = []
+    for _first, group, resolution in found.groups:
+        for m in group:
+            matches.append({"member_id": m.member_id, "county": m.county, "same_county": m.same_county,
+                            "case_id": m.case_id, "category": m.category, "state": m.state, "since": _d(m.since),
+                            "other": m.other, "resolution": resolution.kind.value if resolution else None})
+    return {"case_id": case.id, "matches": matches, "unresolved": len(found.unresolved)}
+
+
+def _village_refused() -> None:
+    if user().role.is_village:
+        raise PermissionDenied("重复享受比对的结果只向乡镇（街道）和县级提供；村（社区）不能办理。")
+
+
+@bp.get("/cases/<int:case_id>/duplicates")
+def case_duplicates(case_id):
+    _village_refused()
+    return jsonify(duplicates_out(_case(case_id)))
+
+
+@bp.post("/cases/<int:case_id>/duplicates/resolutions")
+@idempotent
+def resolve_duplicate(body, case_id):
+    from jiuzhu.duplicates.services import record_resolution
+
+    data = _load(schemas.ResolutionIn, body)
+    case = _case(case_id)
+    record_resolution(db.session, user(), case.id, member_id=data["member_id"], other=data["other"],
+                      kind=data["kind"], note=data["note"])
+    return 200, duplicates_out(case)
+
+
+def request_out(q) -> dict:
+    return {"id": q.id, "direction": q.direction, "county": q.county, "case_id": q.case_id, "category": q.category,
+            "opened_on": _d(q.opened_on), "due_on": _d(q.due_on), "answer": q.answer,
+            "stopped_month": _d(q.stopped_month), "answered_on": _d(q.answered_on)}
+
+
+@bp.get("/county-requests")
+def county_requests():
+    from jiuzhu.duplicates.services import COUNTY_ROLES, requests
+
+    if user().role not in COUNTY_ROLES:
+        raise PermissionDenied("跨县协查由县级社会救助部门发起和答复。")
+    return jsonify({"items": [request_out(q) for q in requests(db.session)]})
+
+
+@bp.post("/county-requests")
+@idempotent
+def open_county_request(body):
+    from jiuzhu.duplicates.services import open_request, requests
+
+    data = _load(schemas.CountyRequestIn, body)
+    case = _case(data["case_id"])
+    open_request(db.session, user(), case.id, member_id=data["member_id"])
+    return 201, {"items": [request_out(q) for q in requests(db.session)
+                           if q.direction == "out" and q.case_id == case.id]}
+
+
+@bp.post("/county-requests/<int:request_id>/answer")
+@idempotent
+def answer_county_request(body, request_id):
+    from jiuzhu.duplicates.services import answer_request
+
+    data = _load(schemas.CountyAnswerIn, body)
+    answered = answer_request(db.session, user(), _id(request_id, "协查请求"), answer=data["answer"],
+                              stopped_month=data["stopped_month"])
+    return 200, request_out(answered)
+
+
 # -- publicity --------------------------------------------------------------------------------
 
 @bp.get("/publicity")
