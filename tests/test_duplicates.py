@@ -227,7 +227,7 @@ def test_the_registry_is_unreadable_by_the_application_role_and_answers_nothing_
                 with pytest.raises(ProgrammingError, match="permission denied"), conn.begin():
                     conn.execute(text(f"SELECT count(*) FROM {table}"))
             with pytest.raises(ProgrammingError, match="permission denied"), conn.begin():
-                conn.execute(text("SELECT jiuzhu_registry_sync(ARRAY[1])"))
+                conn.execute(text("SELECT jiuzhu_registry_sync(1, ARRAY[1])"))
             with conn.begin():
                 # 休宁县 holds nobody of that family yet: the function answers nothing about them
                 conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(xn["id"])})

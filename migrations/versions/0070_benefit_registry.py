@@ -40,10 +40,10 @@ CALLER = "(SELECT jiuzhu_current_tenant())"
 
 #: periodic benefits only: one-off temporary relief drawn in two places is not 重复享受
 SYNC = """
-CREATE OR REPLACE FUNCTION jiuzhu_registry_sync(p_cases int[]) RETURNS void
+CREATE OR REPLACE FUNCTION jiuzhu_registry_sync(p_tenant int, p_cases int[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  DELETE FROM benefit_registry WHERE case_id = ANY(p_cases);
+  DELETE FROM benefit_registry WHERE county_id = p_tenant AND case_id = ANY(p_cases);
   INSERT INTO benefit_registry (person_bidx, county_id, case_id, household_id, township_id, category, state, since)
   SELECT DISTINCT m.id_number_bidx, c.tenant_id, c.id, c.household_id, c.township_id, cat.category,
          CASE WHEN c.status = 'approved' THEN 'active' ELSE 'pending' END,
@@ -60,59 +60,65 @@ BEGIN
                SELECT 1 FROM case_findings f2 WHERE f2.tenant_id = c.tenant_id AND f2.case_id = c.id
                                                 AND f2.finding = 'eligible'))
     ) AS cat(category)
-   WHERE c.id = ANY(p_cases) AND c.kind = 'application'
+   WHERE c.tenant_id = p_tenant AND c.id = ANY(p_cases) AND c.kind = 'application'
      AND c.status IN ('pending_acceptance', 'in_review', 'approved')
      AND cat.category <> 'temporary_relief';
 END $$"""
 
-#: trigger functions: statement-level, from the transition tables (one call for a bulk insert)
+#: the cases of some households: ``pairs`` is a query of (tenant_id, household_id)
+CASES_OF = ("SELECT c.tenant_id, c.id FROM cases c JOIN ({pairs}) AS h (tenant_id, household_id) "
+            "ON c.tenant_id = h.tenant_id AND c.household_id = h.household_id")
+MOVED_MEMBERS = """
+    SELECT n.tenant_id, n.household_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+     WHERE o.id_number_bidx IS DISTINCT FROM n.id_number_bidx OR o.household_id IS DISTINCT FROM n.household_id
+    UNION
+    SELECT o.tenant_id, o.household_id FROM old_rows o JOIN new_rows n ON o.id = n.id
+     WHERE o.household_id IS DISTINCT FROM n.household_id"""
+
+
+def _by_county(rows: str) -> str:
+    """plpgsql: sync the cases of ``rows`` (a query of tenant_id, case id), one call per county."""
+    return f"""
+          FOR t, ids IN SELECT x.tenant_id, array_agg(DISTINCT x.id) FROM ({rows}) AS x (tenant_id, id)
+                        GROUP BY x.tenant_id LOOP
+            PERFORM jiuzhu_registry_sync(t, ids);
+          END LOOP;"""
+
+
+#: trigger functions: statement-level from the transition tables (one call per county for a bulk
+#: insert), or row-level for a case's own update (filtered by WHEN to the columns that matter)
 TRIGGERS = {
-    "jiuzhu_registry_cases_changed": """
+    "jiuzhu_registry_cases_changed": f"""
+        DECLARE t int; ids int[];
         BEGIN
           IF TG_OP = 'DELETE' THEN
-            DELETE FROM benefit_registry WHERE case_id IN (SELECT id FROM old_rows);
-          ELSE
-            PERFORM jiuzhu_registry_sync(ARRAY(SELECT id FROM new_rows));
+            DELETE FROM benefit_registry r USING old_rows o WHERE r.county_id = o.tenant_id AND r.case_id = o.id;
+          ELSE {_by_county("SELECT tenant_id, id FROM new_rows")}
           END IF;
           RETURN NULL;
         END""",
     "jiuzhu_registry_case_changed": """
         BEGIN
-          PERFORM jiuzhu_registry_sync(ARRAY[NEW.id]);
+          PERFORM jiuzhu_registry_sync(NEW.tenant_id, ARRAY[NEW.id]);
           RETURN NULL;
         END""",
-    "jiuzhu_registry_findings_changed": """
+    "jiuzhu_registry_findings_changed": f"""
+        DECLARE t int; ids int[];
         BEGIN
-          IF TG_OP = 'INSERT' THEN
-            PERFORM jiuzhu_registry_sync(ARRAY(SELECT DISTINCT case_id FROM new_rows));
-          ELSIF TG_OP = 'DELETE' THEN
-            PERFORM jiuzhu_registry_sync(ARRAY(SELECT DISTINCT case_id FROM old_rows));
-          ELSE
-            PERFORM jiuzhu_registry_sync(ARRAY(SELECT case_id FROM new_rows UNION SELECT case_id FROM old_rows));
+          IF TG_OP = 'INSERT' THEN {_by_county("SELECT tenant_id, case_id FROM new_rows")}
+          ELSIF TG_OP = 'DELETE' THEN {_by_county("SELECT tenant_id, case_id FROM old_rows")}
+          ELSE {_by_county("SELECT tenant_id, case_id FROM new_rows UNION SELECT tenant_id, case_id FROM old_rows")}
           END IF;
           RETURN NULL;
         END""",
-    "jiuzhu_registry_members_changed": """
+    "jiuzhu_registry_members_changed": f"""
+        DECLARE t int; ids int[];
         BEGIN
           IF TG_OP = 'INSERT' THEN
-            PERFORM jiuzhu_registry_sync(ARRAY(
-              SELECT c.id FROM cases c JOIN (SELECT DISTINCT tenant_id, household_id FROM new_rows) h
-                ON c.tenant_id = h.tenant_id AND c.household_id = h.household_id));
+            {_by_county(CASES_OF.format(pairs="SELECT DISTINCT tenant_id, household_id FROM new_rows"))}
           ELSIF TG_OP = 'DELETE' THEN
-            PERFORM jiuzhu_registry_sync(ARRAY(
-              SELECT c.id FROM cases c JOIN (SELECT DISTINCT tenant_id, household_id FROM old_rows) h
-                ON c.tenant_id = h.tenant_id AND c.household_id = h.household_id));
-          ELSE
-            PERFORM jiuzhu_registry_sync(ARRAY(
-              SELECT c.id FROM cases c JOIN (SELECT n.tenant_id, n.household_id FROM new_rows n
-                                               JOIN old_rows o ON o.id = n.id
-                                              WHERE o.id_number_bidx IS DISTINCT FROM n.id_number_bidx
-                                                 OR o.household_id IS DISTINCT FROM n.household_id
-                                             UNION
-                                             SELECT o.tenant_id, o.household_id FROM old_rows o
-                                               JOIN new_rows n ON o.id = n.id
-                                              WHERE o.household_id IS DISTINCT FROM n.household_id) h
-                ON c.tenant_id = h.tenant_id AND c.household_id = h.household_id));
+            {_by_county(CASES_OF.format(pairs="SELECT DISTINCT tenant_id, household_id FROM old_rows"))}
+          ELSE {_by_county(CASES_OF.format(pairs=MOVED_MEMBERS))}
           END IF;
           RETURN NULL;
         END""",
@@ -326,7 +332,7 @@ def upgrade():
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")  # and no policy: nothing, were it granted
     op.execute(SYNC)
     # (the default privileges grant EXECUTE on new functions to the application role: taken back)
-    op.execute(f"REVOKE ALL ON FUNCTION jiuzhu_registry_sync(int[]) FROM PUBLIC, {role}")
+    op.execute(f"REVOKE ALL ON FUNCTION jiuzhu_registry_sync(int, int[]) FROM PUBLIC, {role}")
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
                    f"SET search_path = public, pg_temp AS $$ {body} $$")
@@ -355,8 +361,8 @@ def upgrade():
     # the cases there already (as the owner; FORCE ROW LEVEL SECURITY lifted for this one statement)
     for table in ("cases", "case_findings", "household_members"):
         op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-    op.execute("SELECT jiuzhu_registry_sync(ARRAY(SELECT id FROM cases WHERE kind = 'application' "
-               "AND status IN ('pending_acceptance', 'in_review', 'approved')))")
+    op.execute("SELECT jiuzhu_registry_sync(tenant_id, array_agg(id)) FROM cases WHERE kind = 'application' "
+               "AND status IN ('pending_acceptance', 'in_review', 'approved') GROUP BY tenant_id")
     for table in ("cases", "case_findings", "household_members"):
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     for sql in (LOOKUP, DUPLICATES, OPEN, REQUESTS, ANSWER):
@@ -375,7 +381,7 @@ def downgrade():
             short = table.split("_")[-1]
             for event in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS registry_{short}_{event} ON {table}")
-        for signature in (*GRANTED, "jiuzhu_registry_sync(int[])", *(f"{n}()" for n in TRIGGERS)):
+        for signature in (*GRANTED, "jiuzhu_registry_sync(int, int[])", *(f"{n}()" for n in TRIGGERS)):
             op.execute(f"DROP FUNCTION IF EXISTS {signature}")
     op.drop_table('county_requests')
     op.drop_table('benefit_registry')
