@@ -27,6 +27,7 @@ from jiuzhu.errors import NotFound, PermissionDenied, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.reminders.jobs import sweep_tenant_duplicates
 from jiuzhu.reminders.models import Notification, Reminder, Subject
+from jiuzhu.tenancy.context import Scope, use_scope
 from tests.api_helpers import api_redis, auth, make_token  # noqa: F401 (api_redis: a fixture)
 from tests.conftest import csrf_token, signed_tenant
 from tests.factories import acting, household_of_four
@@ -45,8 +46,12 @@ def counties(world):
 
 
 def sweep(app, tenant_id: int, today: str) -> dict:
-    """The nightly job of one county, as a worker runs it."""
+    """The nightly pass over the registry, then one county's job, as the cron job and a worker run them."""
     with app.app_context():
+        with use_scope(Scope.platform()):
+            dup.refresh(db.session)
+            db.session.commit()
+        db.session.remove()
         return sweep_tenant_duplicates(tenant_id, today=today)
 
 
@@ -223,7 +228,7 @@ def test_the_registry_is_unreadable_by_the_application_role_and_answers_nothing_
     engine_ = create_engine(database_urls["app"])
     try:
         with engine_.connect() as conn:
-            for table in ("benefit_registry", "county_requests"):
+            for table in ("benefit_registry", "registry_pairs", "county_requests"):
                 with pytest.raises(ProgrammingError, match="permission denied"), conn.begin():
                     conn.execute(text(f"SELECT count(*) FROM {table}"))
             with pytest.raises(ProgrammingError, match="permission denied"), conn.begin():
@@ -234,6 +239,9 @@ def test_the_registry_is_unreadable_by_the_application_role_and_answers_nothing_
                 assert conn.execute(text("SELECT * FROM jiuzhu_registry_lookup(CAST(:b AS text[]))"),
                                     {"b": bidx}).all() == []
                 assert conn.execute(text("SELECT * FROM jiuzhu_registry_duplicates()")).all() == []
+            with pytest.raises(Exception, match="platform scope only"), conn.begin():  # no county runs the pass
+                conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(xn["id"])})
+                conn.execute(text("SELECT jiuzhu_registry_refresh()"))
             with conn.begin():  # a forged county setting is no county at all
                 conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": f"{xn['id']}:forged"})
                 assert conn.execute(text("SELECT * FROM jiuzhu_registry_lookup(CAST(:b AS text[]))"),

@@ -14,8 +14,9 @@ privilege on it (and row-level security with no policy is enabled besides): it i
 * ``jiuzhu_registry_lookup(text[])`` — for the blind indexes the *caller's* county holds, the
   matches elsewhere: another county's name, the category, the state and the month benefits began;
   in the caller's own county also the case and household (its own data);
-* ``jiuzhu_registry_duplicates()`` — every such match of the caller's county's registered people
-  (the nightly sweep, one call per county).
+* ``jiuzhu_registry_refresh()`` — the nightly pass: one self-join of the whole registry on the blind
+  index, kept in ``registry_pairs`` (owner-only; the call returns only how many pairs there are);
+* ``jiuzhu_registry_duplicates()`` — the caller's county's slice of those pairs (each county's job).
 
 ``county_requests`` (协查 between counties) is also platform-level, reached only through
 ``jiuzhu_request_open``, ``jiuzhu_requests`` and ``jiuzhu_request_answer``, which check the
@@ -143,19 +144,35 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
    ORDER BY 1, 3 DESC, 2, 6
 $$"""
 
+#: the nightly pass over the whole registry: one self-join on the blind index, its pairs kept in
+#: ``registry_pairs`` (owner-only) for each county's job to read its own slice
+REFRESH = """
+CREATE OR REPLACE FUNCTION jiuzhu_registry_refresh() RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE n bigint;
+BEGIN
+  IF jiuzhu_current_tenant() IS DISTINCT FROM 0 THEN  -- the platform's nightly job, no county
+    RAISE EXCEPTION 'jiuzhu_registry_refresh() runs in the platform scope only';
+  END IF;
+  DELETE FROM registry_pairs;
+  INSERT INTO registry_pairs (county_id, case_id, person_bidx, other_county_id, other_case_id, category, state, since)
+  SELECT DISTINCT a.county_id, a.case_id, a.person_bidx, b.county_id, b.case_id, b.category, b.state, b.since
+    FROM benefit_registry a JOIN benefit_registry b ON b.person_bidx = a.person_bidx
+     AND (b.county_id <> a.county_id OR b.household_id <> a.household_id);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$"""
+
 DUPLICATES = """
 CREATE OR REPLACE FUNCTION jiuzhu_registry_duplicates()
 RETURNS TABLE (case_id int, person_bidx text, county text, same_county boolean, other_case_id int,
                category text, state text, since date)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   WITH me AS (SELECT jiuzhu_current_tenant() AS t)
-  SELECT mine.case_id, mine.person_bidx::text, t.name::text, o.county_id = me.t,
-         CASE WHEN o.county_id = me.t THEN o.case_id END, o.category::text, o.state::text, o.since
-    FROM me JOIN benefit_registry mine ON mine.county_id = me.t AND me.t > 0
-    JOIN benefit_registry o ON o.person_bidx = mine.person_bidx
-     AND (o.county_id <> me.t OR o.household_id <> mine.household_id)
-    JOIN tenants t ON t.id = o.county_id
-   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+  SELECT p.case_id, p.person_bidx::text, t.name::text, p.other_county_id = me.t,
+         CASE WHEN p.other_county_id = me.t THEN p.other_case_id END, p.category::text, p.state::text, p.since
+    FROM me JOIN registry_pairs p ON p.county_id = me.t AND me.t > 0
+    JOIN tenants t ON t.id = p.other_county_id
    ORDER BY 1, 2, 3, 6
 $$"""
 
@@ -217,7 +234,7 @@ BEGIN
   RETURN done = 1;
 END $$"""
 
-GRANTED = ("jiuzhu_registry_lookup(text[])", "jiuzhu_registry_duplicates()",
+GRANTED = ("jiuzhu_registry_lookup(text[])", "jiuzhu_registry_duplicates()", "jiuzhu_registry_refresh()",
            "jiuzhu_request_open(int, text, date, date)", "jiuzhu_requests()",
            "jiuzhu_request_answer(int, text, date, date)")
 
@@ -300,6 +317,21 @@ def upgrade():
     op.create_index('ix_benefit_registry_person', 'benefit_registry', ['person_bidx', 'county_id'])
     op.create_index('ix_benefit_registry_county', 'benefit_registry', ['county_id', 'person_bidx'])
     op.create_table(
+        'registry_pairs',
+        sa.Column('county_id', sa.Integer(), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('person_bidx', sa.String(length=96), nullable=False),
+        sa.Column('other_county_id', sa.Integer(), nullable=False),
+        sa.Column('other_case_id', sa.Integer(), nullable=False),
+        sa.Column('category', sa.String(length=32), nullable=False),
+        sa.Column('state', sa.String(length=8), nullable=False),
+        sa.Column('since', sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint('county_id', 'case_id', 'person_bidx', 'other_case_id', 'category',
+                                name='pk_registry_pairs'),
+        comment="distribution: local — the nightly self-join of the duplicate-benefit registry, read only through "
+                "jiuzhu_registry_duplicates()",
+    )
+    op.create_table(
         'county_requests',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('from_county', sa.Integer(), nullable=False),
@@ -326,7 +358,7 @@ def upgrade():
     if not pg:
         return  # (the demo's SQLite: one process, no roles; jiuzhu.duplicates reads the cases themselves)
     role = rls.app_role()
-    for table in ('benefit_registry', 'county_requests'):
+    for table in ('benefit_registry', 'registry_pairs', 'county_requests'):
         op.execute(f"REVOKE ALL ON {table} FROM {role}")
         op.execute(f"REVOKE ALL ON {table} FROM PUBLIC")
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")  # and no policy: nothing, were it granted
@@ -365,7 +397,7 @@ def upgrade():
                "AND status IN ('pending_acceptance', 'in_review', 'approved') GROUP BY tenant_id")
     for table in ("cases", "case_findings", "household_members"):
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    for sql in (LOOKUP, DUPLICATES, OPEN, REQUESTS, ANSWER):
+    for sql in (LOOKUP, REFRESH, DUPLICATES, OPEN, REQUESTS, ANSWER):
         op.execute(sql)
     for signature in GRANTED:
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
@@ -384,6 +416,7 @@ def downgrade():
         for signature in (*GRANTED, "jiuzhu_registry_sync(int, int[])", *(f"{n}()" for n in TRIGGERS)):
             op.execute(f"DROP FUNCTION IF EXISTS {signature}")
     op.drop_table('county_requests')
+    op.drop_table('registry_pairs')
     op.drop_table('benefit_registry')
     op.drop_table('duplicate_findings')
     op.drop_table('duplicate_resolutions')

@@ -403,6 +403,14 @@ def members_by_case(session, pairs) -> dict[tuple[int, str], tuple[int, str]]:
 # ---------------------------------------------------------------------------------------------------
 # the nightly sweep
 
+def refresh(session) -> int:
+    """The nightly pass over the whole registry (PostgreSQL: one self-join, kept for the counties' jobs;
+    the demo's SQLite computes each county's slice when asked). Returns the number of pairs."""
+    if _pg(session):
+        return session.execute(text("SELECT jiuzhu_registry_refresh()")).scalar()
+    return 0
+
+
 def _duplicates(session) -> list[dict]:
     if _pg(session):
         return [dict(r._mapping) for r in session.execute(text("SELECT * FROM jiuzhu_registry_duplicates()"))]
@@ -427,7 +435,7 @@ def _duplicates(session) -> list[dict]:
 
 
 def sweep_county(session, today: dt.date | None = None) -> dict:
-    """The county's duplicates now, against what was found before: new ones recorded and reported to
+    """The county's duplicates as of the last :func:`refresh`, against what was found before: new ones recorded and reported to
     the county's staff, those no longer there marked gone; reminders planned for unanswered 协查
     requests to this county. Runs in the county's scope (one job per county)."""
     from jiuzhu.reminders.models import Notification
@@ -467,13 +475,14 @@ def sweep_county(session, today: dt.date | None = None) -> dict:
             session.add(Notification(tenant_id=me, user_id=user.id, title=f"重复享受比对：新发现 {len(new)} 条",
                                      body=f"{today:%Y年%m月%d日}全平台比对发现本县 {len(new)} 条新的重复享受线索，"
                                           f"请在“重复享受核查”中核实处理。"))
-    from jiuzhu.spotchecks.services import tenant_plugin
-
-    plugin, tenant = tenant_plugin(session)
-    settings = plugin.settings(tenant.plugin_settings)
     planned = 0
-    for q in requests(session):
-        if q.direction == "in" and q.answer is None:
+    waiting = [q for q in requests(session) if q.direction == "in" and q.answer is None]
+    if waiting:
+        from jiuzhu.spotchecks.services import tenant_plugin
+
+        plugin, tenant = tenant_plugin(session)
+        settings = plugin.settings(tenant.plugin_settings)
+        for q in waiting:
             planned += sync_county_request(session, q, settings, today)
     session.flush()
     return {"found": len(seen), "new": len(new), "gone": len(gone), "requests": planned}
@@ -487,4 +496,4 @@ def request_still_due(session, reminder) -> bool:
 
 __all__ = ["ANSWERS", "CaseDuplicates", "CountyRequest", "Match", "REQUEST_WORKDAYS", "answer_request",
            "approval_problems", "case_duplicates", "lookup", "matches_for_case", "members_by_case", "open_request", "record_resolution",
-           "requests", "resolved_keys", "sweep_county"]
+           "refresh", "requests", "resolved_keys", "sweep_county"]

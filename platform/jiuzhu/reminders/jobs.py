@@ -60,9 +60,16 @@ def register_cron_jobs(register, ident: InstanceIdentity, sweep_seconds: int) ->
 
 @instance_job
 def duplicate_sweep() -> int:
-    """The nightly cron job: one duplicate-benefit sweep job per active county. Returns how many."""
+    """The nightly cron job: one pass over the whole duplicate-benefit registry, then one job per active
+    county to take its slice. Returns how many county jobs were enqueued."""
+    from jiuzhu.duplicates.services import refresh
+
     app = job_app()
     with app.app_context():
+        with use_scope(Scope.platform()):
+            pairs = refresh(db.session)
+            db.session.commit()
+        log.info("duplicate registry refreshed", extra={"pairs": pairs})
         ids = active_tenant_ids()
         db.session.remove()
         for tenant_id in ids:
