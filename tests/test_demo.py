@@ -201,3 +201,34 @@ def test_the_demo_clock_is_refused_on_a_real_database(database_urls, monkeypatch
     monkeypatch.setenv(DEMO_CLOCK_ENV, str(tmp_path / "clock.txt"))
     with pytest.raises(ConfigError, match="demo only"):
         make_app(database_urls)
+
+
+def test_the_demo_shows_a_family_member_drawing_in_another_county(demo_server):
+    """On the demo's SQLite too: the second county's new case lists the first county's 低保 recipient
+    (方志强, moved in with the family); its township sees that county's name, the category and the
+    month — none of its townships or villages."""
+    import sqlite3
+
+    from jiuzhu.demo import DEMO_COUNTIES
+
+    port, output, database = demo_server
+    password, _ = credentials(output)
+    second = DEMO_COUNTIES[1]
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        [(case_id,)] = conn.execute("SELECT c.id FROM cases c JOIN tenants t ON t.id = c.tenant_id WHERE t.code = ? "
+                                    "AND c.status = 'pending_acceptance'", (second.code,)).fetchall()
+    base = f"http://127.0.0.1:{port}"
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"username": f"{second.code}-t1-staff", "password": password,
+                                   "csrf_token": token}).encode()
+    opener.open(base + "/login", data=body).read()
+    html = opener.open(f"{base}/admin/casework/{case_id}").read().decode()
+    card = html[html.index('data-testid="duplicates"'):]
+    assert re.search(rf"方志强</strong>\s*在{DEMO_COUNTIES[0].name}享受最低生活保障，\d{{4}}年\d\d月起", card)
+    with contextlib.closing(sqlite3.connect(database)) as conn:  # nothing of the first county's household
+        places = [r[0] for r in conn.execute("SELECT o.name FROM org_units o JOIN tenants t ON t.id = o.tenant_id "
+                                             "WHERE t.code = ? AND o.level <> 'county'", (DEMO_COUNTIES[0].code,))]
+    assert places and not any(p in card.split('data-testid="step-')[0] for p in places)

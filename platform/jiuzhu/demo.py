@@ -122,6 +122,19 @@ DEMO_FAMILIES = (
 )
 
 
+#: the first county's approved head (方志强), also listed in a household of the second county
+DUPLICATE_PERSON = "方志强"
+
+
+def duplicate_number() -> str:
+    import datetime as dt
+
+    from jiuzhu.cases.idcard import make_id_number
+
+    index = [f[0] for f in DEMO_FAMILIES].index("approved")
+    return make_id_number(DEMO_COUNTIES[0].division_code, dt.date(1962 + index, 3, 12), 21 + 2 * index)
+
+
 def required_materials(plugin_key: str) -> list[str]:
     from types import SimpleNamespace
 
@@ -138,6 +151,7 @@ def seed_cases(session, county: DemoCounty, towns) -> None:
 
     from jiuzhu.audit.context import actor_for, use_actor
     from jiuzhu.auth.models import User
+    from jiuzhu.cases.households import Member
     from jiuzhu.cases.idcard import make_id_number
     from jiuzhu.cases.services import MemberInput, SupporterInput, register_household
     from jiuzhu.clock import china_today
@@ -169,6 +183,13 @@ def seed_cases(session, county: DemoCounty, towns) -> None:
                                          "grandchild")],
                     supporters=[SupporterInput(head[0] + "丽", make_id_number(region, dt.date(1990, 5, 5), 60 + 2 * index),
                                                "赡养", monthly_income="2800", monthly_support_paid="100")])
+                if state == "new" and county is DEMO_COUNTIES[1]:
+                    # 重复享受, to be seen: the first county's 低保 recipient has moved in with this family
+                    # and is listed here too — its case page warns, and approval waits for a resolution
+                    session.add(Member(household=household, tenant_id=household.tenant_id, name=DUPLICATE_PERSON,
+                                       id_number=duplicate_number(), birth_date=dt.date(1966, 3, 12), sex="male",
+                                       relation="other", health="chronic", work_ability="partial"))
+                    session.flush()
                 case = engine.open_case(session, township_user, household=household, categories=["dibao"],
                                         channel="window", applied_on=start, authorization_signed_on=start,
                                         commitment_signed_on=start, consent_classification=True,
