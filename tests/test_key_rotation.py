@@ -300,7 +300,11 @@ def test_the_blind_index_key_rotates_and_lookups_work_throughout(app, apps, coun
     assert r.exit_code == 0 and f"已将 {4 * HOUSEHOLDS} 个盲索引转到当前密钥 b2" in r.output, r.output
     with owner_engine.connect() as conn:
         prefixes = set(conn.execute(text("SELECT split_part(id_number_bidx, '.', 1) FROM household_members")).scalars())
+        # the duplicate-benefit registry followed the members in the same transactions (its triggers)
+        registered = conn.execute(text("SELECT split_part(person_bidx, '.', 1), count(*) FROM benefit_registry "
+                                       "GROUP BY 1")).all()
     assert prefixes == {"b2"}
+    assert registered == [("b2", 4 * HOUSEHOLDS)]
     only_new = apps(without(document, "b1"))
     with acting(only_new, "kr-t1-staff") as user:
         assert household_of_person(db.session, person) is not None
