@@ -147,7 +147,7 @@ class JingdezhenPlugin(BaselinePlugin):
                                                       source=cite(source.PAY))
     spot_check_rule: ClassVar[SpotCheckRule] = SpotCheckRule(
         categories=(Category.dibao,), sample_share=Decimal("0.50"), on_site_share=Decimal("0.30"), window_days=90,
-        related_staff_all_on_site=True, answer_real_name_reports=True,
+        on_site_of_new_cases=True, complete_coverage=True, related_staff_all_on_site=True, answer_real_name_reports=True,
         source=cite(source.SPOT_CHECK + source.KINSHIP + source.REPORTS))
     disclosure_rule: ClassVar[DisclosureRule] = DisclosureRule(
         fields=(DisclosureField.names, DisclosureField.members_count, DisclosureField.reason,

@@ -22,7 +22,13 @@ from jiuzhu.disclosure.services import Place, mask_name, publicity_list
 from jiuzhu.errors import PermissionDenied, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.spotchecks import services as spotchecks
-from jiuzhu.spotchecks.models import RealNameReport, SpotCheckDraw, SpotCheckItem, StaffKinship
+from jiuzhu.spotchecks.models import (
+    RealNameReport,
+    SpotCheckDraw,
+    SpotCheckItem,
+    SpotCheckMethod,
+    StaffKinship,
+)
 from jiuzhu.tenancy.models import OrgUnit, Tenant
 from jiuzhu.warnings import services as warnings_
 from jiuzhu.warnings.models import WarningTicket
@@ -579,38 +585,69 @@ def approved_directly(app, decided_on: dt.date, categories=("dibao",), username=
 
 
 def test_rule_spot_check_at_least_half_of_new_dibao_households_30pct_on_site(app, county):
-    new = [approved_directly(app, D(2026, 10, d)) for d in (8, 9, 12, 13, 14, 15, 16)]
-    old = approved_directly(app, D(2026, 6, 30))  # decided more than 90 days before the draw
+    new = [approved_directly(app, D(2026, 10, d)) for d in (8, 9, 12, 13, 14, 15, 16, 19, 20, 21)]
     tekun = approved_directly(app, D(2026, 10, 9), categories=("tekun",))  # not a 低保 household
     with acting(app, "jdz-county") as user:
         drawn = spotchecks.draw(db.session, user, on=D(2026, 10, 30), seed="2026-10-30 福彩3D 517")
         items = {i.case_id: i for i in drawn.items}
-        assert drawn.population == new and old not in drawn.population and tekun not in drawn.population
+        assert drawn.population == new and tekun not in drawn.population
         assert (drawn.window_start, drawn.window_end) == (D(2026, 8, 1), D(2026, 10, 30))
-        assert len(items) == 4  # ⌈50% × 7⌉
-        assert sum(i.on_site for i in items.values()) == 2  # ⌈30% × 4⌉
+        assert len(items) == 5  # ⌈50% × 10⌉ of the new households
+        # 其中实地抽查比例不低于 30%: of the 10 new households (3), not of the 5 sampled (2)
+        assert sum(i.on_site for i in items.values()) == 3
         summary = spotchecks.summarize(drawn)
-        assert summary.meets_rule and summary.pending == 4
+        assert summary.meets_rule and summary.pending == 5
         # reproducible: the stored population and seed give the same households, on site the same
         again = spotchecks.choose([spotchecks.Candidate(c) for c in drawn.population], drawn.seed,
-                                  drawn.sample_share, drawn.on_site_share)
+                                  drawn.sample_share, drawn.on_site_share, on_site_of_new_cases=True)
         assert [(p.case_id, p.on_site) for p in again] == [(i.case_id, i.on_site) for i in drawn.items]
         other = spotchecks.choose([spotchecks.Candidate(c) for c in drawn.population], "another seed",
-                                  drawn.sample_share, drawn.on_site_share)
-        assert len(other) == 4
+                                  drawn.sample_share, drawn.on_site_share, on_site_of_new_cases=True)
+        assert len(other) == 5 and sum(p.on_site for p in other) == 3
+        # on site is part of the sample: its share may not exceed the sample's
+        with pytest.raises(ValidationError, match="实地抽查比例（60%）不能高于抽查比例（50%）"):
+            spotchecks.draw(db.session, user, on=D(2026, 10, 31), on_site_share="0.6")
         first = drawn.items[0]
         with pytest.raises(ValidationError, match="须写明发现的问题"):
             spotchecks.record_result(db.session, user, first.id, result="irregular", checked_on=D(2026, 11, 2),
                                      checker="县民政局 王强、李娜", on=D(2026, 11, 2))
         spotchecks.record_result(db.session, user, first.id, result="conforms", checked_on=D(2026, 11, 2),
                                  checker="县民政局 王强、李娜", on=D(2026, 11, 2))
-        assert spotchecks.summarize(drawn).pending == 3
+        assert spotchecks.summarize(drawn).pending == 4
         # a second draw considers only cases no draw has considered
         with pytest.raises(ValidationError, match="没有尚未抽查过的新增最低生活保障家庭"):
             spotchecks.draw(db.session, user, on=D(2026, 10, 31), seed="x")
         # never below the rule
         with pytest.raises(ValidationError, match="不能低于本地规则规定的 50%"):
             spotchecks.draw(db.session, user, on=D(2026, 10, 31), sample_share="0.4")
+
+
+def test_rule_spot_check_covers_every_new_household_and_warns_of_missing_or_short_draws(app, county):
+    """A household confirmed more than 90 days before a draw that no draw considered is still drawn;
+    the county is told when new households pass 90 days undrawn and when a draw falls short."""
+    rule = jingdezhen.spot_check_rule
+    july = approved_directly(app, D(2026, 7, 1))
+    imported = approved_directly(app, D(2026, 7, 2))
+    with acting(app, "jdz-county") as user:
+        # a household of the roll imported as 存量在保对象 (no procedure here) is not a new household
+        db.session.execute(Step.__table__.delete().where(Step.case_id == imported))
+        assert spotchecks.coverage_gaps(db.session, rule, D(2026, 9, 29)) == []  # 90 days on 9-29: not late yet
+        gaps = spotchecks.coverage_gaps(db.session, rule, D(2026, 9, 30))
+        assert [g.kind for g in gaps] == ["missing"]
+        assert gaps[0].message.startswith("1 户新增最低生活保障家庭确认已超过 90 天仍未纳入任何抽查（最早于 2026-07-01 确认）")
+    october = [approved_directly(app, D(2026, 10, d)) for d in (8, 9, 12, 13, 14, 15, 16, 19, 20)]
+    with acting(app, "jdz-county") as user:
+        drawn = spotchecks.draw(db.session, user, on=D(2026, 10, 30), seed="2026-10-30 福彩3D 517")
+        assert drawn.population == [july, *october] and imported not in drawn.population
+        assert drawn.window_start == D(2026, 7, 1)  # the period reaches back to the oldest undrawn household
+        assert (len(drawn.items), sum(i.on_site for i in drawn.items)) == (5, 3)  # ⌈50% × 10⌉, ⌈30% × 10⌉
+        assert spotchecks.coverage_gaps(db.session, rule, D(2026, 10, 30)) == []
+        # a draw with fewer on site than 30% of its new households (as the sample-based reading drew) is short
+        next(i for i in drawn.items if i.on_site and not i.related_to_staff).method = SpotCheckMethod.desk
+        db.session.flush()
+        gaps = spotchecks.coverage_gaps(db.session, rule, D(2026, 11, 2))
+        assert [(g.kind, g.draw_id) for g in gaps] == [("short", drawn.id)]
+        assert gaps[0].message == "2026-10-30 的抽取不足：实地抽查 2 户，低于新增家庭 10 户的 30%。"
 
 
 def test_rule_staff_relatives_registered_and_all_checked_on_site(app, county):
@@ -630,7 +667,7 @@ def test_rule_staff_relatives_registered_and_all_checked_on_site(app, county):
         assert set(related) <= set(by_case)
         assert all(by_case[c].on_site and by_case[c].related_to_staff for c in related)
         assert len(drawn.items) == 5  # ⌈50% × 10⌉: the 4 relatives and 1 more
-        assert sum(i.on_site for i in drawn.items) == 4  # ⌈30% × 5⌉ = 2, but every relative is on site
+        assert sum(i.on_site for i in drawn.items) == 4  # ⌈30% × 10⌉ = 3, but every relative is on site
         assert spotchecks.summarize(drawn).meets_rule
     # relatives even above half the population are all taken, all on site
     with acting(app, "jdz-county") as user:
