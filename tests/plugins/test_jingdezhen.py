@@ -420,6 +420,48 @@ def test_rule_the_month_of_confirmation_is_owed_by_the_next_10th_and_a_late_mont
     assert "2026-11-10" in page
 
 
+def test_rule_a_month_unpaid_by_the_10th_is_on_the_county_list_and_reminded_until_paid(app, county, world,
+                                                                                        client_for):
+    """“并于每月10日前发放”: a month not paid by its 10th is on the county's 保障金发放 list (every township's),
+    and the reminder outbox tells the county's staff (and puts it on 督办) until it is paid."""
+    from jiuzhu.payments import services as pay
+    from jiuzhu.reminders.dispatch import dispatch_due
+    from jiuzhu.reminders.models import Notification, SupervisionItem
+    from jiuzhu.reminders.planner import sync_late_payments
+
+    world.county("ojdz", plugin="jingdezhen", townships=1, villages=1)
+    case_id = new_case(app)
+    approve(app, case_id, decided=D(2026, 10, 14))
+    with acting(app, "jdz-county") as user:
+        schedule_id = pay.schedule_of(db.session, case_id).id
+        pay.pay_month(db.session, user, schedule_id, D(2026, 10, 1), on=D(2026, 11, 9))  # October, in time
+        assert pay.late_months(db.session, D(2026, 11, 10)) == []  # November is owed by 11-10: not late on it
+        late = pay.late_months(db.session, D(2026, 11, 11))
+        assert [(m.case_id, m.month, m.pay_by, m.days_late) for m in late] == [
+            (case_id, D(2026, 11, 1), D(2026, 11, 10), 1)]
+        assert sync_late_payments(db.session, D(2026, 11, 11)) == 1
+        dispatch_due(db.session, D(2026, 11, 11))
+        notes = db.session.scalars(select(Notification).where(Notification.case_id == case_id)).all()
+        assert notes and {n.title for n in notes} == {f"【已超期】案件 {case_id} · 2026年11月保障金发放"}
+        assert "已于 2026年11月10日 到期仍未办结" in notes[0].body
+        assert db.session.scalars(select(SupervisionItem).where(SupervisionItem.case_id == case_id)).one()
+        sync_late_payments(db.session, D(2026, 11, 11))  # planned once
+        assert dispatch_due(db.session, D(2026, 11, 11)) == 0
+    # the county's list, on its payment screen (today is past 11-10 with November unpaid)
+    page = client_for("jdz-county").get("/admin/payments/").get_data(as_text=True)
+    assert f'data-testid="late-{case_id}-2026-11"' in page and f'data-testid="late-{case_id}-2026-10"' not in page
+    assert "每月 10 日前发放到家庭账户" in page
+    for username in ("jdz-t1-staff", "jdz-t1-leader", "jdz-t1-village"):  # the county pays (权钱分离)
+        assert client_for(username).get("/admin/payments/").status_code == 403
+    assert f"案件 {case_id}<" not in client_for("ojdz-county").get("/admin/payments/").get_data(as_text=True)
+    with acting(app, "jdz-county") as user:
+        pay.pay_month(db.session, user, schedule_id, D(2026, 11, 1), on=D(2026, 11, 12))
+        before = len(db.session.scalars(select(Notification).where(Notification.case_id == case_id)).all())
+        dispatch_due(db.session, D(2026, 11, 20))  # the repeat finds November paid: nothing more is sent
+        assert len(db.session.scalars(select(Notification).where(Notification.case_id == case_id)).all()) == before
+        assert pay.late_months(db.session, D(2026, 11, 20)) == []
+
+
 def test_rule_notice_texts_quote_the_source(app, county):
     with acting(app, "jdz-t1-staff") as user:
         h = register(user)

@@ -39,6 +39,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.auth.admin import SecurityPolicyView, User, UserView
     from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
+    from jiuzhu.payments.views import PaymentsView
     from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.privacy.admin import AccessLogView, PersonalDataAccess
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
@@ -64,6 +65,8 @@ def init_admin(app: Flask) -> Admin:
                                  url="/admin/dashboard"))
     admin.add_view(StatisticsView(name=_l("统计报表"), category=CATEGORY_REPORTS, endpoint="statistics",
                                   url="/admin/statistics"))
+    admin.add_view(PaymentsView(name=_l("保障金发放"), category=CATEGORY_REPORTS, endpoint="payments",
+                                url="/admin/payments"))
     admin.add_view(SpotCheckView(name=_l("抽查"), category=CATEGORY_REPORTS, endpoint="spotchecks",
                                  url="/admin/spotchecks"))
     admin.add_view(KinshipView(name=_l("近亲属关系备案"), category=CATEGORY_REPORTS, endpoint="kinship",

@@ -67,6 +67,10 @@ class _Batch:
             from jiuzhu.reminders.subjects import warning_still_due
 
             return warning_still_due(self.session, r)
+        if r.subject == Subject.payment:
+            from jiuzhu.reminders.subjects import payment_still_due
+
+            return payment_still_due(self.session, r)
         return False
 
     def recipients(self, r: Reminder) -> list[User]:

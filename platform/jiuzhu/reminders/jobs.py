@@ -128,6 +128,10 @@ def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: st
             if not is_workday(day) and not settings.get("remind_on_non_workdays"):
                 return {"skipped": "non-workday"}
             batch = batch or int(os.environ.get("JIUZHU_REMINDER_BATCH", "1000"))
+            from jiuzhu.reminders.planner import sync_late_payments
+
+            sync_late_payments(db.session, day)  # months unpaid past their pay-by day: the county is told
+            db.session.commit()
             sent = dispatch_due(db.session, day, repeat_workdays=settings.get("overdue_repeat_workdays", 2),
                                 batch=batch)
             delivered, failed = deliver_pending(db.session)

@@ -36,10 +36,13 @@ class Subject(enum.StrEnum):
     case = "case"
     publicity = "publicity"
     warning = "warning"
+    #: a month of benefit unpaid past its pay-by day (subject_id: the benefit schedule)
+    payment = "payment"
 
     @property
     def label(self) -> str:
-        return {"step": "办理环节", "case": "办理时限", "publicity": "公示期满", "warning": "预警处置"}[self.value]
+        return {"step": "办理环节", "case": "办理时限", "publicity": "公示期满", "warning": "预警处置",
+                "payment": "保障金发放"}[self.value]
 
 
 class ReminderKind(enum.StrEnum):

@@ -1,0 +1,35 @@
+"""保障金发放: the county's payment screen — every month of benefit not paid by its pay-by day, across
+the county (the case page shows one case's months; this lists them all).
+
+County staff only: monthly benefits are paid by the county (权钱分离), so the list of what it has not
+paid in time is the county's own. A township or village user is refused; another county's rows are
+out of scope like any row.
+"""
+
+from __future__ import annotations
+
+from flask_admin import expose
+
+from jiuzhu.admin.base import SecureBaseView
+from jiuzhu.auth.roles import Role
+from jiuzhu.clock import china_today
+from jiuzhu.extensions import db
+from jiuzhu.payments import services
+from jiuzhu.reports.queries import townships
+
+
+class PaymentsView(SecureBaseView):
+    """逾期未发放: months unpaid past their pay-by day, the longest overdue first."""
+
+    roles = frozenset({Role.county_staff, Role.county_admin})
+
+    @expose("/")
+    def index(self):
+        from jiuzhu.spotchecks.services import tenant_plugin
+
+        today = china_today()
+        plugin, _tenant = tenant_plugin(db.session)
+        rule = getattr(plugin, "payment_rule", None)
+        late = services.late_months(db.session, today)
+        return self.render("payments/index.html", late=late, today=today, names=townships(db.session),
+                           rule=rule, plugin=plugin)
