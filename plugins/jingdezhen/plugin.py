@@ -332,6 +332,18 @@ class JingdezhenPlugin(BaselinePlugin):
     APPEAL = ("如对本决定不服，可以自收到本告知书之日起六十日内依法申请行政复议，"
               "或者自收到本告知书之日起六个月内依法向人民法院提起行政诉讼。")
 
+    def clock_paragraph(self, case) -> str:
+        """The 18 working days as the applicant is told them on the one-time notice: counted from the
+        application, not stopped while materials are supplied (docs/plugins/jingdezhen.md, decisions)."""
+        from jiuzhu.calendar import add_workdays
+
+        limit = self.max_limit_workdays
+        if getattr(case, "tenant_id", None) is not None:
+            limit = self.tenant_settings(case.tenant_id).get("limit_workdays") or limit
+        due = add_workdays(case.applied_on, limit).due
+        return (f"受理、调查、核对、确认工作自你户提出申请之日（{cn_date(case.applied_on)}）起 {limit} 个工作日内办结，"
+                f"即不晚于{cn_date(due)}；补齐材料期间不中止计算。依据{source.DOC}：“{source.LIMIT}”")
+
     def notice_text(self, kind: str, case) -> list[str]:
         """The paragraphs of a notice, quoting its legal basis."""
         head = case.household.head if case.household is not None else None
@@ -342,7 +354,7 @@ class JingdezhenPlugin(BaselinePlugin):
             missing = "、".join(m.label for m in case.missing_materials) or "（无）"
             return [to, f"你户于{applied}提出的社会救助申请，经材料审核，尚缺以下材料：{missing}。",
                     "请一次性补齐上述材料；能够通过部门信息共享获取的材料，不再要求你户提供。",
-                    f"{basis_province}：“{source.ACCEPT}”"]
+                    f"{basis_province}：“{source.ACCEPT}”", self.clock_paragraph(case)]
         if kind == "not_accepted":
             return [to, f"你户于{applied}提出的社会救助申请，经材料审核，决定不予受理。",
                     f"理由：{case.decision_reason or ''}", f"{basis_province}办理。", self.APPEAL]

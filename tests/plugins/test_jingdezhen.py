@@ -261,6 +261,30 @@ def test_rule_whole_procedure_within_18_workdays_from_application_no_extension(a
     assert case_of(app, case_id).due_on == D(2026, 10, 26)
 
 
+def test_rule_18_workdays_run_from_the_application_and_a_one_time_notice_does_not_stop_them(app, county):
+    """“在18个工作日内完成社会救助受理、调查、核对、确认工作”: 受理 is within the 18 days, so they count from the
+    application; the source stops them for nothing, so a one-time notice of missing materials does not pause
+    them (the applicant's decision is not put off unseen) — and the notice tells the applicant so."""
+    with acting(app, "jdz-t1-staff") as user:
+        h = register(user)
+        case = engine.open_case(db.session, user, household=h, categories=["dibao"], channel="window",
+                                applied_on=D(2026, 9, 29), authorization_signed_on=D(2026, 9, 29),
+                                commitment_signed_on=D(2026, 9, 29), provided=["authorization", "commitment"],
+                                via_platform=["id_and_register"])
+        case_id = case.id
+        notice = engine.notify_missing_materials(db.session, user, case_id, on=D(2026, 9, 29))
+        assert notice.content["title"] == "社会救助申请材料一次性告知书"
+        paragraph = jingdezhen.notice_text("missing_materials", case)[-1]
+        assert "自你户提出申请之日（2026年9月29日）起 18 个工作日内办结，即不晚于2026年10月29日；补齐材料期间不中止计算" \
+               in paragraph and source.LIMIT in paragraph
+    # the application form comes in after National Day; the township accepts it that day
+    with acting(app, "jdz-t1-staff") as user:
+        engine.provide_material(db.session, user, case_id, "application_form")
+    do(app, "jdz-t1-staff", case_id, "acceptance", "accept", D(2026, 10, 12))
+    case = case_of(app, case_id)
+    assert (case.due_on, case.paused_workdays) == (D(2026, 10, 29), 0)  # not moved by the wait for the form
+
+
 # -- 入户调查 ----------------------------------------------------------------------------------------
 
 def test_rule_investigation_within_3_workdays_by_2_investigators_with_village_help(app, county):
