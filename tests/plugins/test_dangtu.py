@@ -75,8 +75,8 @@ def to_publicity(app, case_id, accept_on=SEP_29, town="dt-t1"):
        {"opinion": "初审符合低保条件", "proposed_amount": "2150.00"})
 
 
-def approved_case(app) -> int:
-    case_id = apply(app)
+def approved_case(app, seq: int | None = None) -> int:
+    case_id = apply(app, make=None if seq is None else (lambda s, u: household_of_four(s, u, region=REGION, seq=seq)))
     to_publicity(app, case_id)
     do(app, "dt-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 20), {"channels": ["村务公开栏"]})
     do(app, "dt-t1-leader", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "2150.00"})
@@ -176,6 +176,34 @@ def test_rule_results_filed_with_the_county(app, county):
     do(app, "dt-county", case_id, "county_filing", "filed", D(2026, 10, 22), {"note": "抽查前备案，材料齐全"})
     c = case_of(app, "dt-county", case_id)
     assert c["step_data"]["county_filing"] == {"batch_no": None, "note": "抽查前备案，材料齐全"}
+
+
+def unfiled_card(client) -> str:
+    page = client.get("/admin/dashboard/").get_data(as_text=True)
+    card = page[page.index('data-testid="unfiled"'):]
+    return card[:card.index("</table>")]
+
+
+def test_rule_county_acknowledges_each_filing_by_its_deadline_and_sees_the_overdue_on_its_dashboard(
+        app, county, world, client_for):
+    """“审核确认结果汇总上报至县民政局备案”: after the township confirms, the county acknowledges the filing
+    within its own deadline (5 working days unless it sets another, 1–20); its 督办看板 lists the filings not yet
+    acknowledged, those past the deadline flagged; a township sees only its own, another county none."""
+    world.county("odt", plugin="dangtu", townships=1, villages=1)
+    case_id = approved_case(app)  # confirmed by the township on Wed 2026-10-21
+    assert step_due(case_of(app, "dt-county", case_id), "county_filing") == (D(2026, 10, 21), D(2026, 10, 28))
+    card = unfiled_card(client_for("dt-county"))
+    assert f">案件 {case_id}<" in card and "2026-10-28" in card and "已超期" in card  # today is past 10-28
+    assert f">案件 {case_id}<" not in unfiled_card(client_for("dt-t2-leader"))
+    assert f">案件 {case_id}<" in unfiled_card(client_for("dt-t1-leader"))
+    assert f">案件 {case_id}<" not in unfiled_card(client_for("odt-county"))
+    do(app, "dt-county", case_id, "county_filing", "filed", D(2026, 10, 27), {"batch_no": "当民备〔2026〕10号"})
+    assert f">案件 {case_id}<" not in unfiled_card(client_for("dt-county"))
+    configure(app, "dt", dibao_standard="790", entrusted_check_agency=AGENCY, filing_workdays=3)
+    second = approved_case(app, seq=2)
+    assert step_due(case_of(app, "dt-county", second), "county_filing") == (D(2026, 10, 21), D(2026, 10, 26))
+    with pytest.raises(ValidationError):
+        configure(app, "dt", filing_workdays=21)
 
 
 def test_rule_county_supervises_and_corrects(app, county):

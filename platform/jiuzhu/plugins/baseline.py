@@ -327,6 +327,8 @@ class BaselinePlugin(JurisdictionPlugin):
     #: the step that files a decided case (一户一档), where the rules have one: the county's 督办看板 lists the
     #: cases still waiting for it
     archive_step: ClassVar[str | None] = None
+    #: the county's acknowledgement of a township's result (备案), listed on the county's dashboard with its deadline
+    filing_step: ClassVar[str | None] = None
 
     #: the rules have a simplified emergency path for temporary relief (急难), chosen at intake with a reason
     emergency_path: ClassVar[bool] = False

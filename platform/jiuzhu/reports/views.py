@@ -54,6 +54,7 @@ class DashboardView(SecureBaseView):
 
         plugin, _tenant = tenant_plugin(db.session)
         archive = queries.unarchived(db.session, plugin.archive_step) if plugin.archive_step else None
+        filing = queries.unfiled(db.session, plugin.filing_step, today) if plugin.filing_step else None
         spot_gaps = []
         if current_user.role in COUNTY_ROLES:  # the spot checks are the county's own files
             from jiuzhu.spotchecks.services import coverage_gaps
@@ -61,7 +62,8 @@ class DashboardView(SecureBaseView):
             spot_gaps = coverage_gaps(db.session, getattr(plugin, "spot_check_rule", None), today)
         return self.render("reports/dashboard.html", load=load, load_chart=load_chart, month_chart=month_chart,
                            rates=rates, statuses=queries.status_counts(db.session), today=today,
-                           total_overdue=sum(r.overdue for r in load), archive=archive, spot_gaps=spot_gaps)
+                           total_overdue=sum(r.overdue for r in load), archive=archive, spot_gaps=spot_gaps,
+                           filing=filing)
 
 
 class StatisticsView(SecureBaseView):
