@@ -35,6 +35,7 @@ from jiuzhu.plugins.rules import (
     DisclosureRule,
     PaymentRule,
     SpotCheckRule,
+    VisitRule,
     WarningRule,
 )
 from jiuzhu.tenancy.models import OrgLevel
@@ -159,6 +160,10 @@ class JingdezhenPlugin(BaselinePlugin):
                     + source.PUBLICITY_PRIVACY + source.PUBLICITY_APPROVED + source.PUBLICITY_EXIT))
     warning_rule: ClassVar[WarningRule] = WarningRule(due=Due(20), source=cite(source.WARNING))
     household_tags: ClassVar[dict[str, str]] = NINE_GROUPS
+    #: 必到必访 + 定期摸排: every household of the nine groups is visited each period the county sets
+    #: (``visit_interval_days``; the source names no period — a quarter until the county sets one)
+    visit_rule: ClassVar[VisitRule] = VisitRule(tags=tuple(NINE_GROUPS), interval_days=90, max_interval_days=366,
+                                                source=cite(source.NINE_GROUPS + source.SURVEY))
 
     NOTICE_TITLES: ClassVar[dict[str, str]] = {
         "missing_materials": "社会救助申请材料一次性告知书",
@@ -179,7 +184,8 @@ class JingdezhenPlugin(BaselinePlugin):
                 "opinion_workdays": limits.opinion, "decision_workdays": limits.decision,
                 "warning_workdays": self.warning_rule.due.days,
                 "spot_check_share": self.spot_check_rule.sample_share,
-                "spot_check_on_site_share": self.spot_check_rule.on_site_share}
+                "spot_check_on_site_share": self.spot_check_rule.on_site_share,
+                "visit_interval_days": self.visit_rule.interval_days}
 
     def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
         limits = StepLimits()
@@ -194,6 +200,7 @@ class JingdezhenPlugin(BaselinePlugin):
             "opinion_workdays": (1, limits.opinion, "初审意见时限"),
             "decision_workdays": (1, limits.decision, "确认决定时限"),
             "warning_workdays": (1, self.warning_rule.due.days, "预警单据处置时限"),
+            "visit_interval_days": (1, self.visit_rule.max_interval_days, "必到必访人群走访周期"),
         }
 
     @cached_property

@@ -18,6 +18,7 @@ from jiuzhu.cases.categories import CaseStatus
 from jiuzhu.cases.households import Household
 from jiuzhu.cases.idcard import make_id_number
 from jiuzhu.cases.models import Case, Notice
+from jiuzhu.clock import china_today
 from jiuzhu.disclosure.services import Place, mask_name, publicity_list
 from jiuzhu.errors import PermissionDenied, ValidationError
 from jiuzhu.extensions import db
@@ -484,6 +485,87 @@ def test_rule_a_month_unpaid_by_the_10th_is_on_the_county_list_and_reminded_unti
         dispatch_due(db.session, D(2026, 11, 20))  # the repeat finds November paid: nothing more is sent
         assert len(db.session.scalars(select(Notification).where(Notification.case_id == case_id)).all()) == before
         assert pay.late_months(db.session, D(2026, 11, 20)) == []
+
+
+def test_rule_nine_group_households_are_visited_every_period_and_the_overdue_listed(app, county):
+    """“聚焦必到必访九类人群”“县级民政部门要健全完善定期摸排机制…常态化开展困难群众走访摸排”: a household of a
+    must-visit group is due a visit one period (the county's; a quarter until it sets one) after its last
+    visit or its registration, overdue past it; a visit starts the next period."""
+    from jiuzhu.outreach import services as outreach
+
+    rule = jingdezhen.visit_rule
+    with acting(app, "jdz-t1-staff") as user:
+        tagged = register(user, tags=["elderly_disabled_ill", "weak_work_ability"])
+        plain = register(user)  # no must-visit group: no schedule
+        tagged.created_at = plain.created_at = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)  # registered 06-01
+        db.session.flush()
+        tagged_id, plain_id = tagged.id, plain.id
+        settings_ = jingdezhen.tenant_settings(user.tenant_id)
+        assert outreach.interval(rule, settings_) == 90
+        due = outreach.schedule(db.session, rule, settings_, D(2026, 8, 30))
+        assert [(d.household_id, d.due_on, d.overdue) for d in due] == [(tagged_id, D(2026, 8, 30), False)]
+        assert [d.overdue for d in outreach.schedule(db.session, rule, settings_, D(2026, 8, 31))] == [True]
+        with pytest.raises(ValidationError) as err:
+            outreach.record_visit(db.session, user, rule, plain_id, visited_on=D(2026, 9, 2), visitors="程敏",
+                                  finding="x", on=D(2026, 9, 2))
+        assert err.value.field_errors["household_id"] == ["该户不属于必到必访人群，无需登记走访。"]
+        with pytest.raises(ValidationError) as err:
+            outreach.record_visit(db.session, user, rule, tagged_id, visited_on=D(2026, 9, 3), visitors=" ",
+                                  finding="", on=D(2026, 9, 2))
+        assert set(err.value.field_errors) == {"visited_on", "visitors", "finding"}
+        visit = outreach.record_visit(db.session, user, rule, tagged_id, visited_on=D(2026, 9, 2),
+                                      visitors="协理员 汪红、网格员 余军", finding="父亲病情加重，医疗支出大",
+                                      needs_assistance=True, on=D(2026, 9, 2))
+        assert visit.groups == ["elderly_disabled_ill", "weak_work_ability"]
+        due = outreach.schedule(db.session, rule, settings_, D(2026, 9, 2))
+        assert [(d.last_visit, d.due_on, d.overdue) for d in due] == [(D(2026, 9, 2), D(2026, 12, 1), False)]
+    settings(app, {"dibao_standard": STANDARD, "visit_interval_days": 30})  # the county's own period: monthly
+    with acting(app, "jdz-t1-staff") as user:
+        due = outreach.schedule(db.session, rule, jingdezhen.tenant_settings(user.tenant_id), D(2026, 10, 9))
+        assert [(d.due_on, d.overdue) for d in due] == [(D(2026, 10, 2), True)]
+    with pytest.raises(ValidationError):
+        settings(app, {"dibao_standard": STANDARD, "visit_interval_days": 400})
+
+
+def test_must_visit_schedule_on_screen_each_sees_its_own_and_a_visit_is_recorded(app, county, world, client_for):
+    """The 必访走访 screen: the township and the village see their own overdue households, the county all, another
+    county none; a visit recorded there (refused, nothing written, when incomplete) clears the overdue mark."""
+    from jiuzhu.outreach.models import OutreachVisit
+    from tests.conftest import csrf_token
+
+    world.county("ojdz", plugin="jingdezhen", townships=1, villages=1)
+    ids = {}
+    for username in ("jdz-t1-staff", "jdz-t2-staff"):
+        with acting(app, username) as user:
+            h = register(user, tags=["applied_before"])
+            h.created_at = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)  # overdue since 08-30: today is later
+            ids[username] = h.id
+    one, two = ids["jdz-t1-staff"], ids["jdz-t2-staff"]
+    county_page = client_for("jdz-county").get("/admin/outreach/").get_data(as_text=True)
+    assert f'data-testid="visit-{one}"' in county_page and f'data-testid="visit-{two}"' in county_page
+    assert "2 户逾期未走访" in county_page and "汪*国户" in county_page and "汪建国" not in county_page
+    for username, sees, not_sees in (("jdz-t1-staff", one, two), ("jdz-t2-leader", two, one),
+                                     ("jdz-t1-village", one, two)):
+        page = client_for(username).get("/admin/outreach/").get_data(as_text=True)
+        assert f'data-testid="visit-{sees}"' in page and f'data-testid="visit-{not_sees}"' not in page, username
+    other = client_for("ojdz-county").get("/admin/outreach/").get_data(as_text=True)
+    assert "visit-" not in other.replace("visit-schedule", "")
+    staff = client_for("jdz-t1-staff")
+    token = csrf_token(staff.get("/admin/outreach/").get_data(as_text=True))
+    today = china_today().isoformat()
+    refused = staff.post("/admin/outreach/", data={"csrf_token": token, "household_id": str(one), "visited_on": today,
+                                                   "visitors": "", "finding": ""}, follow_redirects=True)
+    assert "走访人员：请填写走访人员。" in refused.get_data(as_text=True)
+    assert staff.post("/admin/outreach/", data={"csrf_token": token, "household_id": str(two), "visited_on": today,
+                                                "visitors": "程敏", "finding": "x"}).status_code == 404  # not its own
+    done = staff.post("/admin/outreach/", data={"csrf_token": token, "household_id": str(one), "visited_on": today,
+                                                "visitors": "协理员 汪红", "finding": "生活稳定"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "已登记走访" in done
+    row = done[done.index(f'data-testid="visit-{one}"'):]
+    assert "逾期" not in row[:row.index("</tr>")]
+    with acting(app, "jdz-county"):
+        assert [v.household_id for v in db.session.scalars(select(OutreachVisit))] == [one]
 
 
 def test_rule_notice_texts_quote_the_source(app, county):

@@ -39,6 +39,7 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.auth.admin import SecurityPolicyView, User, UserView
     from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
+    from jiuzhu.outreach.views import OutreachView
     from jiuzhu.payments.views import PaymentsView
     from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.privacy.admin import AccessLogView, PersonalDataAccess
@@ -60,6 +61,7 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(CaseworkView(name=_l("我的待办"), endpoint="casework", url="/admin/casework"))
     admin.add_view(WarningView(name=_l("预警处置"), endpoint="warnings", url="/admin/warnings"))
+    admin.add_view(OutreachView(name=_l("必访走访"), endpoint="outreach", url="/admin/outreach"))
     admin.add_link(RoleLink(_l("案件查询"), endpoint="casework.cases", roles=CASE_READERS))
     admin.add_view(DashboardView(name=_l("督办看板"), category=CATEGORY_REPORTS, endpoint="dashboard",
                                  url="/admin/dashboard"))

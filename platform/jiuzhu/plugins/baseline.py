@@ -33,7 +33,14 @@ from jiuzhu.auth.roles import Role
 from jiuzhu.cases.categories import CaseKind, Category
 from jiuzhu.errors import ValidationError
 from jiuzhu.plugins.base import JurisdictionPlugin
-from jiuzhu.plugins.rules import BenefitStart, DisclosureRule, PaymentRule, SpotCheckRule, WarningRule
+from jiuzhu.plugins.rules import (
+    BenefitStart,
+    DisclosureRule,
+    PaymentRule,
+    SpotCheckRule,
+    VisitRule,
+    WarningRule,
+)
 from jiuzhu.tenancy.models import OrgLevel
 from jiuzhu.workflow import forms
 from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, Unit, Workflow
@@ -143,6 +150,8 @@ class BaselinePlugin(JurisdictionPlugin):
     payment_rule: ClassVar[PaymentRule] = PaymentRule(
         BenefitStart.month_after, source=f"{NATIONAL}：从作出确认同意决定之日下月起发放")
     spot_check_rule: ClassVar[SpotCheckRule | None] = None
+    #: regular visits to households of must-visit groups (走访摸排), where the rules have them
+    visit_rule: ClassVar[VisitRule | None] = None
     disclosure_rule: ClassVar[DisclosureRule] = DisclosureRule(source=f"{NATIONAL}：公示中应当保护个人隐私")
     warning_rule: ClassVar[WarningRule | None] = None
     #: household tags the county uses (e.g. Jingdezhen's nine must-visit groups), key → label

@@ -58,6 +58,20 @@ class SpotCheckRule:
     source: str = ""
 
 
+@dataclass(frozen=True)
+class VisitRule:
+    """Regular visits to households of must-visit groups (走访摸排), every ``interval_days`` unless the
+    county sets its own period (setting ``visit_interval_days``)."""
+
+    #: the household tags (``household_tags`` keys) whose households must be visited
+    tags: tuple[str, ...] = ()
+    #: the period when the county has set none
+    interval_days: int = 90
+    #: the longest period a county may set
+    max_interval_days: int = 366
+    source: str = ""
+
+
 class DisclosureField(enum.StrEnum):
     names = "names"
     members_count = "members_count"
