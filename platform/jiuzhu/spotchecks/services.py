@@ -321,7 +321,10 @@ def coverage_gaps(session, rule: SpotCheckRule | None, on: dt.date, draws=None) 
             f"{len(late)} 户新增{labels}家庭确认已超过 {rule.window_days} 天仍未纳入任何抽查（最早于 "
             f"{late[0].decided_on:%Y-%m-%d} 确认），请尽快抽取：下次抽取将包括这些家庭。"), count=len(late)))
     if draws is None:
-        draws = session.scalars(select(SpotCheckDraw).order_by(SpotCheckDraw.drawn_on, SpotCheckDraw.id)).all()
+        from sqlalchemy.orm import selectinload
+
+        draws = session.scalars(select(SpotCheckDraw).options(selectinload(SpotCheckDraw.items))
+                                .order_by(SpotCheckDraw.drawn_on, SpotCheckDraw.id)).all()
     for d in draws:
         problems = summarize(d).problems
         if problems:
