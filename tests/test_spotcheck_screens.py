@@ -56,7 +56,7 @@ def test_county_draws_a_reproducible_sample_and_records_each_result(app, county,
     html = draw(staff, seed="2026-11-20 福彩3D 517", window_days="90", sample_share="50", on_site_share="30") \
         .get_data(as_text=True)
     assert "已抽取：新增家庭 6 户，抽查 3 户（随机种子 2026-11-20 福彩3D 517）" in html
-    assert 'data-testid="sampled">3<' in html and 'data-testid="on-site">1<' in html
+    assert 'data-testid="sampled">3<' in html and 'data-testid="on-site">2<' in html  # ⌈30% × 6 new⌉
     sampled = [int(c) for c in re.findall(r'/admin/casework/(\d+)"', html)]
     assert len(sampled) == 3 and set(sampled) <= set(cases)
     item_id = int(re.search(r'id="item-(\d+)"', html).group(1))
@@ -105,3 +105,28 @@ def test_townships_villages_and_other_counties_reach_no_spot_check(app, county, 
     with app.app_context(), use_scope(Scope(county["id"])):
         assert db.session.get(SpotCheckItem, item_id).result.value == "pending"
         db.session.remove()
+
+
+def test_county_is_warned_of_new_households_past_90_days_undrawn_until_a_draw_takes_them(app, county, client_for):
+    """景民字〔2024〕40号 “对新增的最低生活保障家庭…90 天内按照不低于 50% 的比例开展抽查”: coverage over the
+    period is complete — the county's dashboard and spot-check screen say so when it is not."""
+    today = china_today()
+    late = approved_directly(app, "jsc-t1-staff", "jsc-county", today - dt.timedelta(days=100),
+                             lambda user: household_of_four(db.session, user, seq=next(_seq), region="360222"))
+    approve_six(app)
+    staff = client_for("jsc-county")
+    oldest = (today - dt.timedelta(days=100)).isoformat()
+    for url in ("/admin/dashboard/", "/admin/spotchecks/"):
+        page = staff.get(url).get_data(as_text=True)
+        assert 'data-testid="spotcheck-gap-missing"' in page
+        assert f"1 户新增最低生活保障家庭确认已超过 90 天仍未纳入任何抽查（最早于 {oldest} 确认）" in page
+    # a township leader's dashboard shows no spot-check file; another county sees no warning of this one
+    assert "spotcheck-gap" not in client_for("jsc-t1-leader").get("/admin/dashboard/").get_data(as_text=True)
+    assert "spotcheck-gap" not in client_for("osc-county").get("/admin/dashboard/").get_data(as_text=True)
+    html = draw(staff, seed="s", window_days="90", sample_share="50", on_site_share="30").get_data(as_text=True)
+    assert "已抽取：新增家庭 7 户，抽查 4 户" in html and f">{oldest} — {today.isoformat()}</dd>" in html
+    with app.app_context(), use_scope(Scope(county["id"])):
+        assert late in db.session.scalars(select(SpotCheckDraw)).one().population
+        db.session.remove()
+    assert "spotcheck-gap" not in staff.get("/admin/dashboard/").get_data(as_text=True)
+    assert "spotcheck-gap" not in staff.get("/admin/spotchecks/").get_data(as_text=True)

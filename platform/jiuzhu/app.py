@@ -107,6 +107,7 @@ def _register_models() -> None:
     import jiuzhu.cases.households  # noqa: F401
     import jiuzhu.cases.models  # noqa: F401
     import jiuzhu.duplicates.models  # noqa: F401
+    import jiuzhu.outreach.models  # noqa: F401
     import jiuzhu.payments.models  # noqa: F401
     import jiuzhu.privacy.models  # noqa: F401
     import jiuzhu.reminders.models  # noqa: F401

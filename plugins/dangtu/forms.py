@@ -77,6 +77,8 @@ class DangtuSettings(BaselineSettings):
     spot_check_share = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
                                       error_messages={"invalid": "须为 0 到 1 之间的小数（如 0.3 表示 30%）。"},
                                       metadata={"label": "新审核确认对象入户抽查比例"})
+    filing_workdays = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
+                                     metadata={"label": "县民政局备案时限（自乡镇确认之日起，工作日）"})
 
     @validates_schema
     def _dangtu(self, data, **kwargs):

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from jiuzhu.cases.categories import CaseKind, CaseStatus, Category
 from jiuzhu.plugins.baseline import MaterialSpec
 from jiuzhu.plugins.rules import BenefitStart, PaymentRule, SpotCheckRule
-from jiuzhu.workflow.spec import Outcome, OverallLimit, StepSpec, Workflow
+from jiuzhu.workflow.spec import Due, Outcome, OverallLimit, StepSpec, Workflow
 from plugins.anhui import COUNTY, TOWNSHIP, AnhuiPlugin, cite
 from plugins.dangtu import forms, source
 
@@ -39,11 +39,15 @@ class DangtuLimits:
     limit: int = 20
     publicity_days: int = 7
     denial_days: int = 3
+    #: the county acknowledges a township's result within this many working days (its own setting)
+    filing: int = 5
 
 
 class DangtuPlugin(AnhuiPlugin):
     #: “纸质档案要一户一档,按照谁确认谁存档的要求”: the county sees what is not archived yet
     archive_step: ClassVar[str | None] = "archive"
+    #: “审核确认结果汇总上报至县民政局备案”: the county's acknowledgement, listed on its dashboard
+    filing_step: ClassVar[str | None] = "county_filing"
     key = "dangtu"
     name = "当涂县"
     source_document = D
@@ -92,11 +96,15 @@ class DangtuPlugin(AnhuiPlugin):
 
     def defaults(self) -> dict[str, Any]:
         return {**super().defaults(), "extended_limit_workdays": None, "entrusted_check_agency": None,
-                "spot_check_share": None}
+                "spot_check_share": None, "filing_workdays": DangtuLimits.filing}
+
+    def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
+        return {**super().setting_bounds(), "filing_workdays": (1, 20, "县民政局备案时限")}
 
     def step_limits(self, s: dict[str, Any]) -> DangtuLimits:
         return DangtuLimits(limit=s["limit_workdays"], publicity_days=s["publicity_days"],
-                            denial_days=s["denial_notice_workdays"])
+                            denial_days=s["denial_notice_workdays"],
+                            filing=s.get("filing_workdays") or DangtuLimits.filing)
 
     # -- the workflow -----------------------------------------------------------------------------
 
@@ -116,7 +124,7 @@ class DangtuPlugin(AnhuiPlugin):
             self.decision_step(),
             base.step("denial_notice"),
             base.step("certificate"),
-            StepSpec("county_filing", "县民政局备案", COUNTY, outcomes=(
+            StepSpec("county_filing", "县民政局备案", COUNTY, due=Due(d.filing), outcomes=(
                 Outcome("filed", "已备案", form=forms.FilingForm),
             ), source=cite(D, source.FILING)),
             StepSpec("archive", "归档（一户一档）", TOWNSHIP, outcomes=(

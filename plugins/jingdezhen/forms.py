@@ -117,6 +117,8 @@ class JingdezhenSettings(BaselineSettings):
                                        metadata={"label": "确认决定时限（自提出初审意见之日起，工作日）"})
     warning_workdays = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
                                       metadata={"label": "预警单据处置时限（工作日）"})
+    visit_interval_days = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "须为整数。"},
+                                         metadata={"label": "必到必访人群走访周期（天）"})
     spot_check_share = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
                                       error_messages=SHARE, metadata={"label": "新增低保家庭抽查比例"})
     spot_check_on_site_share = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,

@@ -35,6 +35,7 @@ from jiuzhu.plugins.rules import (
     DisclosureRule,
     PaymentRule,
     SpotCheckRule,
+    VisitRule,
     WarningRule,
 )
 from jiuzhu.tenancy.models import OrgLevel
@@ -147,7 +148,7 @@ class JingdezhenPlugin(BaselinePlugin):
                                                       source=cite(source.PAY))
     spot_check_rule: ClassVar[SpotCheckRule] = SpotCheckRule(
         categories=(Category.dibao,), sample_share=Decimal("0.50"), on_site_share=Decimal("0.30"), window_days=90,
-        related_staff_all_on_site=True, answer_real_name_reports=True,
+        on_site_of_new_cases=True, complete_coverage=True, related_staff_all_on_site=True, answer_real_name_reports=True,
         source=cite(source.SPOT_CHECK + source.KINSHIP + source.REPORTS))
     disclosure_rule: ClassVar[DisclosureRule] = DisclosureRule(
         fields=(DisclosureField.names, DisclosureField.members_count, DisclosureField.reason,
@@ -159,6 +160,10 @@ class JingdezhenPlugin(BaselinePlugin):
                     + source.PUBLICITY_PRIVACY + source.PUBLICITY_APPROVED + source.PUBLICITY_EXIT))
     warning_rule: ClassVar[WarningRule] = WarningRule(due=Due(20), source=cite(source.WARNING))
     household_tags: ClassVar[dict[str, str]] = NINE_GROUPS
+    #: 必到必访 + 定期摸排: every household of the nine groups is visited each period the county sets
+    #: (``visit_interval_days``; the source names no period — a quarter until the county sets one)
+    visit_rule: ClassVar[VisitRule] = VisitRule(tags=tuple(NINE_GROUPS), interval_days=90, max_interval_days=366,
+                                                source=cite(source.NINE_GROUPS + source.SURVEY))
 
     NOTICE_TITLES: ClassVar[dict[str, str]] = {
         "missing_materials": "社会救助申请材料一次性告知书",
@@ -179,7 +184,8 @@ class JingdezhenPlugin(BaselinePlugin):
                 "opinion_workdays": limits.opinion, "decision_workdays": limits.decision,
                 "warning_workdays": self.warning_rule.due.days,
                 "spot_check_share": self.spot_check_rule.sample_share,
-                "spot_check_on_site_share": self.spot_check_rule.on_site_share}
+                "spot_check_on_site_share": self.spot_check_rule.on_site_share,
+                "visit_interval_days": self.visit_rule.interval_days}
 
     def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
         limits = StepLimits()
@@ -194,6 +200,7 @@ class JingdezhenPlugin(BaselinePlugin):
             "opinion_workdays": (1, limits.opinion, "初审意见时限"),
             "decision_workdays": (1, limits.decision, "确认决定时限"),
             "warning_workdays": (1, self.warning_rule.due.days, "预警单据处置时限"),
+            "visit_interval_days": (1, self.visit_rule.max_interval_days, "必到必访人群走访周期"),
         }
 
     @cached_property
@@ -332,6 +339,18 @@ class JingdezhenPlugin(BaselinePlugin):
     APPEAL = ("如对本决定不服，可以自收到本告知书之日起六十日内依法申请行政复议，"
               "或者自收到本告知书之日起六个月内依法向人民法院提起行政诉讼。")
 
+    def clock_paragraph(self, case) -> str:
+        """The 18 working days as the applicant is told them on the one-time notice: counted from the
+        application, not stopped while materials are supplied (docs/plugins/jingdezhen.md, decisions)."""
+        from jiuzhu.calendar import add_workdays
+
+        limit = self.max_limit_workdays
+        if getattr(case, "tenant_id", None) is not None:
+            limit = self.tenant_settings(case.tenant_id).get("limit_workdays") or limit
+        due = add_workdays(case.applied_on, limit).due
+        return (f"受理、调查、核对、确认工作自你户提出申请之日（{cn_date(case.applied_on)}）起 {limit} 个工作日内办结，"
+                f"即不晚于{cn_date(due)}；补齐材料期间不中止计算。依据{source.DOC}：“{source.LIMIT}”")
+
     def notice_text(self, kind: str, case) -> list[str]:
         """The paragraphs of a notice, quoting its legal basis."""
         head = case.household.head if case.household is not None else None
@@ -342,7 +361,7 @@ class JingdezhenPlugin(BaselinePlugin):
             missing = "、".join(m.label for m in case.missing_materials) or "（无）"
             return [to, f"你户于{applied}提出的社会救助申请，经材料审核，尚缺以下材料：{missing}。",
                     "请一次性补齐上述材料；能够通过部门信息共享获取的材料，不再要求你户提供。",
-                    f"{basis_province}：“{source.ACCEPT}”"]
+                    f"{basis_province}：“{source.ACCEPT}”", self.clock_paragraph(case)]
         if kind == "not_accepted":
             return [to, f"你户于{applied}提出的社会救助申请，经材料审核，决定不予受理。",
                     f"理由：{case.decision_reason or ''}", f"{basis_province}办理。", self.APPEAL]

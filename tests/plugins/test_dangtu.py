@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from jiuzhu.calendar import add_workdays
 from jiuzhu.cases.categories import CaseStatus
@@ -75,8 +76,8 @@ def to_publicity(app, case_id, accept_on=SEP_29, town="dt-t1"):
        {"opinion": "初审符合低保条件", "proposed_amount": "2150.00"})
 
 
-def approved_case(app) -> int:
-    case_id = apply(app)
+def approved_case(app, seq: int | None = None) -> int:
+    case_id = apply(app, make=None if seq is None else (lambda s, u: household_of_four(s, u, region=REGION, seq=seq)))
     to_publicity(app, case_id)
     do(app, "dt-t1-staff", case_id, "publicity", "no_objection", D(2026, 10, 20), {"channels": ["村务公开栏"]})
     do(app, "dt-t1-leader", case_id, "decision", "approve", D(2026, 10, 21), {"monthly_amount": "2150.00"})
@@ -176,6 +177,86 @@ def test_rule_results_filed_with_the_county(app, county):
     do(app, "dt-county", case_id, "county_filing", "filed", D(2026, 10, 22), {"note": "抽查前备案，材料齐全"})
     c = case_of(app, "dt-county", case_id)
     assert c["step_data"]["county_filing"] == {"batch_no": None, "note": "抽查前备案，材料齐全"}
+
+
+def unfiled_card(client) -> str:
+    page = client.get("/admin/dashboard/").get_data(as_text=True)
+    card = page[page.index('data-testid="unfiled"'):]
+    return card[:card.index("</table>")]
+
+
+def test_rule_county_acknowledges_each_filing_by_its_deadline_and_sees_the_overdue_on_its_dashboard(
+        app, county, world, client_for):
+    """“审核确认结果汇总上报至县民政局备案”: after the township confirms, the county acknowledges the filing
+    within its own deadline (5 working days unless it sets another, 1–20); its 督办看板 lists the filings not yet
+    acknowledged, those past the deadline flagged; a township sees only its own, another county none."""
+    world.county("odt", plugin="dangtu", townships=1, villages=1)
+    case_id = approved_case(app)  # confirmed by the township on Wed 2026-10-21
+    assert step_due(case_of(app, "dt-county", case_id), "county_filing") == (D(2026, 10, 21), D(2026, 10, 28))
+    card = unfiled_card(client_for("dt-county"))
+    assert f">案件 {case_id}<" in card and "2026-10-28" in card and "已超期" in card  # today is past 10-28
+    assert f">案件 {case_id}<" not in unfiled_card(client_for("dt-t2-leader"))
+    assert f">案件 {case_id}<" in unfiled_card(client_for("dt-t1-leader"))
+    assert f">案件 {case_id}<" not in unfiled_card(client_for("odt-county"))
+    do(app, "dt-county", case_id, "county_filing", "filed", D(2026, 10, 27), {"batch_no": "当民备〔2026〕10号"})
+    assert f">案件 {case_id}<" not in unfiled_card(client_for("dt-county"))
+    configure(app, "dt", dibao_standard="790", entrusted_check_agency=AGENCY, filing_workdays=3)
+    second = approved_case(app, seq=2)
+    assert step_due(case_of(app, "dt-county", second), "county_filing") == (D(2026, 10, 21), D(2026, 10, 26))
+    with pytest.raises(ValidationError):
+        configure(app, "dt", filing_workdays=21)
+
+
+def test_rule_the_county_exports_one_bank_file_a_month_recorded_with_full_id_numbers(app, county, world,
+                                                                                      client_for):
+    """“救助资金由县民政局委托金融机构…发放”: the county makes the month's file for its bank from 保障金发放 —
+    CSV in the documented columns, the head's ID number in full only there, each export in the audit chain and
+    the access log; townships and villages cannot make it, and another county's file never holds this one."""
+    import csv
+    import io
+
+    from jiuzhu.audit.models import AuditEvent
+    from jiuzhu.payments.bankfile import COLUMNS
+    from jiuzhu.privacy.models import PersonalDataAccess
+    from tests.conftest import csrf_token
+
+    world.county("odt", plugin="dangtu", townships=1, villages=1)
+    case_id = approved_case(app)  # confirmed 2026-10-21: paid from November (the month after)
+    with acting(app, "dt-county"):
+        head = db.session.get(Case, case_id).household.head
+        name, number = head.name, head.id_number
+    staff = client_for("dt-county")
+    page = staff.get("/admin/payments/").get_data(as_text=True)
+    assert 'data-testid="bank-file"' in page and "安徽财政惠农补贴资金管理发放系统" in page
+    assert number not in page  # no full ID number on the screen
+    token = csrf_token(page)
+    got = staff.post("/admin/payments/bank-file", data={"csrf_token": token, "month": "2026-11"})
+    assert got.status_code == 200 and got.headers["Cache-Control"] == "no-store"
+    assert "dt-%E4%BF%9D%E9%9A%9C%E9%87%91%E5%8F%91%E6%94%BE-2026-11.csv" in got.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(got.get_data().decode("utf-8-sig"))))
+    assert rows[0] == list(COLUMNS)
+    assert rows[1:] == [["1", "dt第1镇", rows[1][2], name, number, "最低生活保障", "2026-11", "2150.00", str(case_id)]]
+    # October was not owed (benefits start the month after the confirmation): nothing to send, nothing written
+    refused = staff.post("/admin/payments/bank-file", data={"csrf_token": token, "month": "2026-10"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "发放月份：2026年10月没有应发放的保障金。" in refused
+    assert "请选择发放月份" in staff.post("/admin/payments/bank-file", data={"csrf_token": token, "month": "十一月"},
+                                     follow_redirects=True).get_data(as_text=True)
+    with acting(app, "dt-county"):
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "bank_file")).all()
+        assert [(e.entity_id, e.action) for e in events] == [("2026-11", "export")]
+        logged = db.session.scalars(select(PersonalDataAccess).where(PersonalDataAccess.subject_type == "bank_file")).all()
+        assert [a.detail for a in logged] == ["2026-11 保障金发放文件：1 户，合计 2150.00 元（含完整身份证号码）"]
+    for username in ("dt-t1-staff", "dt-t1-leader", "dt-t1-village"):
+        client = client_for(username)
+        assert client.get("/admin/payments/").status_code == 403
+        assert client.post("/admin/payments/bank-file", data={"csrf_token": token, "month": "2026-11"}).status_code \
+            in (400, 403)
+    other = client_for("odt-county")
+    text = other.post("/admin/payments/bank-file", data={"csrf_token": csrf_token(other.get("/admin/payments/")
+                                                                                  .get_data(as_text=True)),
+                                                          "month": "2026-11"}, follow_redirects=True)
+    assert number not in text.get_data(as_text=True) and "2026年11月没有应发放的保障金" in text.get_data(as_text=True)
 
 
 def test_rule_county_supervises_and_corrects(app, county):

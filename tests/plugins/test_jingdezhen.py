@@ -18,11 +18,18 @@ from jiuzhu.cases.categories import CaseStatus
 from jiuzhu.cases.households import Household
 from jiuzhu.cases.idcard import make_id_number
 from jiuzhu.cases.models import Case, Notice
+from jiuzhu.clock import china_today
 from jiuzhu.disclosure.services import Place, mask_name, publicity_list
 from jiuzhu.errors import PermissionDenied, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.spotchecks import services as spotchecks
-from jiuzhu.spotchecks.models import RealNameReport, SpotCheckDraw, SpotCheckItem, StaffKinship
+from jiuzhu.spotchecks.models import (
+    RealNameReport,
+    SpotCheckDraw,
+    SpotCheckItem,
+    SpotCheckMethod,
+    StaffKinship,
+)
 from jiuzhu.tenancy.models import OrgUnit, Tenant
 from jiuzhu.warnings import services as warnings_
 from jiuzhu.warnings.models import WarningTicket
@@ -255,6 +262,30 @@ def test_rule_whole_procedure_within_18_workdays_from_application_no_extension(a
     assert case_of(app, case_id).due_on == D(2026, 10, 26)
 
 
+def test_rule_18_workdays_run_from_the_application_and_a_one_time_notice_does_not_stop_them(app, county):
+    """“在18个工作日内完成社会救助受理、调查、核对、确认工作”: 受理 is within the 18 days, so they count from the
+    application; the source stops them for nothing, so a one-time notice of missing materials does not pause
+    them (the applicant's decision is not put off unseen) — and the notice tells the applicant so."""
+    with acting(app, "jdz-t1-staff") as user:
+        h = register(user)
+        case = engine.open_case(db.session, user, household=h, categories=["dibao"], channel="window",
+                                applied_on=D(2026, 9, 29), authorization_signed_on=D(2026, 9, 29),
+                                commitment_signed_on=D(2026, 9, 29), provided=["authorization", "commitment"],
+                                via_platform=["id_and_register"])
+        case_id = case.id
+        notice = engine.notify_missing_materials(db.session, user, case_id, on=D(2026, 9, 29))
+        assert notice.content["title"] == "社会救助申请材料一次性告知书"
+        paragraph = jingdezhen.notice_text("missing_materials", case)[-1]
+        assert "自你户提出申请之日（2026年9月29日）起 18 个工作日内办结，即不晚于2026年10月29日；补齐材料期间不中止计算" \
+               in paragraph and source.LIMIT in paragraph
+    # the application form comes in after National Day; the township accepts it that day
+    with acting(app, "jdz-t1-staff") as user:
+        engine.provide_material(db.session, user, case_id, "application_form")
+    do(app, "jdz-t1-staff", case_id, "acceptance", "accept", D(2026, 10, 12))
+    case = case_of(app, case_id)
+    assert (case.due_on, case.paused_workdays) == (D(2026, 10, 29), 0)  # not moved by the wait for the form
+
+
 # -- 入户调查 ----------------------------------------------------------------------------------------
 
 def test_rule_investigation_within_3_workdays_by_2_investigators_with_village_help(app, county):
@@ -412,6 +443,129 @@ def test_rule_the_month_of_confirmation_is_owed_by_the_next_10th_and_a_late_mont
     october = page[page.index('data-testid="month-2026-10"') - 40:page.index('data-testid="month-2026-10"')]
     assert "table-warning" in october  # 11-10 has passed unpaid (today is after it)
     assert "2026-11-10" in page
+
+
+def test_rule_a_month_unpaid_by_the_10th_is_on_the_county_list_and_reminded_until_paid(app, county, world,
+                                                                                        client_for):
+    """“并于每月10日前发放”: a month not paid by its 10th is on the county's 保障金发放 list (every township's),
+    and the reminder outbox tells the county's staff (and puts it on 督办) until it is paid."""
+    from jiuzhu.payments import services as pay
+    from jiuzhu.reminders.dispatch import dispatch_due
+    from jiuzhu.reminders.models import Notification, SupervisionItem
+    from jiuzhu.reminders.planner import sync_late_payments
+
+    world.county("ojdz", plugin="jingdezhen", townships=1, villages=1)
+    case_id = new_case(app)
+    approve(app, case_id, decided=D(2026, 10, 14))
+    with acting(app, "jdz-county") as user:
+        schedule_id = pay.schedule_of(db.session, case_id).id
+        pay.pay_month(db.session, user, schedule_id, D(2026, 10, 1), on=D(2026, 11, 9))  # October, in time
+        assert pay.late_months(db.session, D(2026, 11, 10)) == []  # November is owed by 11-10: not late on it
+        late = pay.late_months(db.session, D(2026, 11, 11))
+        assert [(m.case_id, m.month, m.pay_by, m.days_late) for m in late] == [
+            (case_id, D(2026, 11, 1), D(2026, 11, 10), 1)]
+        assert sync_late_payments(db.session, D(2026, 11, 11)) == 1
+        dispatch_due(db.session, D(2026, 11, 11))
+        notes = db.session.scalars(select(Notification).where(Notification.case_id == case_id)).all()
+        assert notes and {n.title for n in notes} == {f"【已超期】案件 {case_id} · 2026年11月保障金发放"}
+        assert "已于 2026年11月10日 到期仍未办结" in notes[0].body
+        assert db.session.scalars(select(SupervisionItem).where(SupervisionItem.case_id == case_id)).one()
+        sync_late_payments(db.session, D(2026, 11, 11))  # planned once
+        assert dispatch_due(db.session, D(2026, 11, 11)) == 0
+    # the county's list, on its payment screen (today is past 11-10 with November unpaid)
+    page = client_for("jdz-county").get("/admin/payments/").get_data(as_text=True)
+    assert f'data-testid="late-{case_id}-2026-11"' in page and f'data-testid="late-{case_id}-2026-10"' not in page
+    assert "每月 10 日前发放到家庭账户" in page
+    for username in ("jdz-t1-staff", "jdz-t1-leader", "jdz-t1-village"):  # the county pays (权钱分离)
+        assert client_for(username).get("/admin/payments/").status_code == 403
+    assert f"案件 {case_id}<" not in client_for("ojdz-county").get("/admin/payments/").get_data(as_text=True)
+    with acting(app, "jdz-county") as user:
+        pay.pay_month(db.session, user, schedule_id, D(2026, 11, 1), on=D(2026, 11, 12))
+        before = len(db.session.scalars(select(Notification).where(Notification.case_id == case_id)).all())
+        dispatch_due(db.session, D(2026, 11, 20))  # the repeat finds November paid: nothing more is sent
+        assert len(db.session.scalars(select(Notification).where(Notification.case_id == case_id)).all()) == before
+        assert pay.late_months(db.session, D(2026, 11, 20)) == []
+
+
+def test_rule_nine_group_households_are_visited_every_period_and_the_overdue_listed(app, county):
+    """“聚焦必到必访九类人群”“县级民政部门要健全完善定期摸排机制…常态化开展困难群众走访摸排”: a household of a
+    must-visit group is due a visit one period (the county's; a quarter until it sets one) after its last
+    visit or its registration, overdue past it; a visit starts the next period."""
+    from jiuzhu.outreach import services as outreach
+
+    rule = jingdezhen.visit_rule
+    with acting(app, "jdz-t1-staff") as user:
+        tagged = register(user, tags=["elderly_disabled_ill", "weak_work_ability"])
+        plain = register(user)  # no must-visit group: no schedule
+        tagged.created_at = plain.created_at = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)  # registered 06-01
+        db.session.flush()
+        tagged_id, plain_id = tagged.id, plain.id
+        settings_ = jingdezhen.tenant_settings(user.tenant_id)
+        assert outreach.interval(rule, settings_) == 90
+        due = outreach.schedule(db.session, rule, settings_, D(2026, 8, 30))
+        assert [(d.household_id, d.due_on, d.overdue) for d in due] == [(tagged_id, D(2026, 8, 30), False)]
+        assert [d.overdue for d in outreach.schedule(db.session, rule, settings_, D(2026, 8, 31))] == [True]
+        with pytest.raises(ValidationError) as err:
+            outreach.record_visit(db.session, user, rule, plain_id, visited_on=D(2026, 9, 2), visitors="程敏",
+                                  finding="x", on=D(2026, 9, 2))
+        assert err.value.field_errors["household_id"] == ["该户不属于必到必访人群，无需登记走访。"]
+        with pytest.raises(ValidationError) as err:
+            outreach.record_visit(db.session, user, rule, tagged_id, visited_on=D(2026, 9, 3), visitors=" ",
+                                  finding="", on=D(2026, 9, 2))
+        assert set(err.value.field_errors) == {"visited_on", "visitors", "finding"}
+        visit = outreach.record_visit(db.session, user, rule, tagged_id, visited_on=D(2026, 9, 2),
+                                      visitors="协理员 汪红、网格员 余军", finding="父亲病情加重，医疗支出大",
+                                      needs_assistance=True, on=D(2026, 9, 2))
+        assert visit.groups == ["elderly_disabled_ill", "weak_work_ability"]
+        due = outreach.schedule(db.session, rule, settings_, D(2026, 9, 2))
+        assert [(d.last_visit, d.due_on, d.overdue) for d in due] == [(D(2026, 9, 2), D(2026, 12, 1), False)]
+    settings(app, {"dibao_standard": STANDARD, "visit_interval_days": 30})  # the county's own period: monthly
+    with acting(app, "jdz-t1-staff") as user:
+        due = outreach.schedule(db.session, rule, jingdezhen.tenant_settings(user.tenant_id), D(2026, 10, 9))
+        assert [(d.due_on, d.overdue) for d in due] == [(D(2026, 10, 2), True)]
+    with pytest.raises(ValidationError):
+        settings(app, {"dibao_standard": STANDARD, "visit_interval_days": 400})
+
+
+def test_must_visit_schedule_on_screen_each_sees_its_own_and_a_visit_is_recorded(app, county, world, client_for):
+    """The 必访走访 screen: the township and the village see their own overdue households, the county all, another
+    county none; a visit recorded there (refused, nothing written, when incomplete) clears the overdue mark."""
+    from jiuzhu.outreach.models import OutreachVisit
+    from tests.conftest import csrf_token
+
+    world.county("ojdz", plugin="jingdezhen", townships=1, villages=1)
+    ids = {}
+    for username in ("jdz-t1-staff", "jdz-t2-staff"):
+        with acting(app, username) as user:
+            h = register(user, tags=["applied_before"])
+            h.created_at = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)  # overdue since 08-30: today is later
+            ids[username] = h.id
+    one, two = ids["jdz-t1-staff"], ids["jdz-t2-staff"]
+    county_page = client_for("jdz-county").get("/admin/outreach/").get_data(as_text=True)
+    assert f'data-testid="visit-{one}"' in county_page and f'data-testid="visit-{two}"' in county_page
+    assert "2 户逾期未走访" in county_page and "汪*国户" in county_page and "汪建国" not in county_page
+    for username, sees, not_sees in (("jdz-t1-staff", one, two), ("jdz-t2-leader", two, one),
+                                     ("jdz-t1-village", one, two)):
+        page = client_for(username).get("/admin/outreach/").get_data(as_text=True)
+        assert f'data-testid="visit-{sees}"' in page and f'data-testid="visit-{not_sees}"' not in page, username
+    other = client_for("ojdz-county").get("/admin/outreach/").get_data(as_text=True)
+    assert "visit-" not in other.replace("visit-schedule", "")
+    staff = client_for("jdz-t1-staff")
+    token = csrf_token(staff.get("/admin/outreach/").get_data(as_text=True))
+    today = china_today().isoformat()
+    refused = staff.post("/admin/outreach/", data={"csrf_token": token, "household_id": str(one), "visited_on": today,
+                                                   "visitors": "", "finding": ""}, follow_redirects=True)
+    assert "走访人员：请填写走访人员。" in refused.get_data(as_text=True)
+    assert staff.post("/admin/outreach/", data={"csrf_token": token, "household_id": str(two), "visited_on": today,
+                                                "visitors": "程敏", "finding": "x"}).status_code == 404  # not its own
+    done = staff.post("/admin/outreach/", data={"csrf_token": token, "household_id": str(one), "visited_on": today,
+                                                "visitors": "协理员 汪红", "finding": "生活稳定"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "已登记走访" in done
+    row = done[done.index(f'data-testid="visit-{one}"'):]
+    assert "逾期" not in row[:row.index("</tr>")]
+    with acting(app, "jdz-county"):
+        assert [v.household_id for v in db.session.scalars(select(OutreachVisit))] == [one]
 
 
 def test_rule_notice_texts_quote_the_source(app, county):
@@ -579,38 +733,69 @@ def approved_directly(app, decided_on: dt.date, categories=("dibao",), username=
 
 
 def test_rule_spot_check_at_least_half_of_new_dibao_households_30pct_on_site(app, county):
-    new = [approved_directly(app, D(2026, 10, d)) for d in (8, 9, 12, 13, 14, 15, 16)]
-    old = approved_directly(app, D(2026, 6, 30))  # decided more than 90 days before the draw
+    new = [approved_directly(app, D(2026, 10, d)) for d in (8, 9, 12, 13, 14, 15, 16, 19, 20, 21)]
     tekun = approved_directly(app, D(2026, 10, 9), categories=("tekun",))  # not a 低保 household
     with acting(app, "jdz-county") as user:
         drawn = spotchecks.draw(db.session, user, on=D(2026, 10, 30), seed="2026-10-30 福彩3D 517")
         items = {i.case_id: i for i in drawn.items}
-        assert drawn.population == new and old not in drawn.population and tekun not in drawn.population
+        assert drawn.population == new and tekun not in drawn.population
         assert (drawn.window_start, drawn.window_end) == (D(2026, 8, 1), D(2026, 10, 30))
-        assert len(items) == 4  # ⌈50% × 7⌉
-        assert sum(i.on_site for i in items.values()) == 2  # ⌈30% × 4⌉
+        assert len(items) == 5  # ⌈50% × 10⌉ of the new households
+        # 其中实地抽查比例不低于 30%: of the 10 new households (3), not of the 5 sampled (2)
+        assert sum(i.on_site for i in items.values()) == 3
         summary = spotchecks.summarize(drawn)
-        assert summary.meets_rule and summary.pending == 4
+        assert summary.meets_rule and summary.pending == 5
         # reproducible: the stored population and seed give the same households, on site the same
         again = spotchecks.choose([spotchecks.Candidate(c) for c in drawn.population], drawn.seed,
-                                  drawn.sample_share, drawn.on_site_share)
+                                  drawn.sample_share, drawn.on_site_share, on_site_of_new_cases=True)
         assert [(p.case_id, p.on_site) for p in again] == [(i.case_id, i.on_site) for i in drawn.items]
         other = spotchecks.choose([spotchecks.Candidate(c) for c in drawn.population], "another seed",
-                                  drawn.sample_share, drawn.on_site_share)
-        assert len(other) == 4
+                                  drawn.sample_share, drawn.on_site_share, on_site_of_new_cases=True)
+        assert len(other) == 5 and sum(p.on_site for p in other) == 3
+        # on site is part of the sample: its share may not exceed the sample's
+        with pytest.raises(ValidationError, match="实地抽查比例（60%）不能高于抽查比例（50%）"):
+            spotchecks.draw(db.session, user, on=D(2026, 10, 31), on_site_share="0.6")
         first = drawn.items[0]
         with pytest.raises(ValidationError, match="须写明发现的问题"):
             spotchecks.record_result(db.session, user, first.id, result="irregular", checked_on=D(2026, 11, 2),
                                      checker="县民政局 王强、李娜", on=D(2026, 11, 2))
         spotchecks.record_result(db.session, user, first.id, result="conforms", checked_on=D(2026, 11, 2),
                                  checker="县民政局 王强、李娜", on=D(2026, 11, 2))
-        assert spotchecks.summarize(drawn).pending == 3
+        assert spotchecks.summarize(drawn).pending == 4
         # a second draw considers only cases no draw has considered
         with pytest.raises(ValidationError, match="没有尚未抽查过的新增最低生活保障家庭"):
             spotchecks.draw(db.session, user, on=D(2026, 10, 31), seed="x")
         # never below the rule
         with pytest.raises(ValidationError, match="不能低于本地规则规定的 50%"):
             spotchecks.draw(db.session, user, on=D(2026, 10, 31), sample_share="0.4")
+
+
+def test_rule_spot_check_covers_every_new_household_and_warns_of_missing_or_short_draws(app, county):
+    """A household confirmed more than 90 days before a draw that no draw considered is still drawn;
+    the county is told when new households pass 90 days undrawn and when a draw falls short."""
+    rule = jingdezhen.spot_check_rule
+    july = approved_directly(app, D(2026, 7, 1))
+    imported = approved_directly(app, D(2026, 7, 2))
+    with acting(app, "jdz-county") as user:
+        # a household of the roll imported as 存量在保对象 (no procedure here) is not a new household
+        db.session.execute(Step.__table__.delete().where(Step.case_id == imported))
+        assert spotchecks.coverage_gaps(db.session, rule, D(2026, 9, 29)) == []  # 90 days on 9-29: not late yet
+        gaps = spotchecks.coverage_gaps(db.session, rule, D(2026, 9, 30))
+        assert [g.kind for g in gaps] == ["missing"]
+        assert gaps[0].message.startswith("1 户新增最低生活保障家庭确认已超过 90 天仍未纳入任何抽查（最早于 2026-07-01 确认）")
+    october = [approved_directly(app, D(2026, 10, d)) for d in (8, 9, 12, 13, 14, 15, 16, 19, 20)]
+    with acting(app, "jdz-county") as user:
+        drawn = spotchecks.draw(db.session, user, on=D(2026, 10, 30), seed="2026-10-30 福彩3D 517")
+        assert drawn.population == [july, *october] and imported not in drawn.population
+        assert drawn.window_start == D(2026, 7, 1)  # the period reaches back to the oldest undrawn household
+        assert (len(drawn.items), sum(i.on_site for i in drawn.items)) == (5, 3)  # ⌈50% × 10⌉, ⌈30% × 10⌉
+        assert spotchecks.coverage_gaps(db.session, rule, D(2026, 10, 30)) == []
+        # a draw with fewer on site than 30% of its new households (as the sample-based reading drew) is short
+        next(i for i in drawn.items if i.on_site and not i.related_to_staff).method = SpotCheckMethod.desk
+        db.session.flush()
+        gaps = spotchecks.coverage_gaps(db.session, rule, D(2026, 11, 2))
+        assert [(g.kind, g.draw_id) for g in gaps] == [("short", drawn.id)]
+        assert gaps[0].message == "2026-10-30 的抽取不足：实地抽查 2 户，低于新增家庭 10 户的 30%。"
 
 
 def test_rule_staff_relatives_registered_and_all_checked_on_site(app, county):
@@ -630,7 +815,7 @@ def test_rule_staff_relatives_registered_and_all_checked_on_site(app, county):
         assert set(related) <= set(by_case)
         assert all(by_case[c].on_site and by_case[c].related_to_staff for c in related)
         assert len(drawn.items) == 5  # ⌈50% × 10⌉: the 4 relatives and 1 more
-        assert sum(i.on_site for i in drawn.items) == 4  # ⌈30% × 5⌉ = 2, but every relative is on site
+        assert sum(i.on_site for i in drawn.items) == 4  # ⌈30% × 10⌉ = 3, but every relative is on site
         assert spotchecks.summarize(drawn).meets_rule
     # relatives even above half the population are all taken, all on site
     with acting(app, "jdz-county") as user:

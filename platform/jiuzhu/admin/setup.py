@@ -40,6 +40,8 @@ def init_admin(app: Flask) -> Admin:
     from jiuzhu.calendar.admin import CalendarView
     from jiuzhu.cases.views import CaseworkView
     from jiuzhu.duplicates.views import DuplicateView
+    from jiuzhu.outreach.views import OutreachView
+    from jiuzhu.payments.views import PaymentsView
     from jiuzhu.plugins.admin import PluginSettingsView
     from jiuzhu.privacy.admin import AccessLogView, PersonalDataAccess
     from jiuzhu.reminders.admin import ChannelView, InboxView, QueueView, SupervisionView
@@ -60,11 +62,14 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(CaseworkView(name=_l("我的待办"), endpoint="casework", url="/admin/casework"))
     admin.add_view(WarningView(name=_l("预警处置"), endpoint="warnings", url="/admin/warnings"))
+    admin.add_view(OutreachView(name=_l("必访走访"), endpoint="outreach", url="/admin/outreach"))
     admin.add_link(RoleLink(_l("案件查询"), endpoint="casework.cases", roles=CASE_READERS))
     admin.add_view(DashboardView(name=_l("督办看板"), category=CATEGORY_REPORTS, endpoint="dashboard",
                                  url="/admin/dashboard"))
     admin.add_view(StatisticsView(name=_l("统计报表"), category=CATEGORY_REPORTS, endpoint="statistics",
                                   url="/admin/statistics"))
+    admin.add_view(PaymentsView(name=_l("保障金发放"), category=CATEGORY_REPORTS, endpoint="payments",
+                                url="/admin/payments"))
     admin.add_view(SpotCheckView(name=_l("抽查"), category=CATEGORY_REPORTS, endpoint="spotchecks",
                                  url="/admin/spotchecks"))
     admin.add_view(DuplicateView(name=_l("重复享受核查"), category=CATEGORY_REPORTS, endpoint="duplicates",

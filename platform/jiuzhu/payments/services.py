@@ -125,6 +125,41 @@ def months_due(schedule: BenefitSchedule, through: dt.date) -> list[MonthDue]:
     return out
 
 
+@dataclass(frozen=True)
+class LateMonth:
+    """A month of benefit not paid by its pay-by day (每月 N 日前发放), as the county's list shows it."""
+
+    case_id: int
+    schedule_id: int
+    township_id: int | None
+    village_id: int | None
+    month: dt.date
+    amount: Decimal
+    pay_by: dt.date
+    days_late: int
+
+
+def late_months(session, on: dt.date) -> list[LateMonth]:
+    """Every month of every schedule with a pay-by day that is still unpaid after it, in the user's
+    scope (the county: all its townships), the longest overdue first. A stopped or ended schedule
+    still owes the months before its end."""
+    from sqlalchemy.orm import selectinload
+
+    schedules = session.scalars(select(BenefitSchedule).where(BenefitSchedule.pay_by_day.is_not(None),
+                                                              BenefitSchedule.start_month <= month_of(on))
+                                .options(selectinload(BenefitSchedule.payments),
+                                         selectinload(BenefitSchedule.case).load_only(Case.township_id, Case.village_id))
+                                .order_by(BenefitSchedule.id)).all()
+    out = []
+    for schedule in schedules:
+        for due in months_due(schedule, on):
+            if due.paid_on is None and due.pay_by is not None and due.pay_by < on:
+                out.append(LateMonth(schedule.case_id, schedule.id, schedule.case.township_id,
+                                     schedule.case.village_id, due.month, due.amount, due.pay_by,
+                                     (on - due.pay_by).days))
+    return sorted(out, key=lambda m: (m.pay_by, m.case_id, m.month))
+
+
 def pay_month(session, user: User, schedule_id: int, month: dt.date, *, on: dt.date) -> BenefitPayment:
     """The county pays one month of a schedule."""
     if user.role not in BENEFIT_PAYERS:
@@ -350,7 +385,7 @@ def advances_awaiting_paperwork(session) -> list[ReliefGrant]:
         .order_by(ReliefGrant.approved_on, ReliefGrant.id)))
 
 
-__all__ = ["BENEFIT_PAYERS", "RELIEF_PAYERS", "MonthDue", "start_benefits", "schedule_of", "months_due", "pay_month",
+__all__ = ["BENEFIT_PAYERS", "RELIEF_PAYERS", "MonthDue", "LateMonth", "late_months", "start_benefits", "schedule_of", "months_due", "pay_month",
            "adjust_amount", "stop_benefits", "grant_gradual_exit", "gradual_exits_ended", "grant_relief",
            "relief_grants", "pay_relief", "pay_advance", "complete_paperwork", "advances_awaiting_paperwork",
            "first_of_next_month"]

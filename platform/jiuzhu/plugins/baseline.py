@@ -33,7 +33,14 @@ from jiuzhu.auth.roles import Role
 from jiuzhu.cases.categories import CaseKind, Category
 from jiuzhu.errors import ValidationError
 from jiuzhu.plugins.base import JurisdictionPlugin
-from jiuzhu.plugins.rules import BenefitStart, DisclosureRule, PaymentRule, SpotCheckRule, WarningRule
+from jiuzhu.plugins.rules import (
+    BenefitStart,
+    DisclosureRule,
+    PaymentRule,
+    SpotCheckRule,
+    VisitRule,
+    WarningRule,
+)
 from jiuzhu.tenancy.models import OrgLevel
 from jiuzhu.workflow import forms
 from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, Unit, Workflow
@@ -143,6 +150,8 @@ class BaselinePlugin(JurisdictionPlugin):
     payment_rule: ClassVar[PaymentRule] = PaymentRule(
         BenefitStart.month_after, source=f"{NATIONAL}：从作出确认同意决定之日下月起发放")
     spot_check_rule: ClassVar[SpotCheckRule | None] = None
+    #: regular visits to households of must-visit groups (走访摸排), where the rules have them
+    visit_rule: ClassVar[VisitRule | None] = None
     disclosure_rule: ClassVar[DisclosureRule] = DisclosureRule(source=f"{NATIONAL}：公示中应当保护个人隐私")
     warning_rule: ClassVar[WarningRule | None] = None
     #: household tags the county uses (e.g. Jingdezhen's nine must-visit groups), key → label
@@ -327,6 +336,8 @@ class BaselinePlugin(JurisdictionPlugin):
     #: the step that files a decided case (一户一档), where the rules have one: the county's 督办看板 lists the
     #: cases still waiting for it
     archive_step: ClassVar[str | None] = None
+    #: the county's acknowledgement of a township's result (备案), listed on the county's dashboard with its deadline
+    filing_step: ClassVar[str | None] = None
 
     #: the rules have a simplified emergency path for temporary relief (急难), chosen at intake with a reason
     emergency_path: ClassVar[bool] = False

@@ -41,14 +41,34 @@ class SpotCheckRule:
     categories: tuple[Category, ...] = (Category.dibao,)
     #: at least this share of new cases is sampled (None: the county decides)
     sample_share: Decimal | None = None
-    #: of the sample, at least this share is checked on site (实地抽查)
+    #: at least this share is checked on site (实地抽查): of the sample, or of the new cases when
+    #: ``on_site_of_new_cases`` (Jingdezhen: "其中实地抽查比例不低于 30%" of the new households)
     on_site_share: Decimal | None = None
+    on_site_of_new_cases: bool = False
     #: new cases decided within this many days before the draw (Jingdezhen: 90)
     window_days: int | None = None
+    #: every new case is considered by a draw: one decided more than ``window_days`` before a draw and
+    #: never considered is still in the draw's population, and the county is warned of new cases past
+    #: ``window_days`` no draw has considered and of draws short of the shares
+    complete_coverage: bool = False
     #: households related to handling staff are registered and all checked on site
     related_staff_all_on_site: bool = False
     #: every real-name report (实名举报) is verified and answered
     answer_real_name_reports: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class VisitRule:
+    """Regular visits to households of must-visit groups (走访摸排), every ``interval_days`` unless the
+    county sets its own period (setting ``visit_interval_days``)."""
+
+    #: the household tags (``household_tags`` keys) whose households must be visited
+    tags: tuple[str, ...] = ()
+    #: the period when the county has set none
+    interval_days: int = 90
+    #: the longest period a county may set
+    max_interval_days: int = 366
     source: str = ""
 
 

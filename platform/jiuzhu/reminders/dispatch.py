@@ -71,6 +71,10 @@ class _Batch:
             from jiuzhu.duplicates.services import request_still_due
 
             return request_still_due(self.session, r)
+        if r.subject == Subject.payment:
+            from jiuzhu.reminders.subjects import payment_still_due
+
+            return payment_still_due(self.session, r)
         return False
 
     def recipients(self, r: Reminder) -> list[User]:

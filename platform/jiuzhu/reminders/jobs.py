@@ -172,12 +172,30 @@ def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: st
             if not is_workday(day) and not settings.get("remind_on_non_workdays"):
                 return {"skipped": "non-workday"}
             batch = batch or int(os.environ.get("JIUZHU_REMINDER_BATCH", "1000"))
+            if _first_sweep_of_the_day(app, tenant_id, day):  # months unpaid past their pay-by day, once a day
+                from jiuzhu.reminders.planner import sync_late_payments
+
+                sync_late_payments(db.session, day)
+                db.session.commit()
             sent = dispatch_due(db.session, day, repeat_workdays=settings.get("overdue_repeat_workdays", 2),
                                 batch=batch)
             delivered, failed = deliver_pending(db.session)
             return {"sent": sent, "delivered": delivered, "failed": failed}
         finally:
             db.session.remove()
+
+
+def _first_sweep_of_the_day(app: Flask, tenant_id: int, day) -> bool:
+    """True once per county and China day (a key in the instance's Redis namespace, kept two days): the
+    late-payment planning reads every schedule, which the five-minute sweep need not redo. Without Redis
+    (run inline) it plans each time — idempotent, only slower."""
+    from jiuzhu.instance import identity, redis_connection
+
+    try:
+        key = identity(app).key("late-payments", tenant_id, day.isoformat())
+        return bool(redis_connection(app, fast=True).set(key, "1", nx=True, ex=2 * 86400))
+    except Exception:  # noqa: BLE001 — no Redis: plan anyway (the outbox's key makes it idempotent)
+        return True
 
 
 def run_inline(app: Flask) -> dict[int, dict]:

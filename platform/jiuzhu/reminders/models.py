@@ -37,11 +37,13 @@ class Subject(enum.StrEnum):
     publicity = "publicity"
     warning = "warning"
     county_request = "county_request"
+    #: a month of benefit unpaid past its pay-by day (subject_id: the benefit schedule)
+    payment = "payment"
 
     @property
     def label(self) -> str:
         return {"step": "办理环节", "case": "办理时限", "publicity": "公示期满", "warning": "预警处置",
-                "county_request": "跨县协查"}[self.value]
+                "county_request": "跨县协查", "payment": "保障金发放"}[self.value]
 
 
 class ReminderKind(enum.StrEnum):

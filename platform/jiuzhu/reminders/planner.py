@@ -148,3 +148,22 @@ def sync_warning(session, ticket, settings: dict, today: dt.date) -> None:
                        "send_on": p.send_on, "level": p.level, "escalate": p.escalate, "title": p.title,
                        "status": ReminderStatus.pending, "recipients": 0} for p in planned])
     session.flush()
+
+
+def sync_late_payments(session, today: dt.date) -> int:
+    """An overdue reminder to the county's staff (and its 督办 list) for each month of benefit unpaid
+    past its pay-by day (每月 N 日前发放); repeated by the dispatcher until paid. Idempotent: the
+    outbox's unique key plans each once. Returns how many months are late."""
+    from jiuzhu.payments.services import late_months
+    from jiuzhu.tenancy.context import require_scope
+
+    tenant_id = require_scope().tenant_id
+    late = late_months(session, today)
+    _insert(session, [{"tenant_id": tenant_id,
+                       "township_id": m.township_id, "village_id": m.village_id, "case_id": m.case_id,
+                       "subject": Subject.payment, "subject_id": m.schedule_id, "kind": ReminderKind.overdue,
+                       "offset": 1, "due_on": m.pay_by, "send_on": today, "level": "county", "escalate": True,
+                       "title": f"案件 {m.case_id} · {m.month:%Y年%m月}保障金发放", "status": ReminderStatus.pending,
+                       "recipients": 0} for m in late])
+    session.flush()
+    return len(late)

@@ -105,6 +105,31 @@ def unarchived(session, step_key: str, limit: int = 50) -> tuple[int, list[Unarc
     return total, [Unarchived(case_id, names.get(township_id, "—"), since) for case_id, township_id, since in rows]
 
 
+@dataclass(frozen=True)
+class Unfiled:
+    case_id: int
+    township: str
+    since: dt.date
+    due_on: dt.date | None
+    overdue: bool
+
+
+def unfiled(session, step_key: str, today: dt.date, limit: int = 50) -> tuple[int, int, list[Unfiled]]:
+    """Decided cases whose county filing (备案) is still open: how many, how many past their deadline,
+    and the oldest first, each marked overdue by the one rule (``is_overdue``)."""
+    from jiuzhu.workflow.deadlines import is_overdue, overdue_before
+
+    open_filing = (Step.status == StepStatus.open, Step.key == step_key)
+    total = session.scalar(select(func.count()).select_from(Step).where(*open_filing))
+    late = session.scalar(select(func.count()).select_from(Step).where(*open_filing, Step.due_on < overdue_before(today)))
+    names = townships(session)
+    rows = session.execute(select(Step.case_id, Step.township_id, Step.opened_on, Step.due_on).where(*open_filing)
+                           .order_by(Step.due_on, Step.opened_on, Step.id).limit(limit)).all()
+    return total, late, [Unfiled(case_id, names.get(township_id, "—"), since, due_on,
+                                 due_on is not None and is_overdue(due_on, today))
+                         for case_id, township_id, since, due_on in rows]
+
+
 def _counters(session) -> bool:
     """Whether the case counts come from ``case_counts`` (PostgreSQL keeps them; SQLite has none)."""
     return session.get_bind().dialect.name == "postgresql"

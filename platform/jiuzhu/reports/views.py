@@ -9,6 +9,7 @@ from flask import Response
 from flask_admin import expose
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from jiuzhu.admin.base import SecureBaseView
 from jiuzhu.auth.roles import Role
@@ -19,6 +20,7 @@ from jiuzhu.reports import queries
 from jiuzhu.reports.charts import bar_chart
 
 SUPERVISORS = frozenset({Role.county_staff, Role.county_admin, Role.township_leader})
+COUNTY_ROLES = frozenset({Role.county_staff, Role.county_admin})
 #: the largest roll file taken (a 50,000-row roll is a few MB)
 MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -52,9 +54,16 @@ class DashboardView(SecureBaseView):
 
         plugin, _tenant = tenant_plugin(db.session)
         archive = queries.unarchived(db.session, plugin.archive_step) if plugin.archive_step else None
+        filing = queries.unfiled(db.session, plugin.filing_step, today) if plugin.filing_step else None
+        spot_gaps = []
+        if current_user.role in COUNTY_ROLES:  # the spot checks are the county's own files
+            from jiuzhu.spotchecks.services import coverage_gaps
+
+            spot_gaps = coverage_gaps(db.session, getattr(plugin, "spot_check_rule", None), today)
         return self.render("reports/dashboard.html", load=load, load_chart=load_chart, month_chart=month_chart,
                            rates=rates, statuses=queries.status_counts(db.session), today=today,
-                           total_overdue=sum(r.overdue for r in load), archive=archive)
+                           total_overdue=sum(r.overdue for r in load), archive=archive, spot_gaps=spot_gaps,
+                           filing=filing)
 
 
 class StatisticsView(SecureBaseView):

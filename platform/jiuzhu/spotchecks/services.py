@@ -39,6 +39,7 @@ from jiuzhu.spotchecks.models import (
 )
 from jiuzhu.tenancy.context import require_scope
 from jiuzhu.tenancy.models import Tenant
+from jiuzhu.workflow.models import Step
 
 COUNTY_ROLES = frozenset({Role.county_staff, Role.county_admin})
 COUNTY_ONLY = "抽查、近亲属关系备案和实名举报核查由县级民政部门办理，乡镇（街道）和村（社区）不能办理。"
@@ -83,16 +84,18 @@ def at_least(share: Decimal, n: int) -> int:
     return int((Decimal(share) * n).to_integral_value(rounding=ROUND_CEILING))
 
 
-def choose(candidates: Iterable[Candidate], seed: str, sample_share: Decimal, on_site_share: Decimal) -> list[Pick]:
+def choose(candidates: Iterable[Candidate], seed: str, sample_share: Decimal, on_site_share: Decimal,
+           on_site_of_new_cases: bool = False) -> list[Pick]:
     """The sample: every staff relative (on site), topped up by rank to at least ``sample_share`` of the
     population; on site: the relatives, topped up by a second rank to at least ``on_site_share`` of
-    the sample."""
+    the sample — or of the population when ``on_site_of_new_cases`` (never more than the sample)."""
     pool = list(candidates)
     related = sorted((c for c in pool if c.related_to_staff), key=lambda c: c.case_id)
     others = sorted((c for c in pool if not c.related_to_staff), key=lambda c: rank(seed, c.case_id))
     size = max(at_least(sample_share, len(pool)), len(related))
     chosen = others[: size - len(related)]
-    on_site_more = max(0, at_least(on_site_share, size) - len(related))
+    on_site_base = len(pool) if on_site_of_new_cases else size
+    on_site_more = max(0, min(at_least(on_site_share, on_site_base), size) - len(related))
     on_site = {c.case_id for c in sorted(chosen, key=lambda c: rank(seed, c.case_id, "实地"))[:on_site_more]}
     picks = [Pick(c.case_id, True, True) for c in related]
     picks += [Pick(c.case_id, c.case_id in on_site, False) for c in chosen]
@@ -127,10 +130,26 @@ def new_cases(session, rule: SpotCheckRule, start: dt.date, end: dt.date) -> lis
     return [c for c in rows if wanted & set(c.categories)]
 
 
-def already_considered(session, start: dt.date) -> set[int]:
-    """Cases an earlier draw considered (each new case is considered once)."""
-    populations = session.scalars(select(SpotCheckDraw.population).where(SpotCheckDraw.window_end >= start)).all()
-    return {case_id for population in populations for case_id in population}
+def already_considered(session, start: dt.date | None) -> set[int]:
+    """Cases an earlier draw considered (each new case is considered once); ``None``: by any draw."""
+    query = select(SpotCheckDraw.population)
+    if start is not None:
+        query = query.where(SpotCheckDraw.window_end >= start)
+    return {case_id for population in session.scalars(query).all() for case_id in population}
+
+
+def uncovered(session, rule: SpotCheckRule, on: dt.date) -> list:
+    """New cases of the rule decided on or before ``on`` that no draw has considered, oldest first
+    (rows of id, household_id, decided_on). New: confirmed through the platform's procedure — a roll
+    imported as 存量在保对象 has no steps and is not a new household."""
+    wanted = {c.value for c in rule.categories}
+    seen = already_considered(session, None)
+    through_procedure = select(Step.id).where(Step.case_id == Case.id).exists()
+    rows = session.execute(select(Case.id, Case.household_id, Case.decided_on, Case.categories)
+                           .where(Case.kind == CaseKind.application, Case.status == CaseStatus.approved,
+                                  Case.decided_on <= on, through_procedure)
+                           .order_by(Case.decided_on, Case.id)).all()
+    return [r for r in rows if wanted & set(r.categories) and r.id not in seen]
 
 
 def related_households(session, on: dt.date) -> set[int]:
@@ -160,6 +179,8 @@ def draw(session, user: User, *, on: dt.date | None = None, seed: str | int | No
         errors.append("本地规则未规定抽查比例，请填写抽查比例。")
     if site is None and not errors:
         site = Decimal("0")
+    if rule.on_site_of_new_cases and sample is not None and site is not None and not errors and site > sample:
+        errors.append(f"实地抽查是抽查的一部分：实地抽查比例（{site:.0%}）不能高于抽查比例（{sample:.0%}）。")
     days = window_days if window_days is not None else rule.window_days
     if days is None:
         errors.append("本地规则未规定抽查范围的天数，请填写。")
@@ -172,13 +193,19 @@ def draw(session, user: User, *, on: dt.date | None = None, seed: str | int | No
         raise ValidationError(*errors)
 
     start = on - dt.timedelta(days=days)
-    seen = already_considered(session, start)
-    cases = [c for c in new_cases(session, rule, start, on) if c.id not in seen]
+    if rule.complete_coverage:
+        # every new case no draw has considered, however long ago it was confirmed: none escapes
+        cases = sorted(uncovered(session, rule, on), key=lambda c: c.id)
+        start = min([start] + [c.decided_on for c in cases])
+    else:
+        seen = already_considered(session, start)
+        cases = [c for c in new_cases(session, rule, start, on) if c.id not in seen]
     labels = "、".join(c.label for c in rule.categories)
     if not cases:
         raise ValidationError(f"{start:%Y-%m-%d} 至 {on:%Y-%m-%d} 没有尚未抽查过的新增{labels}家庭，无需抽取。")
     related = related_households(session, on)
-    picks = choose([Candidate(c.id, c.household_id in related) for c in cases], seed, sample, site)
+    picks = choose([Candidate(c.id, c.household_id in related) for c in cases], seed, sample, site,
+                   rule.on_site_of_new_cases)
     by_id = {c.id: c for c in cases}
     result = SpotCheckDraw(drawn_on=on, drawn_by_id=user.id, drawn_by_name=_actor(user), seed=seed,
                            plugin_key=plugin.key, window_start=start, window_end=on, sample_share=sample,
@@ -186,7 +213,8 @@ def draw(session, user: User, *, on: dt.date | None = None, seed: str | int | No
                            rule={"categories": [c.value for c in rule.categories],
                                  "sample_share": str(rule.sample_share) if rule.sample_share is not None else None,
                                  "on_site_share": str(rule.on_site_share) if rule.on_site_share is not None else None,
-                                 "window_days": rule.window_days, "related_staff_all_on_site":
+                                 "window_days": rule.window_days, "on_site_of_new_cases": rule.on_site_of_new_cases,
+                                 "complete_coverage": rule.complete_coverage, "related_staff_all_on_site":
                                      rule.related_staff_all_on_site, "source": rule.source})
     for p in picks:
         result.items.append(SpotCheckItem(case_id=p.case_id, household_id=by_id[p.case_id].household_id,
@@ -258,11 +286,51 @@ def summarize(draw_: SpotCheckDraw, rule: SpotCheckRule | None = None) -> DrawSu
     site_min = Decimal(draw_.rule["on_site_share"]) if draw_.rule.get("on_site_share") else None
     if sample_min is not None and s.sampled < at_least(sample_min, s.population):
         s.problems.append(f"抽查 {s.sampled} 户，低于新增家庭 {s.population} 户的 {sample_min:.0%}。")
-    if site_min is not None and s.on_site < at_least(site_min, s.sampled):
+    if draw_.rule.get("on_site_of_new_cases"):
+        if site_min is not None and s.on_site < at_least(site_min, s.population):
+            s.problems.append(f"实地抽查 {s.on_site} 户，低于新增家庭 {s.population} 户的 {site_min:.0%}。")
+    elif site_min is not None and s.on_site < at_least(site_min, s.sampled):
         s.problems.append(f"实地抽查 {s.on_site} 户，低于抽查户数的 {site_min:.0%}。")
     if draw_.rule.get("related_staff_all_on_site") and s.related_on_site < s.related:
         s.problems.append("与经办人员有近亲属关系的家庭未全部实地核查。")
     return s
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """A warning for the county: new households past the window no draw has considered, or a short draw."""
+
+    kind: str  # "missing" | "short"
+    message: str
+    draw_id: int | None = None
+    count: int = 0
+
+
+def coverage_gaps(session, rule: SpotCheckRule | None, on: dt.date, draws=None) -> list[CoverageGap]:
+    """What the county must be told (rules with ``complete_coverage`` only): new households confirmed more
+    than ``window_days`` ago that no draw has considered (the draw is missing), and draws whose sample or
+    on-site share falls short of the rule (the draw is short)."""
+    if rule is None or not rule.complete_coverage:
+        return []
+    gaps: list[CoverageGap] = []
+    labels = "、".join(c.label for c in rule.categories)
+    late = [c for c in uncovered(session, rule, on)
+            if rule.window_days is not None and c.decided_on + dt.timedelta(days=rule.window_days) < on]
+    if late:
+        gaps.append(CoverageGap("missing", (
+            f"{len(late)} 户新增{labels}家庭确认已超过 {rule.window_days} 天仍未纳入任何抽查（最早于 "
+            f"{late[0].decided_on:%Y-%m-%d} 确认），请尽快抽取：下次抽取将包括这些家庭。"), count=len(late)))
+    if draws is None:
+        from sqlalchemy.orm import selectinload
+
+        draws = session.scalars(select(SpotCheckDraw).options(selectinload(SpotCheckDraw.items))
+                                .order_by(SpotCheckDraw.drawn_on, SpotCheckDraw.id)).all()
+    for d in draws:
+        problems = summarize(d).problems
+        if problems:
+            gaps.append(CoverageGap("short", f"{d.drawn_on:%Y-%m-%d} 的抽取不足："
+                                    + "".join(problems), draw_id=d.id, count=len(problems)))
+    return gaps
 
 
 # -- the kinship registry ------------------------------------------------------------------------
@@ -390,4 +458,4 @@ def unanswered_reports(session) -> list[RealNameReport]:
 
 __all__ = ["draw", "choose", "rank", "at_least", "Candidate", "Pick", "record_result", "summarize", "DrawSummary",
            "register_kinship", "receive_report", "verify_report", "answer_report", "unanswered_reports",
-           "require_county", "tenant_plugin", "new_cases"]
+           "require_county", "tenant_plugin", "new_cases", "uncovered", "coverage_gaps", "CoverageGap"]

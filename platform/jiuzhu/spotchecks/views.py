@@ -54,8 +54,10 @@ class SpotCheckView(SecureBaseView):
                                    .order_by(SpotCheckDraw.drawn_on.desc(), SpotCheckDraw.id.desc())).all()
         share = settings.get("spot_check_share") or (rule.sample_share if rule else None)
         site = settings.get("spot_check_on_site_share") or (rule.on_site_share if rule else None)
-        return self.render("spotchecks/index.html", plugin=plugin, rule=rule, draws=draws, today=china_today(),
+        today = china_today()
+        return self.render("spotchecks/index.html", plugin=plugin, rule=rule, draws=draws, today=today,
                            summaries={d.id: services.summarize(d) for d in draws},
+                           gaps=services.coverage_gaps(db.session, rule, today, draws=draws),
                            default_share=round(float(share) * 100) if share is not None else "",
                            default_site=round(float(site) * 100) if site is not None else "",
                            default_window=rule.window_days if rule and rule.window_days else 90)
