@@ -16,6 +16,8 @@ from jiuzhu.cases.models import Case
 from jiuzhu.errors import PermissionDenied, ValidationError
 from jiuzhu.extensions import db
 from jiuzhu.payments import services as pay
+from jiuzhu.spotchecks import services as spot
+from jiuzhu.spotchecks.models import SpotCheckMethod
 from jiuzhu.tenancy.models import OrgUnit
 from jiuzhu.workflow import engine
 from plugins.anhui import AnhuiPlugin
@@ -269,16 +271,52 @@ def test_rule_county_supervises_and_corrects(app, county):
 
 
 def test_rule_county_spot_checks_new_cases_on_site(app, county):
-    rule = plugin(app).spot_check_rule
-    assert set(rule.categories) == {"dibao", "tekun"} and rule.on_site_share == Decimal("1")
-    assert rule.sample_share is None and source.SPOT_CHECK in rule.source
-    p = plugin(app)
-    assert p.spot_check_share(p.settings({})) is None
-    configure(app, "dt", spot_check_share="0.3")
+    """“负责对新审核确认低保及特困对象入户抽查”: the county draws from the households newly confirmed, and every
+    one it samples is checked in the home (入户) — at the share the county sets, since the source names none;
+    a township cannot draw."""
+    ids = [approved_case(app, seq=s) for s in (1, 2, 3, 4)]  # confirmed 2026-10-21
+    with acting(app, "dt-t1-leader") as user, pytest.raises(PermissionDenied):
+        spot.draw(db.session, user, on=D(2026, 11, 2), seed="dt", window_days=30)
+    with acting(app, "dt-county") as user, pytest.raises(ValidationError, match="本地规则未规定抽查比例"):
+        spot.draw(db.session, user, on=D(2026, 11, 2), seed="dt", window_days=30)
+    configure(app, "dt", spot_check_share="0.5")
     with acting(app, "dt-county") as user:
-        assert p.spot_check_share(p.tenant_settings(user.tenant_id)) == Decimal("0.30")
+        drawn = spot.draw(db.session, user, on=D(2026, 11, 2), seed="dt-2026-11", window_days=30)
+        assert sorted(drawn.population) == sorted(ids)
+        assert len(drawn.items) == 2 and {i.method for i in drawn.items} == {SpotCheckMethod.on_site}
+        item = drawn.items[0]
+        spot.record_result(db.session, user, item.id, result="irregular", checked_on=D(2026, 11, 4), checker="县民政局",
+                           finding="入户发现家庭有营运车辆未申报", on=D(2026, 11, 4))
+        found_in = item.case_id
+    # “发现问题及时依法纠正”: the county corrects what it found
+    with acting(app, "dt-county") as user:
+        engine.revoke(db.session, user, found_in, "入户抽查发现隐瞒营运车辆，依法纠正", on=D(2026, 11, 5))
+    assert case_of(app, "dt-t1-staff", found_in)["status"] == CaseStatus.revoked
     with pytest.raises(ValidationError, match="抽查比例须大于 0、不超过 100%"):
         configure(app, "dt", spot_check_share="1.5")
+
+
+def test_rule_real_name_reports_are_verified_and_answered(app, county):
+    """“负责…来电来访、举报核查等工作”: the county records each report, verifies it, and only then answers the
+    reporter; a township cannot handle one."""
+    case_id = approved_case(app)
+    with acting(app, "dt-t1-staff") as user, pytest.raises(PermissionDenied):
+        spot.receive_report(db.session, user, reporter_name="王某", reporter_contact="13700000000", channel="来电",
+                            received_on=D(2026, 11, 2), subject="隐瞒收入", content="该户儿子在外务工收入较高")
+    with acting(app, "dt-county") as user:
+        case = db.session.get(Case, case_id)
+        report = spot.receive_report(db.session, user, reporter_name="王某", reporter_contact="13700000000",
+                                     channel="来电", received_on=D(2026, 11, 2), subject="隐瞒收入",
+                                     content="该户儿子在外务工收入较高", household=case.household, case=case)
+        report_id = report.id
+    with acting(app, "dt-county") as user, pytest.raises(ValidationError):
+        spot.answer_report(db.session, user, report_id, answered_on=D(2026, 11, 3), answer="已核实", via="电话")
+    with acting(app, "dt-county") as user:
+        spot.verify_report(db.session, user, report_id, verified_on=D(2026, 11, 4), substantiated=False,
+                           verification="入户核查并比对社保、工商数据，儿子系残疾人，无务工收入")
+        answered = spot.answer_report(db.session, user, report_id, answered_on=D(2026, 11, 5),
+                                      answer="经核实，反映情况不属实", via="电话")
+        assert answered.answered_on == D(2026, 11, 5) and answered.status.value == "answered"
 
 
 # -- materials, checks, investigation ----------------------------------------------------------------------
