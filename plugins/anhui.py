@@ -300,11 +300,13 @@ class AnhuiPlugin(BaselinePlugin):
 
     def notice_text(self, kind: str, case) -> list[str]:
         """The paragraphs of a notice, quoting its legal basis."""
-        if kind not in self.NOTICE_TITLES:
-            raise KeyError(f"没有“{kind}”类通知书的文本")
         household = case.household
         head = household.head if household is not None else None
         to = f"{head.name}：" if head else "申请人："
+        if kind == "revocation":
+            return self.revocation_text(case, to, _sentence(self.notice_basis(kind)), APPEAL)
+        if kind not in self.NOTICE_TITLES:
+            raise KeyError(f"没有“{kind}”类通知书的文本")
         applied = cn_date(case.applied_on)
         categories = "、".join(Category(c).label for c in case.categories)
         basis = self.notice_basis(kind)

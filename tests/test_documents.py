@@ -124,7 +124,7 @@ def test_a_reprinted_one_time_notice_lists_what_was_missing_the_day_it_was_issue
 
 @pytest.mark.parametrize("plugin_key", ["baseline", "shexian", "ningxia", "jingdezhen", "zongyang", "dangtu"])
 def test_every_plugins_notices_print(app, world, plugin_key):
-    """Each plugin's four notices render in its words, with its title and number, in CJK fonts."""
+    """Each plugin's five notices render in its words, with its title and number, in CJK fonts."""
     from jiuzhu.cases.models import Case
     from jiuzhu.documents import notice_pdf
     from jiuzhu.extensions import db
@@ -139,7 +139,8 @@ def test_every_plugins_notices_print(app, world, plugin_key):
                                 applied_on=D(2026, 4, 29), via_platform=["id_and_register"])
         case.decision_reason, case.decided_on = "家庭人均月收入高于当地低保标准", D(2026, 5, 20)
         plugin = engine.plugin_for(case)
-        for kind in ("missing_materials", "not_accepted", "denial", "certificate"):
+        case.closed_on = D(2026, 7, 1)  # (for the revocation notice: the day the confirmation was revoked)
+        for kind in ("missing_materials", "not_accepted", "denial", "certificate", "revocation"):
             notice = engine.issue_notice(db.session, user, db.session.get(Case, case.id), kind, D(2026, 5, 20),
                                          {"missing": [{"key": "authorization", "label": "核查授权书"}]})
             data = notice_pdf(db.session, notice)

@@ -180,7 +180,9 @@ class DangtuPlugin(AnhuiPlugin):
 
     def notice_basis(self, kind: str) -> str:
         quote = {"missing_materials": source.MATERIALS + source.PLATFORM_INFO, "not_accepted": source.PROCESS,
-                 "denial": source.PROCESS, "certificate": source.DELEGATION + source.PAYMENT}[kind]
+                 "denial": source.PROCESS, "certificate": source.DELEGATION + source.PAYMENT, "revocation": source.SPOT_CHECK}.get(kind)
+        if quote is None:  # (a revocation: the provincial rules and the county's document, unquoted)
+            return super().notice_basis(kind)
         return f"{super().notice_basis(kind)}：“{quote}”"
 
     def notice_text(self, kind: str, case) -> list[str]:

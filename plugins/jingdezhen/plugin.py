@@ -357,6 +357,8 @@ class JingdezhenPlugin(BaselinePlugin):
         to = f"{head.name}：" if head else "申请人："
         applied = cn_date(case.applied_on)
         basis_province = f"依据{source.PROVINCIAL}和{source.DOC}{source.TITLE}"
+        if kind == "revocation":
+            return self.revocation_text(case, to, f"{basis_province}办理。", self.APPEAL)
         if kind == "missing_materials":
             missing = "、".join(m.label for m in case.missing_materials) or "（无）"
             return [to, f"你户于{applied}提出的社会救助申请，经材料审核，尚缺以下材料：{missing}。",

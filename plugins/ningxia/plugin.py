@@ -275,6 +275,8 @@ class NingxiaPlugin(BaselinePlugin):
         categories = "、".join(Category(c).label for c in case.categories)
         township = self.township_name(case)
         basis = f"依据{source.NATIONAL}和{source.DOC}{source.TITLE}"
+        if kind == "revocation":  # “必要时应当撤销原确认决定”: the township that confirmed, or the county
+            return self.revocation_text(case, to, f"{basis}：“{source.SUPERVISE}”", self.APPEAL)
         if kind == "missing_materials":
             missing = "、".join(m.label for m in case.missing_materials) or "（无）"
             return [to, f"你户于{applied}提出的{categories}申请，尚缺以下材料：{missing}。",

@@ -275,7 +275,9 @@ class ShexianPlugin(AnhuiPlugin):
 
     def notice_basis(self, kind: str) -> str:
         quote = {"missing_materials": source.ACCEPT + source.PLATFORM, "not_accepted": source.ACCEPT,
-                 "denial": source.REFERRAL, "certificate": source.BENEFITS}[kind]
+                 "denial": source.REFERRAL, "certificate": source.BENEFITS}.get(kind)
+        if quote is None:  # (a revocation: the provincial rules and the county's document, unquoted)
+            return super().notice_basis(kind)
         return f"{super().notice_basis(kind)}：“{quote}”"
 
     def notice_text(self, kind: str, case) -> list[str]:

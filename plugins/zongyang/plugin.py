@@ -258,7 +258,9 @@ class ZongyangPlugin(AnhuiPlugin):
 
     def notice_basis(self, kind: str) -> str:
         quote = {"missing_materials": source.LIMIT, "not_accepted": source.DELEGATION,
-                 "denial": source.DELEGATION, "certificate": source.DELEGATION}[kind]
+                 "denial": source.DELEGATION, "certificate": source.DELEGATION}.get(kind)
+        if quote is None:  # (a revocation: the provincial rules and the county's document, unquoted)
+            return super().notice_basis(kind)
         return f"{super().notice_basis(kind)}：“{quote}”"
 
 

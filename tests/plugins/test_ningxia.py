@@ -227,6 +227,15 @@ def test_rule_the_confirming_township_revokes_its_own_decision_after_self_inspec
                                                             "reason": "自查发现隐瞒经营收入，撤销原确认决定"})
     c = case_of(app, "nx-county", case_id)
     assert c["status"] == CaseStatus.revoked
+    # the household is told in writing: the 撤销确认决定通知书, with the reason, the basis and its remedies
+    assert c["notices"][-1][0] == "revocation" and c["notices"][-1][1].startswith("救撤〔")
+    from jiuzhu.cases.models import Notice
+
+    with acting(app, "nx-t1-leader"):
+        notice = db.session.scalars(select(Notice).where(Notice.case_id == case_id, Notice.kind == "revocation")).one()
+        text = "".join(plugin(app).notice_text("revocation", notice.case))
+    assert "决定撤销原确认决定" in text and "理由：自查发现隐瞒经营收入，撤销原确认决定" in text
+    assert "必要时应当撤销原确认决定" in text and "行政复议" in text
 
 
 def test_rule_village_applies_only_on_commission(app, county):

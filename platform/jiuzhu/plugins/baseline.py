@@ -480,9 +480,10 @@ class BaselinePlugin(JurisdictionPlugin):
         "not_accepted": "社会救助申请不予受理通知书",
         "denial": "不予确认通知书",
         "certificate": "最低生活保障证",
+        "revocation": "撤销确认决定通知书",
     }
     NOTICE_CODES: ClassVar[dict[str, str]] = {"missing_materials": "告", "not_accepted": "不受",
-                                              "denial": "不确", "certificate": "低保证"}
+                                              "denial": "不确", "certificate": "低保证", "revocation": "撤"}
 
     APPEAL: ClassVar[str] = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
                              "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。")
@@ -491,10 +492,12 @@ class BaselinePlugin(JurisdictionPlugin):
         """The paragraphs of a notice under the national rules (plugins quote their own documents)."""
         from jiuzhu.clock import cn_date
 
-        if kind not in self.NOTICE_TITLES:
-            raise KeyError(f"没有“{kind}”类通知书的文本")
         head = case.household.head if case.household is not None else None
         to = f"{head.name}：" if head else "申请人："
+        if kind == "revocation":
+            return self.revocation_text(case, to, f"依据{NATIONAL}。", self.APPEAL)
+        if kind not in self.NOTICE_TITLES:
+            raise KeyError(f"没有“{kind}”类通知书的文本")
         applied = cn_date(case.applied_on)
         categories = "、".join(Category(c).label for c in case.categories)
         if kind == "missing_materials":
@@ -514,12 +517,24 @@ class BaselinePlugin(JurisdictionPlugin):
         return [to, f"经审核确认，你户符合{categories}条件，于{cn_date(case.decided_on)}确认给予救助，"
                     f"家庭月保障金额 {amount} 元。{paid}", f"依据{NATIONAL}。"]
 
+    def revocation_text(self, case, to: str, basis: str, appeal: str) -> list[str]:
+        """撤销原确认决定: the notice every plugin gives when a confirmation is revoked — what was confirmed
+        and when, that it is revoked and why, the basis and the remedies (plugins pass their own basis)."""
+        from jiuzhu.clock import cn_date
+
+        categories = "、".join(Category(c).label for c in case.categories)
+        confirmed = f"于{cn_date(case.decided_on)}" if case.decided_on else ""
+        revoked = cn_date(case.closed_on) if case.closed_on else ""
+        return [to, f"你户{confirmed}经审核确认给予的{categories}，经核查，于{revoked}决定撤销原确认决定，"
+                    f"自撤销之日起停止发放。", f"理由：{case.decision_reason or ''}", basis, appeal]
+
     def notice_title(self, kind: str) -> str:
-        return self.NOTICE_TITLES.get(kind, kind)
+        return self.NOTICE_TITLES.get(kind) or BaselinePlugin.NOTICE_TITLES.get(kind, kind)
 
     def notice_number(self, case, kind: str, year: int, n: int) -> str:
         """e.g. 救告〔2026〕0007号 — numbered per county, per kind, per year."""
-        return f"救{self.NOTICE_CODES.get(kind, kind)}〔{year}〕{n:04d}号"
+        code = self.NOTICE_CODES.get(kind) or BaselinePlugin.NOTICE_CODES.get(kind, kind)
+        return f"救{code}〔{year}〕{n:04d}号"
 
     # -- start-up checks --------------------------------------------------------------------------
 

@@ -551,12 +551,15 @@ def withdraw(session, user: User, case_id: int, reason: str, *, on: dt.date | No
 
 def revoke(session, user: User, case_id: int, reason: str, *, on: dt.date | None = None) -> Case:
     """A wrong decision revoked (撤销原确认决定): by the county, or by the township that confirmed it
-    where townships confirm (the plugin's ``revoking_roles``)."""
+    where townships confirm (the plugin's ``revoking_roles``); the 撤销确认决定通知书 is issued."""
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound("案件不存在，或不在您的管辖范围内。")
-    return _end_case(session, user, case_id, reason, on, decision=Decision.revoke, status=CaseStatus.revoked,
+    case = _end_case(session, user, case_id, reason, on, decision=Decision.revoke, status=CaseStatus.revoked,
                      allowed=(CaseStatus.approved,), action="撤销", roles=plugin_for(case).revoking_roles())
+    # the household is told in writing, with the reason and its remedies (撤销确认决定通知书)
+    issue_notice(session, user, case, "revocation", case.closed_on, {"reason": case.decision_reason})
+    return case
 
 
 def close(session, user: User, case_id: int, reason: str, *, on: dt.date | None = None) -> Case:
