@@ -367,6 +367,9 @@ def test_rule_only_an_emergency_takes_the_simplified_path_and_staff_say_why(app,
     emergency = relief_case(app)
     with acting(app, "zy-t1-staff"):
         assert db.session.get(Case, emergency).emergency_reason.startswith("务工中坠落受伤")
+    page = client_for("zy-t1-staff").get(f"/admin/casework/{emergency}").get_data(as_text=True)
+    shown = page[page.index('data-testid="emergency-reason"'):]
+    assert "急难" in shown[:200] and "务工中坠落受伤，无力支付急救费用" in shown[:300]  # the reason, on the case
     assert open_keys(app, emergency) == ["acceptance", "advance_relief"]
     do(app, "zy-t1-staff", emergency, "acceptance", "accept", OCT_9)
     assert "economic_check" not in open_keys(app, emergency)
