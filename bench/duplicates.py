@@ -30,7 +30,7 @@ import statistics
 import time
 
 from sqlalchemy import create_engine, select, text
-from support import bench_database, encrypted
+from support import bench_county, bench_database, encrypted
 
 DECIDED = dt.date(2026, 3, 20)
 
@@ -86,7 +86,6 @@ def main():
     from jiuzhu.tenancy.context import Scope, use_scope
     from jiuzhu.tenancy.models import Tenant
     from jiuzhu.tenancy.rls import rls_key, signed_setting
-    from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
 
     owner = bench_database("jiuzhu_bench_dup", keep=args.keep)
     app = create_app()
@@ -96,19 +95,7 @@ def main():
         key_id = keyring().blind_index.active_id
         if not args.keep:
             t0 = time.perf_counter()
-            registry = app.extensions["jiuzhu.plugins"]
-            places = []
-            for i in range(args.counties):
-                with use_scope(Scope.platform()):
-                    tenant = create_tenant(db.session, registry, code=f"d{i:03d}", name=f"县{i:03d}",
-                                           plugin_key="baseline")
-                    db.session.commit()
-                    tid = tenant.id
-                with use_scope(Scope(tid)):
-                    town = add_org_unit(db.session, parent=county_root(db.session), name="某镇")
-                    village = add_org_unit(db.session, parent=town, name="某村")
-                    db.session.commit()
-                    places.append((tid, town.id, village.id))
+            places = [bench_county(app, f"d{i:03d}", f"县{i:03d}") for i in range(args.counties)]
             stride = households * 4 + 8
             for i, (tid, town, village) in enumerate(places):
                 with owner.begin() as conn:

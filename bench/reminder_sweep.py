@@ -29,7 +29,7 @@ import resource
 import time
 
 from sqlalchemy import select, text, tuple_
-from support import bench_database, encrypted
+from support import bench_county, bench_database, encrypted
 
 TODAY = dt.date(2026, 11, 20)  # a Friday and a working day
 
@@ -67,15 +67,12 @@ def main():
     from flask_migrate import upgrade
 
     from jiuzhu import create_app
-    from jiuzhu.auth.roles import Role
-    from jiuzhu.auth.services import create_user
     from jiuzhu.extensions import db
     from jiuzhu.reminders.dispatch import _REMINDER_COLUMNS
     from jiuzhu.reminders.jobs import send_tenant_reminders
     from jiuzhu.reminders.models import Reminder, ReminderStatus
     from jiuzhu.tenancy.context import Scope, use_scope
     from jiuzhu.tenancy.models import Tenant
-    from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
 
     owner = bench_database("jiuzhu_bench", keep=args.keep)
     app = create_app()
@@ -84,21 +81,8 @@ def main():
             upgrade()
             t0 = time.perf_counter()
             per = args.steps // args.tenants
-            registry = app.extensions["jiuzhu.plugins"]
             for i in range(args.tenants):
-                with use_scope(Scope.platform()):
-                    tenant = create_tenant(db.session, registry, code=f"b{i:03d}", name=f"县{i:03d}",
-                                           plugin_key="baseline")
-                    db.session.commit()
-                    tid = tenant.id
-                with use_scope(Scope(tid)):
-                    town = add_org_unit(db.session, parent=county_root(db.session), name="某镇")
-                    village = add_org_unit(db.session, parent=town, name="某村")
-                    for role in (Role.township_staff, Role.township_leader):
-                        create_user(db.session, username=f"b{i:03d}-{role.value}", full_name="经办",
-                                    role=role, password="Bench-pass-1", org_unit=town)
-                    db.session.commit()
-                    town_id, village_id = town.id, village.id
+                tid, town_id, village_id = bench_county(app, f"b{i:03d}", f"县{i:03d}", with_staff=True)
                 with owner.begin() as conn:
                     conn.execute(SEED, {"tenant": tid, "town": town_id, "village": village_id, "n": per,
                                         "today": TODAY, "no_data": encrypted("case_steps.data", {}, tid)})

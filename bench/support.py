@@ -75,3 +75,29 @@ def median_ms(fn, repeat: int) -> float:
         fn()
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
+
+
+def bench_county(app, code: str, name: str, *, with_staff: bool = False) -> tuple[int, int, int]:
+    """A county under the baseline rules with one township and one village (and, ``with_staff``, the
+    township's staff and leader, ``<code>-township_staff`` …), through the service layer. Returns the
+    ids of the county, the township and the village."""
+    from jiuzhu.auth.roles import Role
+    from jiuzhu.auth.services import create_user
+    from jiuzhu.extensions import db
+    from jiuzhu.tenancy.context import Scope, use_scope
+    from jiuzhu.tenancy.services import add_org_unit, county_root, create_tenant
+
+    with use_scope(Scope.platform()):
+        tenant = create_tenant(db.session, app.extensions["jiuzhu.plugins"], code=code, name=name,
+                               plugin_key="baseline")
+        db.session.commit()
+        tid = tenant.id
+    with use_scope(Scope(tid)):
+        town = add_org_unit(db.session, parent=county_root(db.session), name="某镇")
+        village = add_org_unit(db.session, parent=town, name="某村")
+        if with_staff:
+            for role in (Role.township_staff, Role.township_leader):
+                create_user(db.session, username=f"{code}-{role.value}", full_name="经办", role=role,
+                            password="Bench-pass-1", org_unit=town)
+        db.session.commit()
+        return tid, town.id, village.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from flask import Flask
 from sqlalchemy import select
@@ -15,6 +16,19 @@ from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def county_job(tenant_id: int):
+    """A job's work in one county: its app context and scope, the session removed afterwards. Yields the
+    app and the county, or None for a county that is gone or inactive."""
+    app = job_app()
+    with app.app_context(), use_scope(Scope(tenant_id)):
+        try:
+            tenant = db.session.get(Tenant, tenant_id)
+            yield app, (tenant if tenant is not None and tenant.active else None)
+        finally:
+            db.session.remove()
 
 
 def active_tenant_ids() -> list[int]:
@@ -86,17 +100,12 @@ def sweep_tenant_duplicates(tenant_id: int, *, today: str | None = None) -> dict
 
     from jiuzhu.duplicates.services import sweep_county
 
-    app = job_app()
-    with app.app_context(), use_scope(Scope(tenant_id)):
-        try:
-            tenant = db.session.get(Tenant, tenant_id)
-            if tenant is None or not tenant.active:
-                return {"skipped": "inactive"}
-            report = sweep_county(db.session, dt.date.fromisoformat(today) if today else china_today())
-            db.session.commit()
-            return report
-        finally:
-            db.session.remove()
+    with county_job(tenant_id) as (_app, tenant):
+        if tenant is None:
+            return {"skipped": "inactive"}
+        report = sweep_county(db.session, dt.date.fromisoformat(today) if today else china_today())
+        db.session.commit()
+        return report
 
 
 @instance_job
@@ -160,29 +169,24 @@ def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: st
     from jiuzhu.reminders.channels import deliver_pending
     from jiuzhu.reminders.dispatch import dispatch_due
 
-    app = job_app()
-    with app.app_context(), use_scope(Scope(tenant_id)):
-        try:
-            tenant = db.session.get(Tenant, tenant_id)
-            if tenant is None or not tenant.active:
-                return {"skipped": "inactive"}
-            plugin = app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
-            settings = plugin.settings(tenant.plugin_settings)
-            day = dt.date.fromisoformat(today) if today else china_today()
-            if not is_workday(day) and not settings.get("remind_on_non_workdays"):
-                return {"skipped": "non-workday"}
-            batch = batch or int(os.environ.get("JIUZHU_REMINDER_BATCH", "1000"))
-            if _first_sweep_of_the_day(app, tenant_id, day):  # months unpaid past their pay-by day, once a day
-                from jiuzhu.reminders.planner import sync_late_payments
+    with county_job(tenant_id) as (app, tenant):
+        if tenant is None:
+            return {"skipped": "inactive"}
+        plugin = app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
+        settings = plugin.settings(tenant.plugin_settings)
+        day = dt.date.fromisoformat(today) if today else china_today()
+        if not is_workday(day) and not settings.get("remind_on_non_workdays"):
+            return {"skipped": "non-workday"}
+        batch = batch or int(os.environ.get("JIUZHU_REMINDER_BATCH", "1000"))
+        if _first_sweep_of_the_day(app, tenant_id, day):  # months unpaid past their pay-by day, once a day
+            from jiuzhu.reminders.planner import sync_late_payments
 
-                sync_late_payments(db.session, day)
-                db.session.commit()
-            sent = dispatch_due(db.session, day, repeat_workdays=settings.get("overdue_repeat_workdays", 2),
-                                batch=batch)
-            delivered, failed = deliver_pending(db.session)
-            return {"sent": sent, "delivered": delivered, "failed": failed}
-        finally:
-            db.session.remove()
+            sync_late_payments(db.session, day)
+            db.session.commit()
+        sent = dispatch_due(db.session, day, repeat_workdays=settings.get("overdue_repeat_workdays", 2),
+                            batch=batch)
+        delivered, failed = deliver_pending(db.session)
+        return {"sent": sent, "delivered": delivered, "failed": failed}
 
 
 def _first_sweep_of_the_day(app: Flask, tenant_id: int, day) -> bool:
