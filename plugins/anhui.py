@@ -252,7 +252,7 @@ class AnhuiPlugin(BaselinePlugin):
         return self.build_variant(variant, limits)
 
     def workflow_for(self, case) -> Workflow:
-        s = self.tenant_settings(case.tenant_id)
+        s = self.case_settings(case)
         if case.kind == CaseKind.review:
             return self._review_workflow(s["limit_workdays"])
         return self._anhui_workflow(self.workflow_variant(case), self.step_limits(s))

@@ -93,6 +93,29 @@ class ZongyangSettings(BaselineSettings):
                                                                     error="小金额先行救助上限须大于 0 元。"),
                                             metadata={"label": "小金额先行救助金额上限（元）"})
 
+    #: 绿色通道 “快速响应、即时救助”: the county's shorter limit for green-channel cases, and their earlier reminders
+    green_channel_limit_workdays = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
+                                                  metadata={"label": "绿色通道办理时限（工作日，短于办理时限）"})
+    green_channel_reminder_days_before = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=19, error="提前天数须在 1 至 19 之间。")),
+        load_default=None, allow_none=True, metadata={"label": "绿色通道到期前提醒（提前几个工作日）"})
+    #: “12345”政务服务热线交办工单: verified and decided within this many working days of the ticket's arrival
+    hotline_ticket_workdays = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
+                                             metadata={"label": "“12345”热线工单处置时限（工作日）"})
+
+    @validates_schema
+    def _green_channel_is_shorter(self, data, **kwargs):
+        green = data.get("green_channel_limit_workdays")
+        limit = data.get("limit_workdays") or self.plugin.defaults()["limit_workdays"]
+        if green is not None and green >= limit:
+            raise ValidationError(f"绿色通道办理时限须短于办理时限（{limit} 个工作日）。",
+                                  "green_channel_limit_workdays")
+        ordinary = data.get("reminder_days_before") or self.plugin.defaults()["reminder_days_before"]
+        sooner = data.get("green_channel_reminder_days_before")
+        if sooner and max(sooner) <= max(ordinary or [0]):
+            raise ValidationError(f"绿色通道的首次提醒须早于一般案件（提前 {max(ordinary or [0])} 个工作日）。",
+                                  "green_channel_reminder_days_before")
+
     @validates_schema
     def _no_extension(self, data, **kwargs):
         if data.get("extended_limit_workdays") is not None:

@@ -27,10 +27,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from jiuzhu.cases.assessment import Line
-from jiuzhu.cases.categories import Category
+from jiuzhu.cases.categories import CaseKind, Category
 from jiuzhu.cases.households import Health, IncomeKind
+from jiuzhu.plugins.rules import WarningRule
 from jiuzhu.workflow import forms as base_forms
-from jiuzhu.workflow.spec import Decision, Outcome, OverallLimit, Skip, StepSpec, Workflow
+from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, Workflow
 from plugins.anhui import TOWNSHIP, AnhuiPlugin, JointDenialForm, cite
 from plugins.zongyang import forms, source
 
@@ -40,6 +41,9 @@ D = source.DOCUMENT
 GREEN_CHANNEL_AGE = 60
 #: “可给予6个月的渐退期，最多不超过12个月”
 MAX_GRADUAL_EXIT_MONTHS = 12
+#: “做好“12345”政务服务热线交办社会救助热线工单处置”: the plan gives no number; 5 working days unless
+#: the county sets another (1 to the plan's 20)
+DEFAULT_HOTLINE_WORKDAYS = 5
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,31 @@ class ZongyangPlugin(AnhuiPlugin):
     # -- settings ---------------------------------------------------------------------------------
 
     def defaults(self) -> dict[str, Any]:
-        return {**super().defaults(), "extended_limit_workdays": None, "advance_relief_ceiling": None}
+        return {**super().defaults(), "extended_limit_workdays": None, "advance_relief_ceiling": None,
+                "green_channel_limit_workdays": None, "green_channel_reminder_days_before": [5, 3, 1],
+                "hotline_ticket_workdays": DEFAULT_HOTLINE_WORKDAYS}
+
+    def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
+        return {**super().setting_bounds(),
+                "green_channel_limit_workdays": (1, self.max_limit_workdays - 1, "绿色通道办理时限"),
+                "hotline_ticket_workdays": (1, self.max_limit_workdays, "“12345”热线工单处置时限")}
+
+    def case_settings(self, case) -> dict[str, Any]:
+        """绿色通道 “快速响应、即时救助”: a green-channel application runs under the county's shorter limit
+        (when it set one) and is reminded of its deadlines sooner."""
+        s = super().case_settings(case)
+        if case.kind == CaseKind.application and getattr(case, "priority", False):
+            if s.get("green_channel_limit_workdays"):
+                s["limit_workdays"] = min(s["limit_workdays"], s["green_channel_limit_workdays"])
+            s["reminder_days_before"] = sorted({*(s.get("reminder_days_before") or []),
+                                                *(s.get("green_channel_reminder_days_before") or [])}, reverse=True)
+        return s
+
+    def ticket_rules(self, settings: dict[str, Any]) -> dict[str, WarningRule]:
+        """“12345” hotline tickets come into the warnings flow (入户核查, 确认决定, overdue to the county)
+        with the county's deadline; the plan sets none for the monitoring platform's warnings."""
+        return {"hotline_12345": WarningRule(due=Due(settings["hotline_ticket_workdays"]),
+                                             source=cite(D, source.HOTLINE))}
 
     def step_limits(self, s: dict[str, Any]) -> ZongyangLimits:
         return ZongyangLimits(limit=s["limit_workdays"], publicity_days=s["publicity_days"],

@@ -219,8 +219,13 @@ class BaselinePlugin(JurisdictionPlugin):
         asked = list(case.categories)
         return sorted(asked, key=lambda c: order.index(c) if c in order else len(order))
 
+    def case_settings(self, case) -> dict[str, Any]:
+        """The settings a case runs under: the county's, unless the rules give some cases their own
+        (枞阳's 绿色通道: a shorter limit and earlier reminders). The workflow and the reminders read these."""
+        return self.tenant_settings(case.tenant_id)
+
     def workflow_for(self, case) -> Workflow:
-        s = self.tenant_settings(case.tenant_id)
+        s = self.case_settings(case)
         if case.kind == CaseKind.review:
             return self._review_workflow(s["limit_workdays"])
         return self._workflow(s["limit_workdays"], s.get("extended_limit_workdays"), s["publicity_days"],
@@ -399,6 +404,14 @@ class BaselinePlugin(JurisdictionPlugin):
 
     def priority_reason(self, household, on: dt.date) -> str | None:
         return None
+
+    #: where tickets for the warnings flow (预警处置) come from, key → label
+    TICKET_ORIGINS: ClassVar[dict[str, str]] = {"monitoring": "低收入人口监测预警", "hotline_12345": "“12345”热线工单"}
+
+    def ticket_rules(self, settings: dict[str, Any]) -> dict[str, WarningRule]:
+        """The tickets the county's warnings flow takes, by origin, each with its deadline: the monitoring
+        platform's where the rules set one (``warning_rule``); a plugin may add others (枞阳's 12345 tickets)."""
+        return {"monitoring": self.warning_rule} if self.warning_rule is not None else {}
 
     # -- money ------------------------------------------------------------------------------------
 
