@@ -28,6 +28,19 @@ class PublicityForm(base.PublicityForm):
     posted_on = fields.Date(required=True, error_messages=DATE, metadata={"label": "张贴（发布）日期"})
 
 
+class GradualExitForm(base.GradualExitForm):
+    """渐退期 “对收入超过低保标准暂未实现稳定脱贫或就业的”: staff confirm the household has not yet left
+    poverty for good or found stable work, and say what they found (recorded on the review's decision)."""
+
+    condition_met = fields.Boolean(required=True, error_messages={**REQUIRED, "invalid": "请勾选。"},
+                                   validate=validate.Equal(True, error="渐退期只适用于暂未实现稳定脱贫或就业的家庭。"),
+                                   metadata={"label": "经核实暂未实现稳定脱贫或就业"})
+    condition_detail = fields.String(required=True, error_messages=REQUIRED,
+                                     validate=validate.Length(min=1, max=500,
+                                                              error="请写明暂未实现稳定脱贫或就业的具体情况（500 字以内）。"),
+                                     metadata={"label": "暂未实现稳定脱贫或就业的情况"})
+
+
 class ReinvestigationForm(base.PublicityForm):
     """公示有异议: what the objection was, so the re-investigation knows what to verify."""
 

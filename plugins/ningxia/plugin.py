@@ -49,6 +49,7 @@ TOWNSHIP, COUNTY = OrgLevel.township, OrgLevel.county
 DEFAULT_ELDERLY_AGE = 80
 #: the review's gradual exit: "按规定" — the months are the county's (6 unless set, at most 12)
 MAX_GRADUAL_EXIT_MONTHS = 12
+MIN_GRADUAL_EXIT_MONTHS = 6
 #: labels that would make a village committee's seal or review a precondition (不得增设…附加条件)
 VILLAGE_SEAL_WORDS = ("村委会", "村（居）民委员会", "居委会", "签章", "盖章", "村级审核")
 
@@ -89,9 +90,16 @@ class NingxiaPlugin(BaselinePlugin):
         may the county (“民政部门要及时查实、依法纠正”)."""
         return super().revoking_roles() | {Role.township_leader}
 
+    #: “对收入超过低保标准暂未实现稳定脱贫或就业的，按规定落实好低保渐退期政策”: 低保 only, 6 to 12 months
+    #: (the rule the plan refers to), on that condition, confirmed by staff and recorded
     gradual_exit_max_months: ClassVar[int | None] = MAX_GRADUAL_EXIT_MONTHS
+    gradual_exit_min_months: ClassVar[int] = MIN_GRADUAL_EXIT_MONTHS
     gradual_exit_default_months: ClassVar[int] = 6
     gradual_exit_source: ClassVar[str] = cite(source.DYNAMIC, source.GRADUAL_EXIT)
+    gradual_exit_form = forms.GradualExitForm
+    gradual_exit_categories: ClassVar[tuple[Category, ...]] = (Category.dibao,)
+    gradual_exit_condition: ClassVar[str] = "收入超过低保标准暂未实现稳定脱贫或就业"
+    gradual_exit_confirm: ClassVar[str | None] = "暂未实现稳定脱贫或就业"
 
     #: the county pays (权钱分离): the core's payment functions admit county staff only
     payment_rule: ClassVar[PaymentRule] = PaymentRule(source=cite(source.COUNTY_DUTIES))
@@ -312,4 +320,4 @@ class NingxiaPlugin(BaselinePlugin):
         return problems
 
 
-__all__ = ["NingxiaPlugin", "DEFAULT_ELDERLY_AGE", "MAX_GRADUAL_EXIT_MONTHS", "no_dispute"]
+__all__ = ["NingxiaPlugin", "DEFAULT_ELDERLY_AGE", "MAX_GRADUAL_EXIT_MONTHS", "MIN_GRADUAL_EXIT_MONTHS", "no_dispute"]

@@ -66,8 +66,13 @@ class ZongyangPlugin(AnhuiPlugin):
     max_extended_workdays: ClassVar[int | None] = None
     limit_source: ClassVar[str] = D
     settings_schema = forms.ZongyangSettings
+    #: “对农村低保对象…对家庭人均收入超过我市低保标准的，可给予6个月的渐退期，最多不超过12个月”: 低保 only,
+    #: 6 to 12 months, on that condition (checked against the review's income and recorded)
     gradual_exit_max_months: ClassVar[int | None] = MAX_GRADUAL_EXIT_MONTHS
+    gradual_exit_min_months: ClassVar[int] = 6
     gradual_exit_default_months: ClassVar[int] = 6
+    gradual_exit_categories: ClassVar[tuple[Category, ...]] = (Category.dibao,)
+    gradual_exit_condition: ClassVar[str] = "家庭人均收入超过我市低保标准"
     gradual_exit_form = forms.GradualExitForm
     gradual_exit_source: ClassVar[str] = cite(D, source.DYNAMIC, source.GRADUAL_EXIT, source.STABLE_EXIT)
     DECIMAL_SETTINGS: ClassVar[tuple[str, ...]] = (*AnhuiPlugin.DECIMAL_SETTINGS, "advance_relief_ceiling")

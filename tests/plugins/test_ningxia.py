@@ -82,9 +82,9 @@ def apply(app, *, on=APR_29, categories=("dibao",), make=None, username="nx-t1-s
         return plugin(app).file_application(db.session, user, household, application(on, categories, **extra)).id
 
 
-def approved_case(app) -> int:
+def approved_case(app, categories=("dibao",)) -> int:
     """The short path of the lifecycle test: applied 04-29, confirmed by the township on 05-19."""
-    case_id = apply(app)
+    case_id = apply(app, categories=categories)
     do(app, "nx-t1-staff", case_id, "acceptance", "accept", APR_29)
     do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
     do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 5, 8), CHECK)
@@ -405,15 +405,39 @@ def test_rule_review_increase_reduce_stop_and_gradual_exit_each_published(app, c
     # income above the standard: a gradual exit (6 months unless set, at most 12), then published
     review_id = open_review(app, second)
     review_to_decision(app, review_id, "820.00")
-    with pytest.raises(ValidationError, match="渐退期须为 1 至 12 个月"):
-        do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), {"months": 13},
-           reason="收入超过低保标准，暂未实现稳定就业")
-    do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), {},
+    # “对收入超过低保标准暂未实现稳定脱贫或就业的”: staff confirm the condition and say what they found
+    not_yet = {"condition_met": True, "condition_detail": "丈夫打零工，尚无稳定工作"}
+    with pytest.raises(ValidationError) as err:
+        do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23),
+           {"condition_met": False}, reason="收入超过低保标准")
+    assert err.value.field_errors["condition_met"] == ["渐退期只适用于暂未实现稳定脱贫或就业的家庭。"]
+    assert "condition_detail" in err.value.field_errors
+    for months in (13, 5):  # 6 to 12 months when staff set it
+        with pytest.raises(ValidationError, match="渐退期须为 6 至 12 个月"):
+            do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23),
+               {**not_yet, "months": months}, reason="收入超过低保标准，暂未实现稳定就业")
+    do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), not_yet,
        reason="收入超过低保标准，暂未实现稳定就业")
-    with acting(app, "nx-county"):
+    data = case_of(app, "nx-county", review_id)["step_data"]["review_decision"]
+    assert (data["condition"], data["condition_detail"], data["months"]) == (
+        "收入超过低保标准暂未实现稳定脱贫或就业", "丈夫打零工，尚无稳定工作", 6)
+    with acting(app, "nx-county") as user:
         schedule = pay.schedule_of(db.session, second)
         assert (schedule.gradual_exit_months, schedule.end_month) == (6, D(2027, 5, 1))
+        # benefits stop at its end: May 2027 is the last month paid
+        pay.pay_month(db.session, user, schedule.id, D(2027, 5, 1), on=D(2027, 5, 6))
+        with pytest.raises(ValidationError, match="发放至2027年05月止，2027年06月不再发放"):
+            pay.pay_month(db.session, user, schedule.id, D(2027, 6, 1), on=D(2027, 6, 3))
     assert [s[0] for s in case_of(app, "nx-county", review_id)["steps"] if s[2] == "open"] == ["change_publicity"]
+
+    # “落实好低保渐退期政策”: a 低保 policy — a 特困 household's review cannot grant one
+    tekun = approved_case(app, categories=("tekun",))
+    review_id = open_review(app, tekun)
+    review_to_decision(app, review_id, "820.00")
+    with pytest.raises(ValidationError, match="渐退期只适用于最低生活保障对象，该户按特困人员发放"):
+        do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), not_yet,
+           reason="收入超过低保标准")
+    do(app, "nx-t1-leader", review_id, "review_decision", "continue", D(2026, 11, 23), {"monthly_amount": "1710.00"})
 
     # a stop ends the benefits and is published too
     third = approved_case(app)

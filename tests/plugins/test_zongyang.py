@@ -139,7 +139,9 @@ def test_lifecycle_household_of_four_approved_then_gradual_exit(app, county):
        reason="家庭人均收入超过低保标准，给予渐退期")
     r = case_of(app, "zy-t1-staff", review_id)
     assert r["status"] == CaseStatus.approved
-    assert r["step_data"]["review_decision"] == {"months": 6, "stable_out_of_poverty": False, "exit_on": "2027-06-01"}
+    assert r["step_data"]["review_decision"] == {"months": 6, "stable_out_of_poverty": False, "exit_on": "2027-06-01",
+                                                 "condition": "家庭人均收入超过我市低保标准",
+                                                 "per_capita_income": "860.00"}
     with acting(app, "zy-county") as user:
         schedule = pay.schedule_of(db.session, case_id)
         # November is paid as usual, then six more months: December to May; out from June 2027
@@ -272,24 +274,44 @@ def test_rule_work_costs_deducted_30_percent_and_basic_pension_not_income(app, c
 # -- gradual exit --------------------------------------------------------------------------------------
 
 def test_rule_gradual_exit_6_months_default_at_most_12(app, county):
+    """“可给予6个月的渐退期，最多不超过12个月”: never fewer than 6 months nor more than 12 — when staff set it
+    and when the county sets its default; benefits stop at its end."""
     case_id = approved_case(app)
     review_id = open_review(app, case_id, D(2026, 11, 16))
     review_to_decision(app, review_id, "900.00")
-    with pytest.raises(ValidationError, match="渐退期须为 1 至 12 个月"):
-        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 13},
-           reason="收入超标")
+    for months in (13, 5):
+        with pytest.raises(ValidationError, match="渐退期须为 6 至 12 个月"):
+            do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": months},
+               reason="收入超标")
     with pytest.raises(ValidationError, match="须填写理由"):
         do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 12})
     do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 12},
        reason="收入超标，家庭仍有重病成员，给予最长渐退期")
-    with acting(app, "zy-county"):
+    with acting(app, "zy-county") as user:
         schedule = pay.schedule_of(db.session, case_id)
         assert (schedule.end_month, schedule.exit_on) == (D(2027, 11, 1), D(2027, 12, 1))
-    # the county may set another default, within 12
-    configure(app, "zy", dibao_standard="800", gradual_exit_months=3)
-    assert plugin(app).settings({"gradual_exit_months": 3})["gradual_exit_months"] == 3
-    with pytest.raises(ValidationError, match="渐退期默认月数须在 1 至 12 之间"):
-        configure(app, "zy", gradual_exit_months=13)
+        pay.pay_month(db.session, user, schedule.id, D(2027, 11, 1), on=D(2027, 11, 5))
+        with pytest.raises(ValidationError, match="发放至2027年11月止，2027年12月不再发放"):
+            pay.pay_month(db.session, user, schedule.id, D(2027, 12, 1), on=D(2027, 12, 3))
+    # the county may set another default, from 6 to 12
+    configure(app, "zy", dibao_standard="800", gradual_exit_months=9)
+    assert plugin(app).settings({"gradual_exit_months": 9})["gradual_exit_months"] == 9
+    for months in (13, 3):
+        with pytest.raises(ValidationError, match="渐退期默认月数须在 6 至 12 之间"):
+            configure(app, "zy", gradual_exit_months=months)
+
+
+def test_rule_gradual_exit_only_for_dibao_the_category_the_plan_names(app, county):
+    """“对农村低保对象加强监测预警和动态管理，对家庭人均收入超过我市低保标准的，可给予6个月的渐退期”: a
+    特困 household's review cannot grant one."""
+    case_id = apply(app, categories=("tekun",))
+    to_decision(app, case_id)
+    approve(app, case_id)
+    review_id = open_review(app, case_id, D(2026, 11, 16))
+    review_to_decision(app, review_id, "900.00")
+    with pytest.raises(ValidationError, match="渐退期只适用于最低生活保障对象，该户按特困人员发放"):
+        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {},
+           reason="收入超标")
 
 
 def test_rule_gradual_exit_only_when_income_above_the_standard(app, county):
@@ -666,7 +688,7 @@ def test_rule_settings_never_beyond_the_source(app, county):
     for bad, field, message in [
         ({"advance_relief_ceiling": "0"}, "advance_relief_ceiling", "小金额先行救助上限须大于 0 元。"),
         ({"advance_relief_ceiling": "abc"}, "advance_relief_ceiling", "须为数字。"),
-        ({"gradual_exit_months": 0}, "gradual_exit_months", "渐退期默认月数须在 1 至 12 之间"),
+        ({"gradual_exit_months": 0}, "gradual_exit_months", "渐退期默认月数须在 6 至 12 之间"),
         ({"limit_workdays": 25}, "limit_workdays", "办理时限须在 1 至 20 之间"),
         ({"extended_limit_workdays": 25}, "extended_limit_workdays", "不设延长时限"),
     ]:
