@@ -63,6 +63,8 @@ def answers_for(schema_cls, case, on: dt.date, overrides: dict | None = None, *,
     for name, f in schema_cls().fields.items():
         if name in (overrides or {}):
             data[name] = overrides[name]
+        elif isinstance(f, fields.Date) and f.required and name.endswith("_posted_on"):
+            data[name] = (on - dt.timedelta(days=7)).isoformat()  # posted as the 7-day publicity opened
         elif isinstance(f, fields.Date) and f.required:
             data[name] = on.isoformat()
         elif isinstance(f, fields.List) and isinstance(f.inner, fields.Nested) and name == "findings":

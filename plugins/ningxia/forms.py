@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from jiuzhu.cases.categories import Channel
 from jiuzhu.clock import china_today
@@ -26,6 +26,35 @@ class PublicityForm(base.PublicityForm):
                            validate=validate.Length(min=1, error="请至少选择一种公示渠道：" + "、".join(PUBLICITY_CHANNELS) + "。"),
                            metadata={"label": "公示渠道", "choices": PUBLICITY_CHANNELS})
     posted_on = fields.Date(required=True, error_messages=DATE, metadata={"label": "张贴（发布）日期"})
+
+
+#: the channels the plan names for publicity (“按规定利用村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号等进行公示”),
+#: each with the field recording its posting date
+CHANNEL_FIELDS = {"village_board_posted_on": "村级公示栏", "township_board_posted_on": "乡镇（街道）公示栏",
+                  "e_screen_posted_on": "电子屏", "wechat_posted_on": "微信公众号"}
+
+
+def _posted_on(channel: str):
+    return fields.Date(required=True, error_messages={**DATE, "required": f"请填写{channel}的张贴（发布）日期。",
+                                                      "null": f"请填写{channel}的张贴（发布）日期。"},
+                       metadata={"label": f"{channel}张贴（发布）日期"})
+
+
+class ChannelPublicityForm(ChineseSchema):
+    """公示 on every channel the plan names, each with the day it was posted there; the channels are
+    recorded by name (``channels``) and the period runs from each posting (the plugin's guard)."""
+
+    village_board_posted_on = _posted_on("村级公示栏")
+    township_board_posted_on = _posted_on("乡镇（街道）公示栏")
+    e_screen_posted_on = _posted_on("电子屏")
+    wechat_posted_on = _posted_on("微信公众号")
+    objection = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                              metadata={"label": "异议内容"})
+
+    @post_load
+    def _channels(self, data, **kwargs):
+        data["channels"] = [CHANNEL_FIELDS[k] for k in CHANNEL_FIELDS]
+        return data
 
 
 class GradualExitForm(base.GradualExitForm):

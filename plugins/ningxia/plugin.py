@@ -202,7 +202,7 @@ class NingxiaPlugin(BaselinePlugin):
                 .replace_step("appraisal", skip=Skip(when=no_dispute, condition="申请对象没有争议（核对和入户核查均无疑义）"),
                               source=cite(source.NO_APPRAISAL))
                 .replace_step("review_opinion", label="审核确认意见", source=cite(source.OPINION))
-                .replace_step("publicity", outcomes=outcomes, form=forms.PublicityForm,
+                .replace_step("publicity", outcomes=outcomes, form=forms.ChannelPublicityForm,
                               source=cite(source.OPINION, source.OBJECTION))
                 .replace_step("denial_notice", label="出具不予批准通知书",
                               outcomes=(Outcome("issued", "出具不予批准通知书", issues="denial"),),
@@ -245,8 +245,30 @@ class NingxiaPlugin(BaselinePlugin):
                 problems.append("不得将不经过调查核实的任何群体或者个人直接确认为保障对象：入户核查和经济状况核对须已完成。")
         if spec.key == "publicity" and data.get("posted_on") and data["posted_on"] > on:
             problems.append("公示张贴日期不能晚于办理日期。")
+        if spec.key == "publicity" and outcome.key == "no_objection":
+            problems += self._check_publicity_ran(case, view, data, on)
         if spec.key == "review_decision" and outcome.key in ("continue", "adjust"):
             problems += self._check_amount_change(case, outcome.key, data)
+        return problems
+
+    def _check_publicity_ran(self, case, view, data: dict, on: dt.date) -> list[str]:
+        """“按规定利用村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号等进行公示”: posted on each channel the
+        plan names, not before the publicity step opened nor after today, and the period has run on every one
+        of them before the publicity ends without objection."""
+        days = self.tenant_settings(case.tenant_id)["publicity_days"]
+        step = next((s for s in view.open_steps if s.key == "publicity"), None)
+        problems = []
+        for key, channel in forms.CHANNEL_FIELDS.items():
+            posted = data.get(key)
+            if posted is None:
+                continue
+            if step is not None and posted < step.opened_on:
+                problems.append(f"{channel}的张贴日期 {posted:%Y-%m-%d} 早于公示开始日期 {step.opened_on:%Y-%m-%d}。")
+            elif posted > on:
+                problems.append(f"{channel}的张贴日期 {posted:%Y-%m-%d} 晚于办理日期。")
+            elif posted + dt.timedelta(days=days) > on:
+                problems.append(f"{channel}于 {posted:%Y-%m-%d} 张贴，公示期 {days} 天，"
+                                f"{posted + dt.timedelta(days=days):%Y-%m-%d} 前不能结束公示。")
         return problems
 
     def _check_amount_change(self, case, key: str, data: dict) -> list[str]:

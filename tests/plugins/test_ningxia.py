@@ -33,6 +33,7 @@ from tests.plugins.anhui_support import (
     do,
     elderly_man,
     normalised,
+    open_step,
     seed_text,
     skip,
     step_due,
@@ -47,7 +48,8 @@ CHECK = {"report_no": "YN-HD-2026-0508", "result": "pass", "agency": "永宁县�
          "per_capita_income": "362.50"}
 VISIT = {"investigators": ["马文静", "杨学军"], "visited_on": "2026-05-06",
          "findings": "户主重病，儿子重度残疾，妻子务工，收入低。", "doubt": False}
-PUBLICITY = {"channels": ["村级公示栏", "微信公众号"], "posted_on": "2026-05-11"}
+PUBLICITY = {"village_board_posted_on": "2026-05-11", "township_board_posted_on": "2026-05-11",
+             "e_screen_posted_on": "2026-05-11", "wechat_posted_on": "2026-05-11"}
 
 
 _seq = itertools.count(1)
@@ -136,7 +138,7 @@ def test_approved_household_through_the_whole_workflow_around_labour_day(app, co
         ("home_investigation", "done", "done"), ("appraisal", "skipped", None),
         ("review_opinion", "done", "propose_approve"), ("publicity", "done", "no_objection"),
         ("decision", "done", "approve"), ("certificate", "done", "issued")]
-    assert c["step_data"]["publicity"]["channels"] == ["村级公示栏", "微信公众号"]
+    assert c["step_data"]["publicity"]["channels"] == ["村级公示栏", "乡镇（街道）公示栏", "电子屏", "微信公众号"]
     assert c["notices"] == [("certificate", "救确认〔2026〕0001号")]
 
     # the county pays (权钱分离): a schedule from June; the township may not pay
@@ -306,20 +308,39 @@ def test_rule_appraisal_not_held_for_undisputed_applicants_reason_recorded(app, 
     assert reason == "申请对象没有争议，不再进行民主评议"
 
 
-def test_rule_publicity_channels_recorded(app, county):
+def test_rule_publicity_on_every_named_channel_runs_its_period_on_each(app, county, client_for):
+    """“按规定利用村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号等进行公示”: each channel is recorded with
+    the day it was posted there, and the publicity cannot end before its 7 days have run on all of them."""
     case_id = apply(app)
     do(app, "nx-t1-staff", case_id, "acceptance", "accept", APR_29)
     do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
     do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 5, 8), CHECK)
     skip(app, "nx-t1-staff", case_id, "appraisal", "申请对象没有争议", D(2026, 5, 8))
     do(app, "nx-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 5, 11), {"opinion": "拟确认"})
+    # every channel the plan names, each with its date, beside its field
     with pytest.raises(ValidationError) as exc:
-        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18), {"channels": []})
-    assert exc.value.field_errors["channels"] == ["请至少选择一种公示渠道：村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号。"]
-    assert exc.value.field_errors["posted_on"] == ["此项必填。"]
-    every = {"channels": list(source.PUBLICITY_CHANNELS), "posted_on": "2026-05-11"}
-    do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18), every)
-    assert case_of(app, "nx-county", case_id)["step_data"]["publicity"] == {**every, "objection": None}
+        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18),
+           {"village_board_posted_on": "2026-05-11"})
+    assert exc.value.field_errors == {"township_board_posted_on": ["请填写乡镇（街道）公示栏的张贴（发布）日期。"],
+                                      "e_screen_posted_on": ["请填写电子屏的张贴（发布）日期。"],
+                                      "wechat_posted_on": ["请填写微信公众号的张贴（发布）日期。"]}
+    # the WeChat notice went out a day late (Tue 05-12): its 7 days run to 05-19, so not on Mon 05-18
+    late = {**PUBLICITY, "wechat_posted_on": "2026-05-12"}
+    with pytest.raises(ValidationError, match="微信公众号于 2026-05-12 张贴，公示期 7 天，2026-05-19 前不能结束公示"):
+        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18), late)
+    with pytest.raises(ValidationError, match="电子屏的张贴日期 2026-05-08 早于公示开始日期 2026-05-11"):
+        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 19),
+           {**late, "e_screen_posted_on": "2026-05-08"})
+    # the village cannot end it either way; the township can, once every channel's period has run
+    with acting(app, "nx-t1-village") as user, pytest.raises(PermissionDenied):
+        engine.act(db.session, user, open_step(case_id, "publicity").id, "no_objection", data=late,
+                   on=D(2026, 5, 19))
+    page = client_for("nx-t1-staff").get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    assert "微信公众号张贴（发布）日期" in page and "村级公示栏张贴（发布）日期" in page
+    do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 19), late)
+    data = case_of(app, "nx-county", case_id)["step_data"]["publicity"]
+    assert data["channels"] == ["村级公示栏", "乡镇（街道）公示栏", "电子屏", "微信公众号"]
+    assert (data["village_board_posted_on"], data["wechat_posted_on"]) == ("2026-05-11", "2026-05-12")
     assert plugin(app).disclosure_rule.channels == ("村级公示栏", "乡镇（街道）公示栏", "电子屏", "微信公众号")
 
 
