@@ -36,6 +36,8 @@ ANSWERS = {
     # temporary relief (Zongyang's emergency relief approved in stages)
     "total_amount": "1000", "stages": [{"amount": "1000"}], "reason": "家庭成员突发重病，基本生活暂时困难。",
     "emergency": "家庭成员突发重病住院，基本生活暂时困难。", "emergency_place": "本镇",
+    # Zongyang's 特困 confirmation: how the person is supported
+    "support_mode": "集中供养",
 }
 
 

@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from jiuzhu.plugins.baseline import BaselineSettings
 from jiuzhu.workflow import forms as base
 from jiuzhu.workflow.forms import REQUIRED, ChineseSchema
-from plugins.anhui import DATE, MeetingFields
+from plugins.anhui import DATE, JointApprovalForm, MeetingFields
 
 INT = {"invalid": "须为整数。"}
 MONEY = {**REQUIRED, "invalid": "金额须为数字。"}
@@ -74,6 +74,25 @@ class ReliefApprovalForm(MeetingFields):
                          validate=validate.Length(min=1, max=12, error="请安排 1 至 12 次发放。"),
                          metadata={"label": "分阶段发放安排"})
     findings = fields.List(fields.Nested(base.FindingItem), load_default=list)
+
+
+#: 特困人员的供养方式
+SUPPORT_MODES = ("分散供养", "集中供养")
+
+
+class ApprovalForm(JointApprovalForm):
+    """联审联批确认给予; for a 特困 person how they are supported and — supported at home (分散供养) — the
+    care agreement the township, the person and the carer signed (三方签订照料服务协议)."""
+
+    support_mode = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.OneOf(SUPPORT_MODES, error="供养方式须为“分散供养”或“集中供养”。"),
+                                 metadata={"label": "特困人员供养方式（分散供养/集中供养）"})
+    care_provider = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
+                                  metadata={"label": "照料服务人"})
+    care_agreement_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                                      metadata={"label": "照料服务协议编号"})
+    care_agreement_signed_on = fields.Date(load_default=None, allow_none=True, error_messages=DATE,
+                                           metadata={"label": "照料服务协议签订日期"})
 
 
 class GradualExitForm(base.GradualExitForm):

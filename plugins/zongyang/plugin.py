@@ -79,6 +79,7 @@ class ZongyangPlugin(AnhuiPlugin):
     WORKFLOW_VARIANTS: ClassVar[tuple[str, ...]] = ("main", "relief")
 
     joint_review_meeting: ClassVar[bool] = True
+    joint_approval_form = forms.ApprovalForm
     delegation_source: ClassVar[str] = cite(D, source.DELEGATION)
 
     #: 12345 hotline tickets and the grid workers' visits bring households in
@@ -240,6 +241,8 @@ class ZongyangPlugin(AnhuiPlugin):
             pending = [g for g in self._advances(db.session, case) if g.paperwork_pending]
             if pending and data["amount"] != pending[0].total_amount:
                 problems.append(f"登记的救助金额 {data['amount']} 元与先行发放的 {pending[0].total_amount} 元不一致。")
+        if spec.key == "decision" and outcome.decision == Decision.approve:
+            problems += self._check_care_agreement(case, data, on)
         if spec.key == "relief_decision" and outcome.key == "approve":
             advances = self._advances(db.session, case)
             if any(g.paperwork_pending for g in advances):
@@ -250,6 +253,36 @@ class ZongyangPlugin(AnhuiPlugin):
                 problems.append(f"各次发放金额合计（{staged} 元）加已先行救助的 {advanced} 元，须等于批准的救助总额 "
                                 f"{data['total_amount']} 元。")
         return problems
+
+    def _check_care_agreement(self, case, data: dict, on: dt.date) -> list[str]:
+        """“全面落实乡镇人民政府（县经开区）与分散供养特困人员、照料服务人三方签订照料服务协议”: a 特困 person is
+        confirmed with the way they are supported; supported at home, only with the signed care agreement."""
+        if self.benefit_category(case, data) != Category.tekun.value:
+            return []
+        mode = data.get("support_mode")
+        if mode is None:
+            return ["确认特困人员须登记供养方式（分散供养或集中供养）。"]
+        if mode != "分散供养":
+            return []
+        missing = [label for key, label in (("care_provider", "照料服务人"), ("care_agreement_no", "协议编号"),
+                                            ("care_agreement_signed_on", "签订日期"))
+                   if not (str(data.get(key) or "")).strip()]
+        if missing:
+            return [f"分散供养特困人员须由乡镇人民政府（县经开区）与本人、照料服务人三方签订照料服务协议，"
+                    f"请登记协议的{'、'.join(missing)}。"]
+        if data["care_agreement_signed_on"] > on:
+            return ["照料服务协议签订日期不能晚于办理日期。"]
+        return []
+
+    def case_records(self, case, view) -> list[tuple[str, str]]:
+        """The care agreement of a person supported at home, kept in sight on the case page."""
+        data = view.data("decision")
+        if data.get("support_mode") != "分散供养":
+            return []
+        head = case.household.head if case.household is not None else None
+        person = head.name if head is not None else "特困人员"
+        return [("三方照料服务协议", f"{self.confirming_unit}、{person}、照料服务人{data.get('care_provider')}于 "
+                                     f"{data.get('care_agreement_signed_on')} 签订，协议编号 {data.get('care_agreement_no')}")]
 
     def check_gradual_exit(self, case, view, data: dict, on: dt.date) -> list[str]:
         """A stable out-of-poverty household gets the 12 months, and only without a seriously ill or

@@ -306,7 +306,8 @@ def test_rule_gradual_exit_only_for_dibao_the_category_the_plan_names(app, count
     特困 household's review cannot grant one."""
     case_id = apply(app, categories=("tekun",))
     to_decision(app, case_id)
-    approve(app, case_id)
+    do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20,
+       {**MEETING, "monthly_amount": "2140.00", "support_mode": "集中供养"})
     review_id = open_review(app, case_id, D(2026, 11, 16))
     review_to_decision(app, review_id, "900.00")
     with pytest.raises(ValidationError, match="渐退期只适用于最低生活保障对象，该户按特困人员发放"):
@@ -654,6 +655,44 @@ def test_rule_hotline_tickets_have_a_deadline_in_the_warnings_flow(app, county, 
         assert t.due_on == D(2026, 10, 13)  # 10-10 (worked), 10-12, 10-13
     with pytest.raises(ValidationError, match="热线工单处置时限须在 1 至 20 之间"):
         configure(app, "zy", hotline_ticket_workdays=21)
+
+
+def test_rule_dispersed_tekun_confirmed_and_paid_only_with_the_three_party_care_agreement(app, county, client_for):
+    """“全面落实乡镇人民政府（县经开区）与分散供养特困人员、照料服务人三方签订照料服务协议”: a 特困 person is
+    confirmed with how they are supported; supported at home, only once the agreement is recorded — and it
+    stays in sight on the case page."""
+    case_id = apply(app, categories=("tekun",),
+                    make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1950, 2, 2), seq=5))
+    to_decision(app, case_id)
+    with pytest.raises(ValidationError, match="确认特困人员须登记供养方式"):
+        do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, {**MEETING, "monthly_amount": "1050.00"})
+    at_home = {**MEETING, "monthly_amount": "1050.00", "support_mode": "分散供养"}
+    with pytest.raises(ValidationError, match="三方签订照料服务协议，请登记协议的照料服务人、协议编号、签订日期"):
+        do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, at_home)
+    agreement = {**at_home, "care_provider": "吴桂兰", "care_agreement_no": "ZY-ZL-2026-031",
+                 "care_agreement_signed_on": "2026-10-21"}
+    with pytest.raises(ValidationError, match="照料服务协议签订日期不能晚于办理日期"):
+        do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, agreement)
+    with acting(app, "zy-t1-village") as user, pytest.raises(PermissionDenied):
+        engine.act(db.session, user, open_step(case_id, "decision").id, "approve",
+                   data={**agreement, "care_agreement_signed_on": "2026-10-19"}, on=OCT_20)
+    do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, {**agreement, "care_agreement_signed_on": "2026-10-19"})
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert c["status"] == CaseStatus.approved and c["step_data"]["decision"]["care_provider"] == "吴桂兰"
+    page = client_for("zy-t1-staff").get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    assert ("乡镇人民政府（县经开区）、吴德福、照料服务人吴桂兰于 2026-10-19 签订，协议编号 ZY-ZL-2026-031"
+            in page)
+    with acting(app, "zy-county") as user:
+        schedule = pay.schedule_of(db.session, case_id)
+        assert schedule.category == "tekun"
+        pay.pay_month(db.session, user, schedule.id, D(2026, 11, 1), on=D(2026, 11, 5))
+    # supported in an institution (集中供养): no care agreement is asked for
+    other = apply(app, categories=("tekun",),
+                  make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1948, 6, 6), seq=6))
+    to_decision(app, other)
+    do(app, "zy-t1-leader", other, "decision", "approve", OCT_20,
+       {**MEETING, "monthly_amount": "1050.00", "support_mode": "集中供养"})
+    assert case_of(app, "zy-t1-staff", other)["status"] == CaseStatus.approved
 
 
 def test_rule_hotline_tickets_and_grid_discoveries_are_tagged(app, county):

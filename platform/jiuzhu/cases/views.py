@@ -388,6 +388,7 @@ class CaseworkView(SecureBaseView):
                            may_pay_relief=user.role in pay.RELIEF_PAYERS and not self._relief_step_open(
                                plugin, view.open_steps),
                            case=case, actions=actions, timeline=timeline, plugin=plugin,
+                           records=plugin.case_records(case, view),
                            assistance=assistance, assistance_kinds=list(AssistanceKind),
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
                            left=workdays_between(today, case.due_on) if case.due_on else None,

@@ -424,6 +424,10 @@ class BaselinePlugin(JurisdictionPlugin):
     def priority_reason(self, household, on: dt.date) -> str | None:
         return None
 
+    def case_records(self, case, view) -> list[tuple[str, str]]:
+        """What the rules require the case page to keep in sight (label, text), beyond the core's fields."""
+        return []
+
     #: where tickets for the warnings flow (预警处置) come from, key → label
     TICKET_ORIGINS: ClassVar[dict[str, str]] = {"monitoring": "低收入人口监测预警", "hotline_12345": "“12345”热线工单"}
 
