@@ -38,6 +38,9 @@ ANSWERS = {
     "emergency": "家庭成员突发重病住院，基本生活暂时困难。", "emergency_place": "本镇",
     # Zongyang's 特困 confirmation: how the person is supported
     "support_mode": "集中供养",
+    # Ningxia's needs assessment, a referral and its answer
+    "needs": "家庭成员患病，医疗支出较大。", "measures": ["按低保标准补差"], "departments": ["县医疗保障局"],
+    "answers": ["县医疗保障局：已纳入医疗救助对象。"],
 }
 
 

@@ -9,7 +9,7 @@ from jiuzhu.clock import china_today
 from jiuzhu.plugins.baseline import BaselineSettings
 from jiuzhu.workflow import forms as base
 from jiuzhu.workflow.forms import REQUIRED, ChineseSchema
-from plugins.ningxia.source import PUBLICITY_CHANNELS
+from plugins.ningxia.source import COUNTY_DEPARTMENTS, PUBLICITY_CHANNELS
 
 DATE = {**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD。"}
 INT = {"invalid": "须为整数。"}
@@ -55,6 +55,40 @@ class ChannelPublicityForm(ChineseSchema):
     def _channels(self, data, **kwargs):
         data["channels"] = [CHANNEL_FIELDS[k] for k in CHANNEL_FIELDS]
         return data
+
+
+class NeedsAssessmentForm(ChineseSchema):
+    """综合评估救助需求: what the household needs, and the measures the township takes itself."""
+
+    needs = fields.String(required=True, error_messages=REQUIRED,
+                          validate=validate.Length(min=1, max=1000, error="请填写综合评估的救助需求（1000 字以内）。"),
+                          metadata={"label": "综合评估的救助需求"})
+    measures = fields.List(fields.String(validate=validate.Length(min=1, max=200, error="每项措施不超过 200 字。")),
+                           required=True, error_messages=REQUIRED,
+                           validate=validate.Length(min=1, error="请至少填写一项综合实施社会救助措施的意见。"),
+                           metadata={"label": "综合实施社会救助措施的意见（每行一项）"})
+
+
+class ReferralForm(NeedsAssessmentForm):
+    """转请县级相关职能部门办理: the departments, by name, and what each is asked to do."""
+
+    departments = fields.List(
+        fields.String(validate=validate.OneOf(COUNTY_DEPARTMENTS,
+                                              error="转办部门须为：" + "、".join(COUNTY_DEPARTMENTS) + "。")),
+        required=True, error_messages=REQUIRED,
+        validate=validate.Length(min=1, error="请填写转请办理的县级职能部门。"),
+        metadata={"label": "转请办理的县级职能部门（每行一个）", "choices": COUNTY_DEPARTMENTS})
+    referred_on = fields.Date(required=True, error_messages=DATE, metadata={"label": "转办日期"})
+
+
+class ReferralAnswerForm(ChineseSchema):
+    """转办答复: each department's answer, one line each, beginning with the department's name."""
+
+    answers = fields.List(fields.String(validate=validate.Length(min=1, max=500, error="每条答复不超过 500 字。")),
+                          required=True, error_messages=REQUIRED,
+                          validate=validate.Length(min=1, error="请登记县级职能部门的答复。"),
+                          metadata={"label": "部门答复（每行一条，以部门名称开头，如：县医疗保障局：已纳入医疗救助）"})
+    answered_on = fields.Date(required=True, error_messages=DATE, metadata={"label": "答复日期"})
 
 
 class GradualExitForm(base.GradualExitForm):

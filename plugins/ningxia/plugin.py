@@ -104,9 +104,11 @@ class NingxiaPlugin(BaselinePlugin):
     #: the county pays (权钱分离): the core's payment functions admit county staff only
     payment_rule: ClassVar[PaymentRule] = PaymentRule(source=cite(source.COUNTY_DUTIES))
     #: 入户抽查: the county visits every sampled household; the share is the county's (no number in the plan)
+    #: “举报查实、问题纠正”: a report found true is corrected, and the correction recorded, before the answer
     spot_check_rule: ClassVar[SpotCheckRule] = SpotCheckRule(
         categories=(Category.dibao, Category.tekun, Category.elderly_low_income), sample_share=None,
-        on_site_share=Decimal("1"), source=cite(source.COUNTY_DUTIES))
+        on_site_share=Decimal("1"), answer_real_name_reports=True, correct_substantiated_reports=True,
+        source=cite(source.COUNTY_DUTIES))
     disclosure_rule: ClassVar[DisclosureRule] = DisclosureRule(
         fields=(DisclosureField.names, DisclosureField.members_count, DisclosureField.category,
                 DisclosureField.monthly_amount, DisclosureField.village),
@@ -195,8 +197,20 @@ class NingxiaPlugin(BaselinePlugin):
         publicity = national.step("publicity")
         outcomes = tuple(replace(o, label="有异议，组织人员重新调查核实", form=forms.ReinvestigationForm)
                          if o.key == "objection" else o for o in publicity.outcomes)
+        acceptance = national.step("acceptance")
+        accept = tuple(replace(o, next=(*o.next, "needs_assessment")) if o.key == "accept" else o
+                       for o in acceptance.outcomes)
+        needs = StepSpec("needs_assessment", "综合评估救助需求", TOWNSHIP, outcomes=(
+            Outcome("handled", "提出措施意见，由乡镇（街道）办理", form=forms.NeedsAssessmentForm),
+            Outcome("referred", "提出措施意见，转请县级相关职能部门办理", next=("referral_answer",),
+                    form=forms.ReferralForm),
+        ), source=cite(source.NEEDS))
+        answer = StepSpec("referral_answer", "转办事项答复", TOWNSHIP, outcomes=(
+            Outcome("answered", "登记县级职能部门的答复", form=forms.ReferralAnswerForm),
+        ), source=cite(source.NEEDS))
+        national = Workflow(steps=(*national.steps, needs, answer), start=national.start, limit=national.limit)
         return (national
-                .replace_step("acceptance", source=cite(source.ACCEPT, source.NO_EXTRA_SEALS))
+                .replace_step("acceptance", outcomes=accept, source=cite(source.ACCEPT, source.NO_EXTRA_SEALS))
                 .replace_step("economic_check", source=cite(source.CHECK, source.COUNTY_DUTIES))
                 .replace_step("home_investigation", label="入户核查", source=cite(source.TOWNSHIP_DUTIES))
                 .replace_step("appraisal", skip=Skip(when=no_dispute, condition="申请对象没有争议（核对和入户核查均无疑义）"),
@@ -247,6 +261,13 @@ class NingxiaPlugin(BaselinePlugin):
             problems.append("公示张贴日期不能晚于办理日期。")
         if spec.key == "publicity" and outcome.key == "no_objection":
             problems += self._check_publicity_ran(case, view, data, on)
+        if spec.key == "referral_answer":
+            problems += self._check_answers(view, data)
+        if spec.key == "decision" and outcome.decision in (Decision.approve, Decision.deny):
+            pending = [s for s in view.open_steps if s.key in ("needs_assessment", "referral_answer")]
+            if pending:
+                problems.append("综合评估救助需求、提出措施意见并办理或转办答复后，才能作出审核确认决定"
+                                f"（尚未办结：{'、'.join('综合评估救助需求' if s.key == 'needs_assessment' else '转办事项答复' for s in pending)}）。")
         if spec.key == "review_decision" and outcome.key in ("continue", "adjust"):
             problems += self._check_amount_change(case, outcome.key, data)
         return problems
@@ -269,6 +290,17 @@ class NingxiaPlugin(BaselinePlugin):
             elif posted + dt.timedelta(days=days) > on:
                 problems.append(f"{channel}于 {posted:%Y-%m-%d} 张贴，公示期 {days} 天，"
                                 f"{posted + dt.timedelta(days=days):%Y-%m-%d} 前不能结束公示。")
+        return problems
+
+    def _check_answers(self, view, data: dict) -> list[str]:
+        """Every department the measures were referred to has answered (its answer begins with its name)."""
+        referred = view.data("needs_assessment").get("departments") or []
+        answered = data.get("answers") or []
+        missing = [d for d in referred if not any(a.strip().startswith(d) for a in answered)]
+        problems = [f"尚未登记{'、'.join(missing)}的答复。"] if missing else []
+        when = view.data("needs_assessment").get("referred_on")
+        if when and data.get("answered_on") and data["answered_on"].isoformat() < when:
+            problems.append(f"答复日期不能早于转办日期 {when}。")
         return problems
 
     def _check_amount_change(self, case, key: str, data: dict) -> list[str]:
