@@ -171,6 +171,8 @@ class AnhuiPlugin(BaselinePlugin):
 
     #: the deciding step is a joint review meeting (联审联批) whose date and members are recorded
     joint_review_meeting: ClassVar[bool] = False
+    #: the form of the joint review's approval (a county adds what its rules require on approval)
+    joint_approval_form: ClassVar[type[Schema]] = JointApprovalForm
     #: the commitment letter (承诺书) is a required material and a required date of the application
     commitment_required: ClassVar[bool] = True
 
@@ -252,7 +254,7 @@ class AnhuiPlugin(BaselinePlugin):
         return self.build_variant(variant, limits)
 
     def workflow_for(self, case) -> Workflow:
-        s = self.tenant_settings(case.tenant_id)
+        s = self.case_settings(case)
         if case.kind == CaseKind.review:
             return self._review_workflow(s["limit_workdays"])
         return self._anhui_workflow(self.workflow_variant(case), self.step_limits(s))
@@ -267,7 +269,7 @@ class AnhuiPlugin(BaselinePlugin):
             return base.with_changes(label="审核确认", source=self.delegation_source or base.source)
         outcomes = tuple(
             o if o.decision not in (Decision.approve, Decision.deny) else
-            replace(o, form=JointApprovalForm if o.decision == Decision.approve else JointDenialForm)
+            replace(o, form=self.joint_approval_form if o.decision == Decision.approve else JointDenialForm)
             for o in base.outcomes)
         return base.with_changes(label="联审联批（审核确认）", outcomes=outcomes,
                                  source=self.delegation_source or base.source)

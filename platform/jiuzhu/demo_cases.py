@@ -36,6 +36,11 @@ ANSWERS = {
     # temporary relief (Zongyang's emergency relief approved in stages)
     "total_amount": "1000", "stages": [{"amount": "1000"}], "reason": "家庭成员突发重病，基本生活暂时困难。",
     "emergency": "家庭成员突发重病住院，基本生活暂时困难。", "emergency_place": "本镇",
+    # Zongyang's 特困 confirmation: how the person is supported
+    "support_mode": "集中供养",
+    # Ningxia's needs assessment, a referral and its answer
+    "needs": "家庭成员患病，医疗支出较大。", "measures": ["按低保标准补差"], "departments": ["县医疗保障局"],
+    "answers": ["县医疗保障局：已纳入医疗救助对象。"],
 }
 
 
@@ -63,6 +68,8 @@ def answers_for(schema_cls, case, on: dt.date, overrides: dict | None = None, *,
     for name, f in schema_cls().fields.items():
         if name in (overrides or {}):
             data[name] = overrides[name]
+        elif isinstance(f, fields.Date) and f.required and name.endswith("_posted_on"):
+            data[name] = (on - dt.timedelta(days=7)).isoformat()  # posted as the 7-day publicity opened
         elif isinstance(f, fields.Date) and f.required:
             data[name] = on.isoformat()
         elif isinstance(f, fields.List) and isinstance(f.inner, fields.Nested) and name == "findings":

@@ -211,7 +211,7 @@ class JingdezhenPlugin(BaselinePlugin):
     # -- the workflow -----------------------------------------------------------------------------
 
     def workflow_for(self, case) -> Workflow:
-        s = self.tenant_settings(case.tenant_id)
+        s = self.case_settings(case)
         if case.kind == CaseKind.review:
             return self._review_workflow(s["limit_workdays"])
         return self._jingdezhen_workflow(s["limit_workdays"], s["publicity_days"], s["denial_notice_workdays"],

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from jiuzhu.cases.categories import Channel
 from jiuzhu.clock import china_today
 from jiuzhu.plugins.baseline import BaselineSettings
 from jiuzhu.workflow import forms as base
 from jiuzhu.workflow.forms import REQUIRED, ChineseSchema
-from plugins.ningxia.source import PUBLICITY_CHANNELS
+from plugins.ningxia.source import COUNTY_DEPARTMENTS, PUBLICITY_CHANNELS
 
 DATE = {**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD。"}
 INT = {"invalid": "须为整数。"}
@@ -26,6 +26,82 @@ class PublicityForm(base.PublicityForm):
                            validate=validate.Length(min=1, error="请至少选择一种公示渠道：" + "、".join(PUBLICITY_CHANNELS) + "。"),
                            metadata={"label": "公示渠道", "choices": PUBLICITY_CHANNELS})
     posted_on = fields.Date(required=True, error_messages=DATE, metadata={"label": "张贴（发布）日期"})
+
+
+#: the channels the plan names for publicity (“按规定利用村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号等进行公示”),
+#: each with the field recording its posting date
+CHANNEL_FIELDS = {"village_board_posted_on": "村级公示栏", "township_board_posted_on": "乡镇（街道）公示栏",
+                  "e_screen_posted_on": "电子屏", "wechat_posted_on": "微信公众号"}
+
+
+def _posted_on(channel: str):
+    return fields.Date(required=True, error_messages={**DATE, "required": f"请填写{channel}的张贴（发布）日期。",
+                                                      "null": f"请填写{channel}的张贴（发布）日期。"},
+                       metadata={"label": f"{channel}张贴（发布）日期"})
+
+
+class ChannelPublicityForm(ChineseSchema):
+    """公示 on every channel the plan names, each with the day it was posted there; the channels are
+    recorded by name (``channels``) and the period runs from each posting (the plugin's guard)."""
+
+    village_board_posted_on = _posted_on("村级公示栏")
+    township_board_posted_on = _posted_on("乡镇（街道）公示栏")
+    e_screen_posted_on = _posted_on("电子屏")
+    wechat_posted_on = _posted_on("微信公众号")
+    objection = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                              metadata={"label": "异议内容"})
+
+    @post_load
+    def _channels(self, data, **kwargs):
+        data["channels"] = [CHANNEL_FIELDS[k] for k in CHANNEL_FIELDS]
+        return data
+
+
+class NeedsAssessmentForm(ChineseSchema):
+    """综合评估救助需求: what the household needs, and the measures the township takes itself."""
+
+    needs = fields.String(required=True, error_messages=REQUIRED,
+                          validate=validate.Length(min=1, max=1000, error="请填写综合评估的救助需求（1000 字以内）。"),
+                          metadata={"label": "综合评估的救助需求"})
+    measures = fields.List(fields.String(validate=validate.Length(min=1, max=200, error="每项措施不超过 200 字。")),
+                           required=True, error_messages=REQUIRED,
+                           validate=validate.Length(min=1, error="请至少填写一项综合实施社会救助措施的意见。"),
+                           metadata={"label": "综合实施社会救助措施的意见（每行一项）"})
+
+
+class ReferralForm(NeedsAssessmentForm):
+    """转请县级相关职能部门办理: the departments, by name, and what each is asked to do."""
+
+    departments = fields.List(
+        fields.String(validate=validate.OneOf(COUNTY_DEPARTMENTS,
+                                              error="转办部门须为：" + "、".join(COUNTY_DEPARTMENTS) + "。")),
+        required=True, error_messages=REQUIRED,
+        validate=validate.Length(min=1, error="请填写转请办理的县级职能部门。"),
+        metadata={"label": "转请办理的县级职能部门（每行一个）", "choices": COUNTY_DEPARTMENTS})
+    referred_on = fields.Date(required=True, error_messages=DATE, metadata={"label": "转办日期"})
+
+
+class ReferralAnswerForm(ChineseSchema):
+    """转办答复: each department's answer, one line each, beginning with the department's name."""
+
+    answers = fields.List(fields.String(validate=validate.Length(min=1, max=500, error="每条答复不超过 500 字。")),
+                          required=True, error_messages=REQUIRED,
+                          validate=validate.Length(min=1, error="请登记县级职能部门的答复。"),
+                          metadata={"label": "部门答复（每行一条，以部门名称开头，如：县医疗保障局：已纳入医疗救助）"})
+    answered_on = fields.Date(required=True, error_messages=DATE, metadata={"label": "答复日期"})
+
+
+class GradualExitForm(base.GradualExitForm):
+    """渐退期 “对收入超过低保标准暂未实现稳定脱贫或就业的”: staff confirm the household has not yet left
+    poverty for good or found stable work, and say what they found (recorded on the review's decision)."""
+
+    condition_met = fields.Boolean(required=True, error_messages={**REQUIRED, "invalid": "请勾选。"},
+                                   validate=validate.Equal(True, error="渐退期只适用于暂未实现稳定脱贫或就业的家庭。"),
+                                   metadata={"label": "经核实暂未实现稳定脱贫或就业"})
+    condition_detail = fields.String(required=True, error_messages=REQUIRED,
+                                     validate=validate.Length(min=1, max=500,
+                                                              error="请写明暂未实现稳定脱贫或就业的具体情况（500 字以内）。"),
+                                     metadata={"label": "暂未实现稳定脱贫或就业的情况"})
 
 
 class ReinvestigationForm(base.PublicityForm):

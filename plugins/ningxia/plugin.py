@@ -49,6 +49,7 @@ TOWNSHIP, COUNTY = OrgLevel.township, OrgLevel.county
 DEFAULT_ELDERLY_AGE = 80
 #: the review's gradual exit: "按规定" — the months are the county's (6 unless set, at most 12)
 MAX_GRADUAL_EXIT_MONTHS = 12
+MIN_GRADUAL_EXIT_MONTHS = 6
 #: labels that would make a village committee's seal or review a precondition (不得增设…附加条件)
 VILLAGE_SEAL_WORDS = ("村委会", "村（居）民委员会", "居委会", "签章", "盖章", "村级审核")
 
@@ -89,16 +90,25 @@ class NingxiaPlugin(BaselinePlugin):
         may the county (“民政部门要及时查实、依法纠正”)."""
         return super().revoking_roles() | {Role.township_leader}
 
+    #: “对收入超过低保标准暂未实现稳定脱贫或就业的，按规定落实好低保渐退期政策”: 低保 only, 6 to 12 months
+    #: (the rule the plan refers to), on that condition, confirmed by staff and recorded
     gradual_exit_max_months: ClassVar[int | None] = MAX_GRADUAL_EXIT_MONTHS
+    gradual_exit_min_months: ClassVar[int] = MIN_GRADUAL_EXIT_MONTHS
     gradual_exit_default_months: ClassVar[int] = 6
     gradual_exit_source: ClassVar[str] = cite(source.DYNAMIC, source.GRADUAL_EXIT)
+    gradual_exit_form = forms.GradualExitForm
+    gradual_exit_categories: ClassVar[tuple[Category, ...]] = (Category.dibao,)
+    gradual_exit_condition: ClassVar[str] = "收入超过低保标准暂未实现稳定脱贫或就业"
+    gradual_exit_confirm: ClassVar[str | None] = "暂未实现稳定脱贫或就业"
 
     #: the county pays (权钱分离): the core's payment functions admit county staff only
     payment_rule: ClassVar[PaymentRule] = PaymentRule(source=cite(source.COUNTY_DUTIES))
     #: 入户抽查: the county visits every sampled household; the share is the county's (no number in the plan)
+    #: “举报查实、问题纠正”: a report found true is corrected, and the correction recorded, before the answer
     spot_check_rule: ClassVar[SpotCheckRule] = SpotCheckRule(
         categories=(Category.dibao, Category.tekun, Category.elderly_low_income), sample_share=None,
-        on_site_share=Decimal("1"), source=cite(source.COUNTY_DUTIES))
+        on_site_share=Decimal("1"), answer_real_name_reports=True, correct_substantiated_reports=True,
+        source=cite(source.COUNTY_DUTIES))
     disclosure_rule: ClassVar[DisclosureRule] = DisclosureRule(
         fields=(DisclosureField.names, DisclosureField.members_count, DisclosureField.category,
                 DisclosureField.monthly_amount, DisclosureField.village),
@@ -187,14 +197,26 @@ class NingxiaPlugin(BaselinePlugin):
         publicity = national.step("publicity")
         outcomes = tuple(replace(o, label="有异议，组织人员重新调查核实", form=forms.ReinvestigationForm)
                          if o.key == "objection" else o for o in publicity.outcomes)
+        acceptance = national.step("acceptance")
+        accept = tuple(replace(o, next=(*o.next, "needs_assessment")) if o.key == "accept" else o
+                       for o in acceptance.outcomes)
+        needs = StepSpec("needs_assessment", "综合评估救助需求", TOWNSHIP, outcomes=(
+            Outcome("handled", "提出措施意见，由乡镇（街道）办理", form=forms.NeedsAssessmentForm),
+            Outcome("referred", "提出措施意见，转请县级相关职能部门办理", next=("referral_answer",),
+                    form=forms.ReferralForm),
+        ), source=cite(source.NEEDS))
+        answer = StepSpec("referral_answer", "转办事项答复", TOWNSHIP, outcomes=(
+            Outcome("answered", "登记县级职能部门的答复", form=forms.ReferralAnswerForm),
+        ), source=cite(source.NEEDS))
+        national = Workflow(steps=(*national.steps, needs, answer), start=national.start, limit=national.limit)
         return (national
-                .replace_step("acceptance", source=cite(source.ACCEPT, source.NO_EXTRA_SEALS))
+                .replace_step("acceptance", outcomes=accept, source=cite(source.ACCEPT, source.NO_EXTRA_SEALS))
                 .replace_step("economic_check", source=cite(source.CHECK, source.COUNTY_DUTIES))
                 .replace_step("home_investigation", label="入户核查", source=cite(source.TOWNSHIP_DUTIES))
                 .replace_step("appraisal", skip=Skip(when=no_dispute, condition="申请对象没有争议（核对和入户核查均无疑义）"),
                               source=cite(source.NO_APPRAISAL))
                 .replace_step("review_opinion", label="审核确认意见", source=cite(source.OPINION))
-                .replace_step("publicity", outcomes=outcomes, form=forms.PublicityForm,
+                .replace_step("publicity", outcomes=outcomes, form=forms.ChannelPublicityForm,
                               source=cite(source.OPINION, source.OBJECTION))
                 .replace_step("denial_notice", label="出具不予批准通知书",
                               outcomes=(Outcome("issued", "出具不予批准通知书", issues="denial"),),
@@ -237,8 +259,48 @@ class NingxiaPlugin(BaselinePlugin):
                 problems.append("不得将不经过调查核实的任何群体或者个人直接确认为保障对象：入户核查和经济状况核对须已完成。")
         if spec.key == "publicity" and data.get("posted_on") and data["posted_on"] > on:
             problems.append("公示张贴日期不能晚于办理日期。")
+        if spec.key == "publicity" and outcome.key == "no_objection":
+            problems += self._check_publicity_ran(case, view, data, on)
+        if spec.key == "referral_answer":
+            problems += self._check_answers(view, data)
+        if spec.key == "decision" and outcome.decision in (Decision.approve, Decision.deny):
+            pending = [s for s in view.open_steps if s.key in ("needs_assessment", "referral_answer")]
+            if pending:
+                problems.append("综合评估救助需求、提出措施意见并办理或转办答复后，才能作出审核确认决定"
+                                f"（尚未办结：{'、'.join('综合评估救助需求' if s.key == 'needs_assessment' else '转办事项答复' for s in pending)}）。")
         if spec.key == "review_decision" and outcome.key in ("continue", "adjust"):
             problems += self._check_amount_change(case, outcome.key, data)
+        return problems
+
+    def _check_publicity_ran(self, case, view, data: dict, on: dt.date) -> list[str]:
+        """“按规定利用村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号等进行公示”: posted on each channel the
+        plan names, not before the publicity step opened nor after today, and the period has run on every one
+        of them before the publicity ends without objection."""
+        days = self.tenant_settings(case.tenant_id)["publicity_days"]
+        step = next((s for s in view.open_steps if s.key == "publicity"), None)
+        problems = []
+        for key, channel in forms.CHANNEL_FIELDS.items():
+            posted = data.get(key)
+            if posted is None:
+                continue
+            if step is not None and posted < step.opened_on:
+                problems.append(f"{channel}的张贴日期 {posted:%Y-%m-%d} 早于公示开始日期 {step.opened_on:%Y-%m-%d}。")
+            elif posted > on:
+                problems.append(f"{channel}的张贴日期 {posted:%Y-%m-%d} 晚于办理日期。")
+            elif posted + dt.timedelta(days=days) > on:
+                problems.append(f"{channel}于 {posted:%Y-%m-%d} 张贴，公示期 {days} 天，"
+                                f"{posted + dt.timedelta(days=days):%Y-%m-%d} 前不能结束公示。")
+        return problems
+
+    def _check_answers(self, view, data: dict) -> list[str]:
+        """Every department the measures were referred to has answered (its answer begins with its name)."""
+        referred = view.data("needs_assessment").get("departments") or []
+        answered = data.get("answers") or []
+        missing = [d for d in referred if not any(a.strip().startswith(d) for a in answered)]
+        problems = [f"尚未登记{'、'.join(missing)}的答复。"] if missing else []
+        when = view.data("needs_assessment").get("referred_on")
+        if when and data.get("answered_on") and data["answered_on"].isoformat() < when:
+            problems.append(f"答复日期不能早于转办日期 {when}。")
         return problems
 
     def _check_amount_change(self, case, key: str, data: dict) -> list[str]:
@@ -314,4 +376,4 @@ class NingxiaPlugin(BaselinePlugin):
         return problems
 
 
-__all__ = ["NingxiaPlugin", "DEFAULT_ELDERLY_AGE", "MAX_GRADUAL_EXIT_MONTHS", "no_dispute"]
+__all__ = ["NingxiaPlugin", "DEFAULT_ELDERLY_AGE", "MAX_GRADUAL_EXIT_MONTHS", "MIN_GRADUAL_EXIT_MONTHS", "no_dispute"]

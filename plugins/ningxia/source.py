@@ -51,10 +51,15 @@ SUPERVISE = ("发现申请受理不及时、审核确认程序不到位、对象
 
 #: 二、（三）3: where publicity is posted, in the source's words
 PUBLICITY_CHANNELS = ("村级公示栏", "乡镇（街道）公示栏", "电子屏", "微信公众号")
+NEEDS = ("根据申请对象的实际情况，综合评估救助需求，提出综合实施社会救助措施的意见，并按照职责分工及时办理或转请县级相关职能部门办理。")
+#: the county departments a measure beyond the township's remit is referred to (the special assistance of
+#: 《社会救助暂行办法》 and the departments that give it), and the county's civil-affairs bureau itself
+COUNTY_DEPARTMENTS = ("县医疗保障局", "县教育局", "县住房和城乡建设局", "县人力资源和社会保障局", "县应急管理局",
+                      "县残疾人联合会", "县民政局")
 
 RULES = (CATEGORIES, NOT_TO_VILLAGES, COUNTY_DUTIES, TOWNSHIP_DUTIES, VILLAGE_APPLIES, VILLAGE_NO_DECISION, ACCEPT,
          NO_EXTRA_SEALS, CHECK, NO_APPRAISAL, OPINION, OBJECTION, DENY, NO_UNVERIFIED, ARCHIVE, DYNAMIC, GRADUAL_EXIT,
-         SUPERVISE)
+         SUPERVISE, NEEDS)
 
 
 def cite(*sentences: str) -> str:

@@ -113,10 +113,6 @@ class ShexianPlugin(AnhuiPlugin):
                              initial_opinion=s["initial_opinion_workdays"], one_off_relief=s["one_off_relief_workdays"],
                              big_data_entry=s["big_data_entry_workdays"])
 
-    def warning_due(self, settings: dict[str, Any]) -> Due:
-        """The county's limit for handling a monitoring warning (at most the source's 5 working days)."""
-        return Due(settings.get("warning_workdays") or self.warning_rule.due.days)
-
     # -- the workflow -----------------------------------------------------------------------------
 
     def build_variant(self, variant: str, d: ShexianLimits) -> Workflow:

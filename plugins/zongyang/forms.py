@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from jiuzhu.plugins.baseline import BaselineSettings
 from jiuzhu.workflow import forms as base
 from jiuzhu.workflow.forms import REQUIRED, ChineseSchema
-from plugins.anhui import DATE, MeetingFields
+from plugins.anhui import DATE, JointApprovalForm, MeetingFields
 
 INT = {"invalid": "须为整数。"}
 MONEY = {**REQUIRED, "invalid": "金额须为数字。"}
@@ -76,6 +76,25 @@ class ReliefApprovalForm(MeetingFields):
     findings = fields.List(fields.Nested(base.FindingItem), load_default=list)
 
 
+#: 特困人员的供养方式
+SUPPORT_MODES = ("分散供养", "集中供养")
+
+
+class ApprovalForm(JointApprovalForm):
+    """联审联批确认给予; for a 特困 person how they are supported and — supported at home (分散供养) — the
+    care agreement the township, the person and the carer signed (三方签订照料服务协议)."""
+
+    support_mode = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.OneOf(SUPPORT_MODES, error="供养方式须为“分散供养”或“集中供养”。"),
+                                 metadata={"label": "特困人员供养方式（分散供养/集中供养）"})
+    care_provider = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
+                                  metadata={"label": "照料服务人"})
+    care_agreement_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                                      metadata={"label": "照料服务协议编号"})
+    care_agreement_signed_on = fields.Date(load_default=None, allow_none=True, error_messages=DATE,
+                                           metadata={"label": "照料服务协议签订日期"})
+
+
 class GradualExitForm(base.GradualExitForm):
     """渐退期: benefits continue N months (default the county's, at most 12), then stop."""
 
@@ -92,6 +111,29 @@ class ZongyangSettings(BaselineSettings):
                                             validate=validate.Range(min=0, min_inclusive=False,
                                                                     error="小金额先行救助上限须大于 0 元。"),
                                             metadata={"label": "小金额先行救助金额上限（元）"})
+
+    #: 绿色通道 “快速响应、即时救助”: the county's shorter limit for green-channel cases, and their earlier reminders
+    green_channel_limit_workdays = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
+                                                  metadata={"label": "绿色通道办理时限（工作日，短于办理时限）"})
+    green_channel_reminder_days_before = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=19, error="提前天数须在 1 至 19 之间。")),
+        load_default=None, allow_none=True, metadata={"label": "绿色通道到期前提醒（提前几个工作日）"})
+    #: “12345”政务服务热线交办工单: verified and decided within this many working days of the ticket's arrival
+    hotline_ticket_workdays = fields.Integer(load_default=None, allow_none=True, error_messages=INT,
+                                             metadata={"label": "“12345”热线工单处置时限（工作日）"})
+
+    @validates_schema
+    def _green_channel_is_shorter(self, data, **kwargs):
+        green = data.get("green_channel_limit_workdays")
+        limit = data.get("limit_workdays") or self.plugin.defaults()["limit_workdays"]
+        if green is not None and green >= limit:
+            raise ValidationError(f"绿色通道办理时限须短于办理时限（{limit} 个工作日）。",
+                                  "green_channel_limit_workdays")
+        ordinary = data.get("reminder_days_before") or self.plugin.defaults()["reminder_days_before"]
+        sooner = data.get("green_channel_reminder_days_before")
+        if sooner and max(sooner) <= max(ordinary or [0]):
+            raise ValidationError(f"绿色通道的首次提醒须早于一般案件（提前 {max(ordinary or [0])} 个工作日）。",
+                                  "green_channel_reminder_days_before")
 
     @validates_schema
     def _no_extension(self, data, **kwargs):

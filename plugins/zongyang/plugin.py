@@ -27,10 +27,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from jiuzhu.cases.assessment import Line
-from jiuzhu.cases.categories import Category
+from jiuzhu.cases.categories import CaseKind, Category
 from jiuzhu.cases.households import Health, IncomeKind
+from jiuzhu.plugins.rules import WarningRule
 from jiuzhu.workflow import forms as base_forms
-from jiuzhu.workflow.spec import Decision, Outcome, OverallLimit, Skip, StepSpec, Workflow
+from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, Workflow
 from plugins.anhui import TOWNSHIP, AnhuiPlugin, JointDenialForm, cite
 from plugins.zongyang import forms, source
 
@@ -40,6 +41,9 @@ D = source.DOCUMENT
 GREEN_CHANNEL_AGE = 60
 #: “可给予6个月的渐退期，最多不超过12个月”
 MAX_GRADUAL_EXIT_MONTHS = 12
+#: “做好“12345”政务服务热线交办社会救助热线工单处置”: the plan gives no number; 5 working days unless
+#: the county sets another (1 to the plan's 20)
+DEFAULT_HOTLINE_WORKDAYS = 5
 
 
 @dataclass(frozen=True)
@@ -62,14 +66,20 @@ class ZongyangPlugin(AnhuiPlugin):
     max_extended_workdays: ClassVar[int | None] = None
     limit_source: ClassVar[str] = D
     settings_schema = forms.ZongyangSettings
+    #: “对农村低保对象…对家庭人均收入超过我市低保标准的，可给予6个月的渐退期，最多不超过12个月”: 低保 only,
+    #: 6 to 12 months, on that condition (checked against the review's income and recorded)
     gradual_exit_max_months: ClassVar[int | None] = MAX_GRADUAL_EXIT_MONTHS
+    gradual_exit_min_months: ClassVar[int] = 6
     gradual_exit_default_months: ClassVar[int] = 6
+    gradual_exit_categories: ClassVar[tuple[Category, ...]] = (Category.dibao,)
+    gradual_exit_condition: ClassVar[str] = "家庭人均收入超过我市低保标准"
     gradual_exit_form = forms.GradualExitForm
     gradual_exit_source: ClassVar[str] = cite(D, source.DYNAMIC, source.GRADUAL_EXIT, source.STABLE_EXIT)
     DECIMAL_SETTINGS: ClassVar[tuple[str, ...]] = (*AnhuiPlugin.DECIMAL_SETTINGS, "advance_relief_ceiling")
     WORKFLOW_VARIANTS: ClassVar[tuple[str, ...]] = ("main", "relief")
 
     joint_review_meeting: ClassVar[bool] = True
+    joint_approval_form = forms.ApprovalForm
     delegation_source: ClassVar[str] = cite(D, source.DELEGATION)
 
     #: 12345 hotline tickets and the grid workers' visits bring households in
@@ -84,7 +94,31 @@ class ZongyangPlugin(AnhuiPlugin):
     # -- settings ---------------------------------------------------------------------------------
 
     def defaults(self) -> dict[str, Any]:
-        return {**super().defaults(), "extended_limit_workdays": None, "advance_relief_ceiling": None}
+        return {**super().defaults(), "extended_limit_workdays": None, "advance_relief_ceiling": None,
+                "green_channel_limit_workdays": None, "green_channel_reminder_days_before": [5, 3, 1],
+                "hotline_ticket_workdays": DEFAULT_HOTLINE_WORKDAYS}
+
+    def setting_bounds(self) -> dict[str, tuple[int, int, str]]:
+        return {**super().setting_bounds(),
+                "green_channel_limit_workdays": (1, self.max_limit_workdays - 1, "绿色通道办理时限"),
+                "hotline_ticket_workdays": (1, self.max_limit_workdays, "“12345”热线工单处置时限")}
+
+    def case_settings(self, case) -> dict[str, Any]:
+        """绿色通道 “快速响应、即时救助”: a green-channel application runs under the county's shorter limit
+        (when it set one) and is reminded of its deadlines sooner."""
+        s = super().case_settings(case)
+        if case.kind == CaseKind.application and getattr(case, "priority", False):
+            if s.get("green_channel_limit_workdays"):
+                s["limit_workdays"] = min(s["limit_workdays"], s["green_channel_limit_workdays"])
+            s["reminder_days_before"] = sorted({*(s.get("reminder_days_before") or []),
+                                                *(s.get("green_channel_reminder_days_before") or [])}, reverse=True)
+        return s
+
+    def ticket_rules(self, settings: dict[str, Any]) -> dict[str, WarningRule]:
+        """“12345” hotline tickets come into the warnings flow (入户核查, 确认决定, overdue to the county)
+        with the county's deadline; the plan sets none for the monitoring platform's warnings."""
+        return {"hotline_12345": WarningRule(due=Due(settings["hotline_ticket_workdays"]),
+                                             source=cite(D, source.HOTLINE))}
 
     def step_limits(self, s: dict[str, Any]) -> ZongyangLimits:
         return ZongyangLimits(limit=s["limit_workdays"], publicity_days=s["publicity_days"],
@@ -207,6 +241,8 @@ class ZongyangPlugin(AnhuiPlugin):
             pending = [g for g in self._advances(db.session, case) if g.paperwork_pending]
             if pending and data["amount"] != pending[0].total_amount:
                 problems.append(f"登记的救助金额 {data['amount']} 元与先行发放的 {pending[0].total_amount} 元不一致。")
+        if spec.key == "decision" and outcome.decision == Decision.approve:
+            problems += self._check_care_agreement(case, data, on)
         if spec.key == "relief_decision" and outcome.key == "approve":
             advances = self._advances(db.session, case)
             if any(g.paperwork_pending for g in advances):
@@ -217,6 +253,36 @@ class ZongyangPlugin(AnhuiPlugin):
                 problems.append(f"各次发放金额合计（{staged} 元）加已先行救助的 {advanced} 元，须等于批准的救助总额 "
                                 f"{data['total_amount']} 元。")
         return problems
+
+    def _check_care_agreement(self, case, data: dict, on: dt.date) -> list[str]:
+        """“全面落实乡镇人民政府（县经开区）与分散供养特困人员、照料服务人三方签订照料服务协议”: a 特困 person is
+        confirmed with the way they are supported; supported at home, only with the signed care agreement."""
+        if self.benefit_category(case, data) != Category.tekun.value:
+            return []
+        mode = data.get("support_mode")
+        if mode is None:
+            return ["确认特困人员须登记供养方式（分散供养或集中供养）。"]
+        if mode != "分散供养":
+            return []
+        missing = [label for key, label in (("care_provider", "照料服务人"), ("care_agreement_no", "协议编号"),
+                                            ("care_agreement_signed_on", "签订日期"))
+                   if not (str(data.get(key) or "")).strip()]
+        if missing:
+            return [f"分散供养特困人员须由乡镇人民政府（县经开区）与本人、照料服务人三方签订照料服务协议，"
+                    f"请登记协议的{'、'.join(missing)}。"]
+        if data["care_agreement_signed_on"] > on:
+            return ["照料服务协议签订日期不能晚于办理日期。"]
+        return []
+
+    def case_records(self, case, view) -> list[tuple[str, str]]:
+        """The care agreement of a person supported at home, kept in sight on the case page."""
+        data = view.data("decision")
+        if data.get("support_mode") != "分散供养":
+            return []
+        head = case.household.head if case.household is not None else None
+        person = head.name if head is not None else "特困人员"
+        return [("三方照料服务协议", f"{self.confirming_unit}、{person}、照料服务人{data.get('care_provider')}于 "
+                                     f"{data.get('care_agreement_signed_on')} 签订，协议编号 {data.get('care_agreement_no')}")]
 
     def check_gradual_exit(self, case, view, data: dict, on: dt.date) -> list[str]:
         """A stable out-of-poverty household gets the 12 months, and only without a seriously ill or

@@ -23,6 +23,8 @@ ANSWERS = {
     "voucher_no": "PZ2026-0001", "report_issued_on": TODAY,
     "archive_no": "DT-2026-001", "system_entered": "true", "paper_exported": "true", "consistent": "true",
     "paper_location": "镇民政办档案柜",
+    # 枞阳's 特困 support mode; 宁夏's needs assessment
+    "support_mode": "集中供养", "needs": "家庭成员患病，医疗支出较大。", "measures": "按低保标准补差",
 }
 
 
@@ -60,6 +62,8 @@ def fill_form(form, outcome: str, today: str | None = None) -> None:
             wanted = answers.get(base)
             values = [o.get_attribute("value") for o in options]
             el.select_option(wanted if wanted in values else values[0])
+        elif base.endswith("_posted_on"):  # 宁夏: each channel posted as its 7-day publicity began
+            el.fill((dt.date.fromisoformat(today or TODAY) - dt.timedelta(days=7)).isoformat())
         elif base in answers and "." not in name:
             el.fill(answers[base])
 
@@ -71,6 +75,9 @@ def open_publicity_long_ago(owner_engine, case_id: int) -> None:
         conn.execute(text("""UPDATE case_steps SET opened_on = opened_on - 30, runs_until = runs_until - 30,
                              due_on = due_on - 30 WHERE case_id = :c AND status = 'open' AND runs_until IS NOT NULL"""),
                      {"c": case_id})
+        # the case was applied for and accepted before its publicity opened (宁夏's postings are dated in between)
+        conn.execute(text("""UPDATE cases SET applied_on = LEAST(applied_on, CURRENT_DATE - 31),
+                             accepted_on = LEAST(accepted_on, CURRENT_DATE - 31) WHERE id = :c"""), {"c": case_id})
 
 
 def work_case(pages: list, case_url: str, route: dict[str, str], owner_engine=None, case_id: int | None = None,

@@ -33,6 +33,7 @@ from tests.plugins.anhui_support import (
     do,
     elderly_man,
     normalised,
+    open_step,
     seed_text,
     skip,
     step_due,
@@ -47,7 +48,8 @@ CHECK = {"report_no": "YN-HD-2026-0508", "result": "pass", "agency": "永宁县�
          "per_capita_income": "362.50"}
 VISIT = {"investigators": ["马文静", "杨学军"], "visited_on": "2026-05-06",
          "findings": "户主重病，儿子重度残疾，妻子务工，收入低。", "doubt": False}
-PUBLICITY = {"channels": ["村级公示栏", "微信公众号"], "posted_on": "2026-05-11"}
+PUBLICITY = {"village_board_posted_on": "2026-05-11", "township_board_posted_on": "2026-05-11",
+             "e_screen_posted_on": "2026-05-11", "wechat_posted_on": "2026-05-11"}
 
 
 _seq = itertools.count(1)
@@ -82,10 +84,14 @@ def apply(app, *, on=APR_29, categories=("dibao",), make=None, username="nx-t1-s
         return plugin(app).file_application(db.session, user, household, application(on, categories, **extra)).id
 
 
-def approved_case(app) -> int:
+NEEDS = {"needs": "父亲重病需长期服药，女儿上学", "measures": ["按低保标准补差", "协助申请教育资助"]}
+
+
+def approved_case(app, categories=("dibao",)) -> int:
     """The short path of the lifecycle test: applied 04-29, confirmed by the township on 05-19."""
-    case_id = apply(app)
+    case_id = apply(app, categories=categories)
     do(app, "nx-t1-staff", case_id, "acceptance", "accept", APR_29)
+    do(app, "nx-t1-staff", case_id, "needs_assessment", "handled", D(2026, 5, 6), NEEDS)
     do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
     do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 5, 8), CHECK)
     skip(app, "nx-t1-staff", case_id, "appraisal", "申请对象没有争议，不再进行民主评议", D(2026, 5, 8))
@@ -107,7 +113,9 @@ def test_approved_household_through_the_whole_workflow_around_labour_day(app, co
     c = case_of(app, "nx-county", case_id)
     # no limit in the plan: the national 30 working days from acceptance (05-01..05-05 off, 05-09 worked)
     assert (c["limit_workdays"], c["due_on"]) == (30, D(2026, 6, 12))
-    assert sorted(s[0] for s in c["steps"] if s[2] == "open") == ["economic_check", "home_investigation"]
+    assert sorted(s[0] for s in c["steps"] if s[2] == "open") == ["economic_check", "home_investigation",
+                                                                  "needs_assessment"]
+    do(app, "nx-t1-staff", case_id, "needs_assessment", "handled", D(2026, 5, 6), NEEDS)
 
     do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
     with pytest.raises(PermissionDenied):  # the county checks economic status, not the township
@@ -133,10 +141,11 @@ def test_approved_household_through_the_whole_workflow_around_labour_day(app, co
     assert (c["status"], c["decided_on"], c["benefit_start"]) == (CaseStatus.approved, D(2026, 5, 19), D(2026, 6, 1))
     assert [(s[0], s[2], s[3]) for s in c["steps"]] == [
         ("acceptance", "done", "accept"), ("economic_check", "done", "reported"),
-        ("home_investigation", "done", "done"), ("appraisal", "skipped", None),
+        ("home_investigation", "done", "done"), ("needs_assessment", "done", "handled"),
+        ("appraisal", "skipped", None),
         ("review_opinion", "done", "propose_approve"), ("publicity", "done", "no_objection"),
         ("decision", "done", "approve"), ("certificate", "done", "issued")]
-    assert c["step_data"]["publicity"]["channels"] == ["村级公示栏", "微信公众号"]
+    assert c["step_data"]["publicity"]["channels"] == ["村级公示栏", "乡镇（街道）公示栏", "电子屏", "微信公众号"]
     assert c["notices"] == [("certificate", "救确认〔2026〕0001号")]
 
     # the county pays (权钱分离): a schedule from June; the township may not pay
@@ -159,6 +168,9 @@ def test_denied_household_through_the_whole_workflow_around_the_dragon_boat_fest
                     make=lambda s, u: young_family(s, u, region=REGION, wage="1500"))
     do(app, "nx-t1-staff", case_id, "acceptance", "accept", JUN_18)
     assert case_of(app, "nx-county", case_id)["due_on"] == D(2026, 7, 31)  # 30 WD, 06-19..06-21 off
+    do(app, "nx-t1-staff", case_id, "needs_assessment", "referred", D(2026, 6, 22),
+       {"needs": "妻子慢性病，医疗支出较大", "measures": ["转请县医疗保障局落实医疗救助"],
+        "departments": ["县医疗保障局"], "referred_on": "2026-06-22"})
     do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 6, 22),
        {**VISIT, "visited_on": "2026-06-22", "findings": "妻子慢性病，丈夫务工。"})
     do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 6, 23),
@@ -181,6 +193,12 @@ def test_denied_household_through_the_whole_workflow_around_the_dragon_boat_fest
        {"held_on": "2026-07-07", "participants": 13, "result": "多数认为该户收入超过低保标准"})
     do(app, "nx-t1-leader", case_id, "review_opinion", "propose_deny", D(2026, 7, 8),
        {"opinion": "家庭人均收入超过低保标准"}, reason="家庭人均月收入超过当地低保标准")
+    # the wife's chronic illness was referred to the county's medical-security bureau at acceptance: no
+    # decision until its answer is recorded
+    with pytest.raises(ValidationError, match="尚未办结：转办事项答复"):
+        do(app, "nx-t1-leader", case_id, "decision", "deny", D(2026, 7, 9), reason="收入高于低保标准")
+    do(app, "nx-t1-staff", case_id, "referral_answer", "answered", D(2026, 7, 9),
+       {"answers": ["县医疗保障局：方丽已纳入门诊慢特病医疗救助"], "answered_on": "2026-07-08"})
     do(app, "nx-t1-leader", case_id, "decision", "deny", D(2026, 7, 9),
        reason="程志强有网约车经营收入，家庭人均月收入高于当地低保标准 790 元")
     assert step_due(case_of(app, "nx-county", case_id), "denial_notice", 2) == (D(2026, 7, 9), D(2026, 7, 14))
@@ -283,6 +301,94 @@ def test_rule_village_never_decides_any_ningxia_step(app, county):
     assert case_of(app, "nx-county", case_id)["status"] == CaseStatus.in_review
 
 
+def test_rule_needs_assessed_measures_handled_or_referred_to_named_departments_until_answered(app, county,
+                                                                                                 client_for):
+    """“根据申请对象的实际情况，综合评估救助需求，提出综合实施社会救助措施的意见，并按照职责分工及时办理或转请
+    县级相关职能部门办理”: at acceptance the township assesses the needs and proposes measures; what it cannot do
+    itself goes to named county departments, and the case is decided only once each has answered."""
+    case_id = apply(app)
+    do(app, "nx-t1-staff", case_id, "acceptance", "accept", APR_29)
+    with pytest.raises(ValidationError) as exc:
+        do(app, "nx-t1-staff", case_id, "needs_assessment", "referred", D(2026, 5, 6),
+           {"needs": "儿子重度残疾需康复", "measures": [], "departments": ["县康复中心"], "referred_on": "2026-05-06"})
+    assert exc.value.field_errors["measures"] == ["请至少填写一项综合实施社会救助措施的意见。"]
+    assert "转办部门须为：县医疗保障局" in str(exc.value.field_errors["departments"])
+    with pytest.raises(PermissionDenied):  # a village assists, it does not propose or refer
+        do(app, "nx-t1-village", case_id, "needs_assessment", "handled", D(2026, 5, 6), NEEDS)
+    do(app, "nx-t1-staff", case_id, "needs_assessment", "referred", D(2026, 5, 6),
+       {"needs": "儿子重度残疾需康复；父亲重病", "measures": ["按低保标准补差", "转请残联落实残疾人康复救助",
+                                                           "转请医保局落实医疗救助"],
+        "departments": ["县残疾人联合会", "县医疗保障局"], "referred_on": "2026-05-06"})
+    worklist = client_for("nx-t1-staff").get("/admin/casework/").get_data(as_text=True)
+    assert "转办事项答复" in worklist
+    do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
+    do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 5, 8), CHECK)
+    skip(app, "nx-t1-staff", case_id, "appraisal", "申请对象没有争议", D(2026, 5, 8))
+    do(app, "nx-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 5, 11), {"opinion": "拟确认"})
+    do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18), PUBLICITY)
+    with pytest.raises(ValidationError, match="尚未办结：转办事项答复"):
+        do(app, "nx-t1-leader", case_id, "decision", "approve", D(2026, 5, 19), {"monthly_amount": "1710.00"})
+    with pytest.raises(ValidationError, match="尚未登记县医疗保障局的答复"):
+        do(app, "nx-t1-staff", case_id, "referral_answer", "answered", D(2026, 5, 19),
+           {"answers": ["县残疾人联合会：已纳入残疾儿童康复救助"], "answered_on": "2026-05-15"})
+    with pytest.raises(ValidationError, match="答复日期不能早于转办日期 2026-05-06"):
+        do(app, "nx-t1-staff", case_id, "referral_answer", "answered", D(2026, 5, 19),
+           {"answers": ["县残疾人联合会：已纳入", "县医疗保障局：已纳入"], "answered_on": "2026-05-05"})
+    do(app, "nx-t1-staff", case_id, "referral_answer", "answered", D(2026, 5, 19),
+       {"answers": ["县残疾人联合会：已纳入残疾儿童康复救助", "县医疗保障局：已纳入医疗救助对象"],
+        "answered_on": "2026-05-15"})
+    do(app, "nx-t1-leader", case_id, "decision", "approve", D(2026, 5, 19), {"monthly_amount": "1710.00"})
+    c = case_of(app, "nx-county", case_id)
+    assert c["status"] == CaseStatus.approved
+    assert c["step_data"]["needs_assessment"]["departments"] == ["县残疾人联合会", "县医疗保障局"]
+    assert len(c["step_data"]["referral_answer"]["answers"]) == 2
+
+
+def test_rule_a_report_found_true_is_corrected_before_the_reporter_is_answered(app, county, client_for, world):
+    """“举报查实、问题纠正”: the county verifies each real-name report; one found true is corrected, and the
+    correction recorded, before the reporter hears the result — on screen, county eyes only."""
+    import re
+
+    from tests.conftest import csrf_token
+
+    case_id = approved_case(app)
+    staff = client_for("nx-county")
+    token = csrf_token(staff.get("/admin/reports/").get_data(as_text=True))
+    staff.post("/admin/reports/", data={
+        "csrf_token": token, "reporter_name": "马某", "reporter_contact": "13995112345", "channel": "来电",
+        "received_on": "2026-06-01", "subject": "汪建国户", "content": "该户女儿已在银川就业，收入较高。"})
+    report_id = int(re.search(r"/admin/reports/(\d+)/verify", staff.get("/admin/reports/").get_data(as_text=True))
+                    .group(1))
+    staff.post(f"/admin/reports/{report_id}/verify", data={
+        "csrf_token": token, "verified_on": "2026-06-03", "substantiated": "yes",
+        "verification": "经核实，女儿已就业，月收入 4200 元，未如实申报。"})
+    early = staff.post(f"/admin/reports/{report_id}/answer", data={
+        "csrf_token": token, "answered_on": "2026-06-04", "answer": "举报属实", "via": "电话"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "举报属实：须先纠正问题并登记纠正情况，再向举报人反馈" in early and 'data-testid="correct-form"' in early
+    blank = staff.post(f"/admin/reports/{report_id}/correct", data={
+        "csrf_token": token, "corrected_on": "2026-06-04", "correction": ""}, follow_redirects=True)
+    assert "请填写纠正情况。" in blank.get_data(as_text=True)
+    leader = client_for("nx-t1-leader")
+    leader_token = csrf_token(leader.get(f"/admin/casework/{case_id}").get_data(as_text=True))
+    assert leader.post(f"/admin/reports/{report_id}/correct", data={
+        "csrf_token": leader_token, "corrected_on": "2026-06-04", "correction": "乡镇想纠正"}).status_code == 403
+    with acting(app, "nx-t1-leader") as user:  # the correction itself: the township revokes its confirmation
+        engine.revoke(db.session, user, case_id, "举报查实：女儿就业收入未申报，撤销原确认决定", on=D(2026, 6, 4))
+    staff.post(f"/admin/reports/{report_id}/correct", data={
+        "csrf_token": token, "corrected_on": "2026-06-04", "correction": "乡镇撤销原确认决定，停发低保金"})
+    done = staff.post(f"/admin/reports/{report_id}/answer", data={
+        "csrf_token": token, "answered_on": "2026-06-05", "answer": "举报属实，已撤销低保", "via": "电话"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "已向举报人反馈核实结果。" in done and "2026-06-04 纠正：乡镇撤销原确认决定，停发低保金" in done
+    world.county("nxo", plugin="ningxia", townships=1, villages=1)
+    other = client_for("nxo-county")
+    assert "马某" not in other.get("/admin/reports/").get_data(as_text=True)
+    own = csrf_token(other.get("/admin/reports/").get_data(as_text=True))
+    assert other.post(f"/admin/reports/{report_id}/correct", data={
+        "csrf_token": own, "corrected_on": "2026-06-04", "correction": "x"}).status_code == 404
+
+
 def test_rule_no_village_seal_or_review_among_the_materials(app, county):
     p = plugin(app)
     for channel in (Channel.window, Channel.online, Channel.village_proxy):
@@ -315,20 +421,39 @@ def test_rule_appraisal_not_held_for_undisputed_applicants_reason_recorded(app, 
     assert reason == "申请对象没有争议，不再进行民主评议"
 
 
-def test_rule_publicity_channels_recorded(app, county):
+def test_rule_publicity_on_every_named_channel_runs_its_period_on_each(app, county, client_for):
+    """“按规定利用村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号等进行公示”: each channel is recorded with
+    the day it was posted there, and the publicity cannot end before its 7 days have run on all of them."""
     case_id = apply(app)
     do(app, "nx-t1-staff", case_id, "acceptance", "accept", APR_29)
     do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
     do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 5, 8), CHECK)
     skip(app, "nx-t1-staff", case_id, "appraisal", "申请对象没有争议", D(2026, 5, 8))
     do(app, "nx-t1-leader", case_id, "review_opinion", "propose_approve", D(2026, 5, 11), {"opinion": "拟确认"})
+    # every channel the plan names, each with its date, beside its field
     with pytest.raises(ValidationError) as exc:
-        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18), {"channels": []})
-    assert exc.value.field_errors["channels"] == ["请至少选择一种公示渠道：村级公示栏、乡镇（街道）公示栏、电子屏、微信公众号。"]
-    assert exc.value.field_errors["posted_on"] == ["此项必填。"]
-    every = {"channels": list(source.PUBLICITY_CHANNELS), "posted_on": "2026-05-11"}
-    do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18), every)
-    assert case_of(app, "nx-county", case_id)["step_data"]["publicity"] == {**every, "objection": None}
+        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18),
+           {"village_board_posted_on": "2026-05-11"})
+    assert exc.value.field_errors == {"township_board_posted_on": ["请填写乡镇（街道）公示栏的张贴（发布）日期。"],
+                                      "e_screen_posted_on": ["请填写电子屏的张贴（发布）日期。"],
+                                      "wechat_posted_on": ["请填写微信公众号的张贴（发布）日期。"]}
+    # the WeChat notice went out a day late (Tue 05-12): its 7 days run to 05-19, so not on Mon 05-18
+    late = {**PUBLICITY, "wechat_posted_on": "2026-05-12"}
+    with pytest.raises(ValidationError, match="微信公众号于 2026-05-12 张贴，公示期 7 天，2026-05-19 前不能结束公示"):
+        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 18), late)
+    with pytest.raises(ValidationError, match="电子屏的张贴日期 2026-05-08 早于公示开始日期 2026-05-11"):
+        do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 19),
+           {**late, "e_screen_posted_on": "2026-05-08"})
+    # the village cannot end it either way; the township can, once every channel's period has run
+    with acting(app, "nx-t1-village") as user, pytest.raises(PermissionDenied):
+        engine.act(db.session, user, open_step(case_id, "publicity").id, "no_objection", data=late,
+                   on=D(2026, 5, 19))
+    page = client_for("nx-t1-staff").get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    assert "微信公众号张贴（发布）日期" in page and "村级公示栏张贴（发布）日期" in page
+    do(app, "nx-t1-staff", case_id, "publicity", "no_objection", D(2026, 5, 19), late)
+    data = case_of(app, "nx-county", case_id)["step_data"]["publicity"]
+    assert data["channels"] == ["村级公示栏", "乡镇（街道）公示栏", "电子屏", "微信公众号"]
+    assert (data["village_board_posted_on"], data["wechat_posted_on"]) == ("2026-05-11", "2026-05-12")
     assert plugin(app).disclosure_rule.channels == ("村级公示栏", "乡镇（街道）公示栏", "电子屏", "微信公众号")
 
 
@@ -342,8 +467,8 @@ def test_rule_nobody_confirmed_without_investigation(app, county):
         case = db.session.get(Case, case_id)
         view = engine.load_view(db.session, case)
         spec = p.workflow_for(case).step("decision")
-        assert p.check_outcome(case, view, spec, spec.outcome("approve"), {}, D(2026, 5, 6)) == [
-            "不得将不经过调查核实的任何群体或者个人直接确认为保障对象：入户核查和经济状况核对须已完成。"]
+        assert "不得将不经过调查核实的任何群体或者个人直接确认为保障对象：入户核查和经济状况核对须已完成。" in (
+            p.check_outcome(case, view, spec, spec.outcome("approve"), {}, D(2026, 5, 6)))
 
 
 def test_rule_elderly_low_income_is_a_category_from_the_countys_age(app, county):
@@ -414,15 +539,39 @@ def test_rule_review_increase_reduce_stop_and_gradual_exit_each_published(app, c
     # income above the standard: a gradual exit (6 months unless set, at most 12), then published
     review_id = open_review(app, second)
     review_to_decision(app, review_id, "820.00")
-    with pytest.raises(ValidationError, match="渐退期须为 1 至 12 个月"):
-        do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), {"months": 13},
-           reason="收入超过低保标准，暂未实现稳定就业")
-    do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), {},
+    # “对收入超过低保标准暂未实现稳定脱贫或就业的”: staff confirm the condition and say what they found
+    not_yet = {"condition_met": True, "condition_detail": "丈夫打零工，尚无稳定工作"}
+    with pytest.raises(ValidationError) as err:
+        do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23),
+           {"condition_met": False}, reason="收入超过低保标准")
+    assert err.value.field_errors["condition_met"] == ["渐退期只适用于暂未实现稳定脱贫或就业的家庭。"]
+    assert "condition_detail" in err.value.field_errors
+    for months in (13, 5):  # 6 to 12 months when staff set it
+        with pytest.raises(ValidationError, match="渐退期须为 6 至 12 个月"):
+            do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23),
+               {**not_yet, "months": months}, reason="收入超过低保标准，暂未实现稳定就业")
+    do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), not_yet,
        reason="收入超过低保标准，暂未实现稳定就业")
-    with acting(app, "nx-county"):
+    data = case_of(app, "nx-county", review_id)["step_data"]["review_decision"]
+    assert (data["condition"], data["condition_detail"], data["months"]) == (
+        "收入超过低保标准暂未实现稳定脱贫或就业", "丈夫打零工，尚无稳定工作", 6)
+    with acting(app, "nx-county") as user:
         schedule = pay.schedule_of(db.session, second)
         assert (schedule.gradual_exit_months, schedule.end_month) == (6, D(2027, 5, 1))
+        # benefits stop at its end: May 2027 is the last month paid
+        pay.pay_month(db.session, user, schedule.id, D(2027, 5, 1), on=D(2027, 5, 6))
+        with pytest.raises(ValidationError, match="发放至2027年05月止，2027年06月不再发放"):
+            pay.pay_month(db.session, user, schedule.id, D(2027, 6, 1), on=D(2027, 6, 3))
     assert [s[0] for s in case_of(app, "nx-county", review_id)["steps"] if s[2] == "open"] == ["change_publicity"]
+
+    # “落实好低保渐退期政策”: a 低保 policy — a 特困 household's review cannot grant one
+    tekun = approved_case(app, categories=("tekun",))
+    review_id = open_review(app, tekun)
+    review_to_decision(app, review_id, "820.00")
+    with pytest.raises(ValidationError, match="渐退期只适用于最低生活保障对象，该户按特困人员发放"):
+        do(app, "nx-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 23), not_yet,
+           reason="收入超过低保标准")
+    do(app, "nx-t1-leader", review_id, "review_decision", "continue", D(2026, 11, 23), {"monthly_amount": "1710.00"})
 
     # a stop ends the benefits and is published too
     third = approved_case(app)

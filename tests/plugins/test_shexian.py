@@ -478,14 +478,44 @@ def test_rule_temporary_relief_alone(app, county):
         pay.pay_relief(db.session, user, grant.payments[0].id, on=D(2026, 10, 21))
 
 
-def test_rule_warnings_handled_within_5_workdays(app, county):
-    p = plugin(app)
-    assert p.warning_rule.due.days == 5 and p.warning_rule.due.unit.value == "workdays"
-    assert source.WARNING in p.warning_rule.source
-    assert p.warning_due(p.settings({})).days == 5
+def test_rule_warnings_handled_within_5_workdays(app, county, client_for):
+    """“对预警信息要加强线下核查，5个工作日内处置…预警信息”: a warning that comes back on Tue 09-29 must be
+    verified on site and decided by Mon 10-12 (National Day off, Saturday 10-10 worked); late, the county sees
+    it among the overdue; the county may set fewer days, never more."""
+    from jiuzhu.cases.idcard import make_id_number
+    from jiuzhu.tenancy.models import OrgUnit
+    from jiuzhu.warnings import services as warnings
+
+    person = make_id_number(REGION, D(1955, 3, 8), 41)
+    town = county["towns"][0]
+    with acting(app, "sx-county") as user:
+        ticket = warnings.receive(db.session, user, township=db.session.get(OrgUnit, town), id_number=person,
+                                  source_ref="YJ-SX-20260929-01", summary="大额医疗支出：住院自付 4.2 万元",
+                                  received_on=D(2026, 9, 29))
+        ticket_id = ticket.id
+        assert ticket.due_on == D(2026, 10, 12) and source.WARNING in ticket.due_rule
+        db.session.commit()
+    with acting(app, "sx-t1-staff"):
+        assert [t.id for t in warnings.overdue_tickets(db.session, D(2026, 10, 12))] == []
+        assert [t.id for t in warnings.overdue_tickets(db.session, D(2026, 10, 13))] == [ticket_id]
+    # the township visits and decides it (offline verification first: no decision before the visit)
+    with acting(app, "sx-t1-staff") as user:
+        with pytest.raises(ValidationError, match="须先上门开展入户核查"):
+            warnings.decide(db.session, user, ticket_id, decision="eligible", online_check="无",
+                            reason="x", decided_on=D(2026, 10, 9))
+        warnings.record_visit(db.session, user, ticket_id, visited_on=D(2026, 10, 8), visitors=["程红", "汪伟"],
+                              findings="住院属实，家庭收入低", on=D(2026, 10, 8))
+        warnings.decide(db.session, user, ticket_id, decision="eligible", online_check="核对：无其他收入",
+                        reason="因病支出较大，引导申请临时救助", decided_on=D(2026, 10, 9))
+        db.session.commit()
+        assert warnings.overdue_tickets(db.session, D(2026, 10, 13)) == []
+    assert client_for("sx-t2-staff").get(f"/admin/warnings/{ticket_id}").status_code == 404
+    # the county shortens it to 3 working days: Fri 10-09 → 10-10 (worked), 10-12, 10-13; more than 5 is refused
     configure(app, "sx", warning_workdays=3)
     with acting(app, "sx-county") as user:
-        assert p.warning_due(p.tenant_settings(user.tenant_id)).days == 3
+        shorter = warnings.receive(db.session, user, township=db.session.get(OrgUnit, town), id_number=person,
+                                   source_ref="YJ-SX-20261009-02", summary="新增残疾", received_on=D(2026, 10, 9))
+        assert shorter.due_on == D(2026, 10, 13)
     with pytest.raises(ValidationError, match="预警信息处置时限须在 1 至 5 之间"):
         configure(app, "sx", warning_workdays=6)
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -138,7 +139,9 @@ def test_lifecycle_household_of_four_approved_then_gradual_exit(app, county):
        reason="家庭人均收入超过低保标准，给予渐退期")
     r = case_of(app, "zy-t1-staff", review_id)
     assert r["status"] == CaseStatus.approved
-    assert r["step_data"]["review_decision"] == {"months": 6, "stable_out_of_poverty": False, "exit_on": "2027-06-01"}
+    assert r["step_data"]["review_decision"] == {"months": 6, "stable_out_of_poverty": False, "exit_on": "2027-06-01",
+                                                 "condition": "家庭人均收入超过我市低保标准",
+                                                 "per_capita_income": "860.00"}
     with acting(app, "zy-county") as user:
         schedule = pay.schedule_of(db.session, case_id)
         # November is paid as usual, then six more months: December to May; out from June 2027
@@ -271,24 +274,45 @@ def test_rule_work_costs_deducted_30_percent_and_basic_pension_not_income(app, c
 # -- gradual exit --------------------------------------------------------------------------------------
 
 def test_rule_gradual_exit_6_months_default_at_most_12(app, county):
+    """“可给予6个月的渐退期，最多不超过12个月”: never fewer than 6 months nor more than 12 — when staff set it
+    and when the county sets its default; benefits stop at its end."""
     case_id = approved_case(app)
     review_id = open_review(app, case_id, D(2026, 11, 16))
     review_to_decision(app, review_id, "900.00")
-    with pytest.raises(ValidationError, match="渐退期须为 1 至 12 个月"):
-        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 13},
-           reason="收入超标")
+    for months in (13, 5):
+        with pytest.raises(ValidationError, match="渐退期须为 6 至 12 个月"):
+            do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": months},
+               reason="收入超标")
     with pytest.raises(ValidationError, match="须填写理由"):
         do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 12})
     do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {"months": 12},
        reason="收入超标，家庭仍有重病成员，给予最长渐退期")
-    with acting(app, "zy-county"):
+    with acting(app, "zy-county") as user:
         schedule = pay.schedule_of(db.session, case_id)
         assert (schedule.end_month, schedule.exit_on) == (D(2027, 11, 1), D(2027, 12, 1))
-    # the county may set another default, within 12
-    configure(app, "zy", dibao_standard="800", gradual_exit_months=3)
-    assert plugin(app).settings({"gradual_exit_months": 3})["gradual_exit_months"] == 3
-    with pytest.raises(ValidationError, match="渐退期默认月数须在 1 至 12 之间"):
-        configure(app, "zy", gradual_exit_months=13)
+        pay.pay_month(db.session, user, schedule.id, D(2027, 11, 1), on=D(2027, 11, 5))
+        with pytest.raises(ValidationError, match="发放至2027年11月止，2027年12月不再发放"):
+            pay.pay_month(db.session, user, schedule.id, D(2027, 12, 1), on=D(2027, 12, 3))
+    # the county may set another default, from 6 to 12
+    configure(app, "zy", dibao_standard="800", gradual_exit_months=9)
+    assert plugin(app).settings({"gradual_exit_months": 9})["gradual_exit_months"] == 9
+    for months in (13, 3):
+        with pytest.raises(ValidationError, match="渐退期默认月数须在 6 至 12 之间"):
+            configure(app, "zy", gradual_exit_months=months)
+
+
+def test_rule_gradual_exit_only_for_dibao_the_category_the_plan_names(app, county):
+    """“对农村低保对象加强监测预警和动态管理，对家庭人均收入超过我市低保标准的，可给予6个月的渐退期”: a
+    特困 household's review cannot grant one."""
+    case_id = apply(app, categories=("tekun",))
+    to_decision(app, case_id)
+    do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20,
+       {**MEETING, "monthly_amount": "2140.00", "support_mode": "集中供养"})
+    review_id = open_review(app, case_id, D(2026, 11, 16))
+    review_to_decision(app, review_id, "900.00")
+    with pytest.raises(ValidationError, match="渐退期只适用于最低生活保障对象，该户按特困人员发放"):
+        do(app, "zy-t1-leader", review_id, "review_decision", "gradual_exit", D(2026, 11, 27), {},
+           reason="收入超标")
 
 
 def test_rule_gradual_exit_only_when_income_above_the_standard(app, county):
@@ -538,6 +562,142 @@ def test_rule_green_channel_for_60_plus_and_severely_disabled(app, county):
     assert not got["d3"]["priority"]
 
 
+def test_rule_green_channel_first_in_every_worklist_shorter_limit_sooner_reminders(app, county, client_for):
+    """“为60周岁以上的老年人、重度残疾人等困难群体办理社会救助开通绿色通道…实现及时发现、快速响应、即时
+    救助”: a green-channel case comes first on the township's worklist and the village's 我的待办, runs under
+    the shorter limit the county set, and its deadlines are reminded sooner."""
+    from jiuzhu.reminders.models import Reminder, ReminderKind, Subject
+
+    configure(app, "zy", dibao_standard="800", advance_relief_ceiling="1000", green_channel_limit_workdays=10)
+    first = apply(app, make=lambda s, u: young_family(s, u, region=REGION, seq=1))
+    green = apply(app, on=OCT_20, make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1956, 3, 1), seq=1))
+    last = apply(app, on=OCT_20, make=lambda s, u: young_family(s, u, region=REGION, seq=2))
+    do(app, "zy-t1-staff", first, "acceptance", "accept", SEP_29)
+    do(app, "zy-t1-staff", green, "acceptance", "accept", OCT_20)
+    do(app, "zy-t1-staff", last, "acceptance", "accept", OCT_20)
+    got = {k: case_of(app, "zy-t1-staff", cid) for k, cid in (("first", first), ("green", green), ("last", last))}
+    assert got["green"]["priority"] and not got["first"]["priority"] and not got["last"]["priority"]
+    # accepted Tue 09-29, 20 working days over National Day → Mon 11-02; the green case accepted Tue 10-20
+    # has 10 → Tue 11-03; the ordinary case accepted the same day has 20 → Tue 11-17
+    assert (got["first"]["due_on"], got["first"]["limit_workdays"]) == (D(2026, 11, 2), 20)
+    assert (got["green"]["due_on"], got["green"]["limit_workdays"]) == (D(2026, 11, 3), 10)
+    assert (got["last"]["due_on"], got["last"]["limit_workdays"]) == (D(2026, 11, 17), 20)
+
+    def rows(html: str) -> list[int]:
+        return [int(n) for n in re.findall(r'href="/admin/casework/(\d+)"', html)]
+
+    # the township's worklist: the green case first, though the first case's deadline is earlier
+    worklist = client_for("zy-t1-staff").get("/admin/casework/").get_data(as_text=True)
+    assert rows(worklist)[0] == green and set(rows(worklist)) == {first, green, last}
+    assert worklist.count('data-testid="green-channel"') == 1
+    # the village's 我的待办: the green case first, though the newest case is listed first otherwise
+    mine = client_for("zy-t1-village").get("/admin/casework/").get_data(as_text=True)
+    assert rows(mine)[:3] == [green, last, first]
+    # reminders of the green case's limit begin 5 working days ahead (the county's 3 and 1 for the others)
+    with acting(app, "zy-t1-staff"):
+        def offsets(case_id):
+            return sorted(r.offset for r in db.session.scalars(select(Reminder).where(
+                Reminder.case_id == case_id, Reminder.subject == Subject.case, Reminder.kind == ReminderKind.before)))
+        assert offsets(green) == [1, 3, 5] and offsets(last) == [1, 3]
+    # the county's limit is shorter than the ordinary one, and the earlier reminders earlier, or refused
+    for bad, message in [({"green_channel_limit_workdays": 20}, "绿色通道办理时限须在 1 至 19 之间"),
+                         ({"limit_workdays": 15, "green_channel_limit_workdays": 15}, "须短于办理时限（15 个工作日）"),
+                         ({"green_channel_reminder_days_before": [3, 2]}, "首次提醒须早于一般案件")]:
+        with pytest.raises(ValidationError) as err:
+            configure(app, "zy", **bad)
+        assert message in " ".join(m for ms in err.value.field_errors.values() for m in ms)
+
+
+def test_rule_hotline_tickets_have_a_deadline_in_the_warnings_flow(app, county, client_for):
+    """“做好“12345”政务服务热线交办社会救助热线工单处置”: a hotline ticket enters the warnings flow with the
+    county's deadline (5 working days unless it sets another), is visited and decided by its township,
+    reminded and, late, listed for the county; the plan sets no deadline for monitoring warnings."""
+    from jiuzhu.reminders.models import Reminder
+    from jiuzhu.warnings import services as warnings
+    from jiuzhu.warnings.models import WarningTicket
+    from tests.conftest import csrf_token
+
+    person = make_id_number(REGION, D(1950, 5, 1), 301)
+    county_staff = client_for("zy-county")
+    page = county_staff.get("/admin/warnings/").get_data(as_text=True)
+    assert "“12345”热线工单处置时限：自工单交办之日起 5 个工作日" in page and source.HOTLINE in page
+    html = county_staff.post("/admin/warnings/new", data={
+        "csrf_token": csrf_token(page), "origin": "hotline_12345", "source_ref": "12345-20260929-0088",
+        "id_number": person, "township_id": county["towns"][0], "received_on": "2026-09-29",
+        "summary": "老人独居，来电反映无人照料、生活困难"}, follow_redirects=True).get_data(as_text=True)
+    # Tue 09-29 + 5 working days: 09-30, 10-08, 10-09, Saturday 10-10 (worked), 10-12
+    assert "已登记“12345”热线工单 12345-20260929-0088，须于 2026-10-12 前核查并作出确认决定。" in html
+    with acting(app, "zy-t1-staff") as user:
+        ticket = db.session.scalars(select(WarningTicket)).one()
+        ticket_id = ticket.id
+        assert (ticket.origin, ticket.due_on) == ("hotline_12345", D(2026, 10, 12))
+        assert any(r.title.startswith("“12345”热线工单 12345-20260929-0088") and r.escalate
+                   for r in db.session.scalars(select(Reminder).where(Reminder.subject_id == ticket.id)))
+        assert [t.id for t in warnings.overdue_tickets(db.session, D(2026, 10, 13))] == [ticket.id]
+        warnings.record_visit(db.session, user, ticket.id, visited_on=D(2026, 10, 9), visitors=["章红", "疏建平"],
+                              findings="独居，儿子在外务工", on=D(2026, 10, 9))
+        warnings.decide(db.session, user, ticket.id, decision="eligible", online_check="核对：无收入",
+                        reason="符合特困供养条件，引导申请", decided_on=D(2026, 10, 9))
+        db.session.commit()
+        assert warnings.overdue_tickets(db.session, D(2026, 10, 13)) == []
+    # another township does not see it; a village cannot enter one; a monitoring warning has no deadline here
+    assert client_for("zy-t2-staff").get(f"/admin/warnings/{ticket_id}").status_code == 404
+    with acting(app, "zy-t1-village") as user, pytest.raises(PermissionDenied):
+        warnings.receive(db.session, user, township=db.session.get(OrgUnit, county["towns"][0]), id_number=person,
+                         source_ref="12345-X", summary="来电", origin="hotline_12345")
+    with acting(app, "zy-county") as user, pytest.raises(ValidationError) as err:
+        warnings.receive(db.session, user, township=db.session.get(OrgUnit, county["towns"][0]), id_number=person,
+                         source_ref="YJ-1", summary="大额医疗支出", origin="monitoring")
+    assert "未规定预警单据的处置时限" in err.value.field_errors["origin"][0]
+    # the county may shorten it (never beyond the plan's 20 working days)
+    configure(app, "zy", dibao_standard="800", hotline_ticket_workdays=3)
+    with acting(app, "zy-county") as user:
+        t = warnings.receive(db.session, user, township=db.session.get(OrgUnit, county["towns"][0]),
+                             id_number=person, source_ref="12345-20261009-0102", summary="来电反映",
+                             received_on=D(2026, 10, 9), origin="hotline_12345")
+        assert t.due_on == D(2026, 10, 13)  # 10-10 (worked), 10-12, 10-13
+    with pytest.raises(ValidationError, match="热线工单处置时限须在 1 至 20 之间"):
+        configure(app, "zy", hotline_ticket_workdays=21)
+
+
+def test_rule_dispersed_tekun_confirmed_and_paid_only_with_the_three_party_care_agreement(app, county, client_for):
+    """“全面落实乡镇人民政府（县经开区）与分散供养特困人员、照料服务人三方签订照料服务协议”: a 特困 person is
+    confirmed with how they are supported; supported at home, only once the agreement is recorded — and it
+    stays in sight on the case page."""
+    case_id = apply(app, categories=("tekun",),
+                    make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1950, 2, 2), seq=5))
+    to_decision(app, case_id)
+    with pytest.raises(ValidationError, match="确认特困人员须登记供养方式"):
+        do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, {**MEETING, "monthly_amount": "1050.00"})
+    at_home = {**MEETING, "monthly_amount": "1050.00", "support_mode": "分散供养"}
+    with pytest.raises(ValidationError, match="三方签订照料服务协议，请登记协议的照料服务人、协议编号、签订日期"):
+        do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, at_home)
+    agreement = {**at_home, "care_provider": "吴桂兰", "care_agreement_no": "ZY-ZL-2026-031",
+                 "care_agreement_signed_on": "2026-10-21"}
+    with pytest.raises(ValidationError, match="照料服务协议签订日期不能晚于办理日期"):
+        do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, agreement)
+    with acting(app, "zy-t1-village") as user, pytest.raises(PermissionDenied):
+        engine.act(db.session, user, open_step(case_id, "decision").id, "approve",
+                   data={**agreement, "care_agreement_signed_on": "2026-10-19"}, on=OCT_20)
+    do(app, "zy-t1-leader", case_id, "decision", "approve", OCT_20, {**agreement, "care_agreement_signed_on": "2026-10-19"})
+    c = case_of(app, "zy-t1-staff", case_id)
+    assert c["status"] == CaseStatus.approved and c["step_data"]["decision"]["care_provider"] == "吴桂兰"
+    page = client_for("zy-t1-staff").get(f"/admin/casework/{case_id}").get_data(as_text=True)
+    assert ("乡镇人民政府（县经开区）、吴德福、照料服务人吴桂兰于 2026-10-19 签订，协议编号 ZY-ZL-2026-031"
+            in page)
+    with acting(app, "zy-county") as user:
+        schedule = pay.schedule_of(db.session, case_id)
+        assert schedule.category == "tekun"
+        pay.pay_month(db.session, user, schedule.id, D(2026, 11, 1), on=D(2026, 11, 5))
+    # supported in an institution (集中供养): no care agreement is asked for
+    other = apply(app, categories=("tekun",),
+                  make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1948, 6, 6), seq=6))
+    to_decision(app, other)
+    do(app, "zy-t1-leader", other, "decision", "approve", OCT_20,
+       {**MEETING, "monthly_amount": "1050.00", "support_mode": "集中供养"})
+    assert case_of(app, "zy-t1-staff", other)["status"] == CaseStatus.approved
+
+
 def test_rule_hotline_tickets_and_grid_discoveries_are_tagged(app, county):
     assert set(plugin(app).household_tags) == {"hotline_12345", "grid_found"}
     with acting(app, "zy-t1-staff") as user:
@@ -570,7 +730,7 @@ def test_rule_settings_never_beyond_the_source(app, county):
     for bad, field, message in [
         ({"advance_relief_ceiling": "0"}, "advance_relief_ceiling", "小金额先行救助上限须大于 0 元。"),
         ({"advance_relief_ceiling": "abc"}, "advance_relief_ceiling", "须为数字。"),
-        ({"gradual_exit_months": 0}, "gradual_exit_months", "渐退期默认月数须在 1 至 12 之间"),
+        ({"gradual_exit_months": 0}, "gradual_exit_months", "渐退期默认月数须在 6 至 12 之间"),
         ({"limit_workdays": 25}, "limit_workdays", "办理时限须在 1 至 20 之间"),
         ({"extended_limit_workdays": 25}, "extended_limit_workdays", "不设延长时限"),
     ]:

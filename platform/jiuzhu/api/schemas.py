@@ -148,6 +148,8 @@ class WarningIn(In):
     source_ref = _text(64, metadata={"description": "监测平台的预警单据编号"})
     summary = _text(2000)
     received_on = fields.Date(load_default=None, allow_none=True, validate=_past_date)
+    origin = fields.String(load_default="monitoring", validate=validate.OneOf(["monitoring", "hotline_12345"]),
+                           metadata={"description": "单据来源：监测预警（monitoring）或“12345”热线工单（hotline_12345，本地规则受理的）"})
 
 
 class ResolutionIn(In):
@@ -269,6 +271,7 @@ class WarningOut(Out):
     due_on = fields.Date(required=True)
     due_provisional = fields.Boolean(required=True)
     due_rule = fields.String(required=True)
+    origin = fields.String(required=True)
     status = fields.String(required=True)
     decision = fields.String(allow_none=True, required=True)
 

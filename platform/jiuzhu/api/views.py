@@ -257,6 +257,7 @@ def warning_out(t: WarningTicket) -> dict:
     return {"id": t.id, "township_id": t.township_id, "village_id": t.village_id, "source_ref": t.source_ref,
             "summary": t.summary, "household_id": t.household_id, "received_on": _d(t.received_on),
             "due_on": _d(t.due_on), "due_provisional": bool(t.due_provisional), "due_rule": t.due_rule,
+            "origin": t.origin,
             "status": t.status.value, "decision": t.decision.value if t.decision else None}
 
 
@@ -445,7 +446,8 @@ def post_warning(body):
             scope.township_id is not None and township.id != scope.township_id):
         raise ApiError("validation_error", fields={"township_id": ["乡镇（街道）不存在，或不在令牌的管辖范围内。"]})
     ticket = receive(db.session, user(), township=township, id_number=data["id_number"],
-                     source_ref=data["source_ref"], summary=data["summary"], received_on=data["received_on"])
+                     source_ref=data["source_ref"], summary=data["summary"], received_on=data["received_on"],
+                     origin=data["origin"])
     return 201, warning_out(ticket)
 
 

@@ -67,20 +67,30 @@ def _cursor(*parts) -> str:
     return base64.urlsafe_b64encode("|".join("" if p is None else str(p) for p in parts).encode()).decode()
 
 
-def _uncursor(raw: str | None) -> tuple[dt.date | None, int] | None:
-    """The (due date, step id) a worklist page continues after; a crafted or stale cursor is ignored
-    (the list starts from the top) rather than reaching the database."""
+def _uncursor(raw: str | None) -> tuple[bool, dt.date | None, int] | None:
+    """The (green channel, due date, step id) a worklist page continues after; a crafted or stale
+    cursor is ignored (the list starts from the top) rather than reaching the database."""
     if not raw:
         return None
     try:
-        due, step_id = base64.urlsafe_b64decode(raw.encode()).decode().split("|")
-        return (dt.date.fromisoformat(due) if due and due != "None" else None), int(step_id)
+        priority, due, step_id = base64.urlsafe_b64decode(raw.encode()).decode().split("|")
+        if priority not in ("True", "False"):
+            return None
+        return priority == "True", (dt.date.fromisoformat(due) if due and due != "None" else None), int(step_id)
     except (ValueError, UnicodeDecodeError, OverflowError):
         return None
 
 
+def _after_due(due: dt.date | None, last_id: int):
+    """Rows after (due, id) among rows of the same green-channel standing (deadline first, none last)."""
+    if due:
+        return or_(Step.due_on > due, and_(Step.due_on == due, Step.id > int(last_id)), Step.due_on.is_(None))
+    return and_(Step.due_on.is_(None), Step.id > int(last_id))
+
+
 def worklist_query(user, *, category=None, village_id=None, step_key=None, channel=None, after=None):
-    """Open steps the user's level acts on, in their scope, by deadline (keyset on due date, id)."""
+    """Open steps the user's level acts on, in their scope: green-channel cases first (枞阳 “开通绿色通道…
+    快速响应、即时救助”), then by deadline (keyset on green channel, due date, id)."""
     level = user.role.org_level
     q = (select(Step, Case).join(Case, Case.id == Step.case_id)
          .where(Step.status == StepStatus.open, Step.level == level))
@@ -93,18 +103,15 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     if channel:
         q = q.where(Case.channel == channel)
     if after:
-        due, last_id = after
-        if due:
-            q = q.where(or_(Step.due_on > due, and_(Step.due_on == due, Step.id > int(last_id)),
-                            Step.due_on.is_(None)))
-        else:
-            q = q.where(Step.due_on.is_(None), Step.id > int(last_id))
+        priority, due, last_id = after
+        later = and_(Case.priority.is_(priority), _after_due(due, last_id))
+        q = q.where(or_(later, Case.priority.is_(False)) if priority else later)
     # the page shows each household's name: households joined to the page's one statement, their
     # members in one more — never two statements per row
     # (nor decrypts what the page never shows: the steps' form data and reasons, members' ID numbers)
     from jiuzhu.cases.households import Member
 
-    return q.order_by(Step.due_on.asc().nulls_last(), Step.id).options(
+    return q.order_by(Case.priority.desc(), Step.due_on.asc().nulls_last(), Step.id).options(
         defer(Step.data), defer(Step.reason),
         joinedload(Case.household).selectinload(Household.members).defer(Member.id_number))
 
@@ -134,7 +141,7 @@ class CaseworkView(SecureBaseView):
         rows = db.session.execute(worklist_query(
             current_user, category=filters["category"],
             village_id=parse_id(filters["village_id"]), step_key=filters["step_key"], channel=filters["channel"],
-            after=after if after and 0 < after[1] <= MAX_ID else None).limit(PAGE_SIZE + 1)).all()
+            after=after if after and 0 < after[2] <= MAX_ID else None).limit(PAGE_SIZE + 1)).all()
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         today = china_today()
@@ -146,7 +153,7 @@ class CaseworkView(SecureBaseView):
             items.append(SimpleNamespace(step=step, case=case, label=workflow.step(step.key).label,
                                          household=str(case.household), left=left, due=due,
                                          overdue=is_overdue(due, today)))
-        next_cursor = _cursor(rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
+        next_cursor = _cursor(bool(rows[-1][1].priority), rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
         villages = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.village).order_by(OrgUnit.name))
         steps = plugin.default_workflow().steps
         return self.render("cases/worklist.html", items=items, next_cursor=next_cursor, filters=filters,
@@ -158,14 +165,20 @@ class CaseworkView(SecureBaseView):
     @expose("/cases")
     def cases(self, open_only: bool = False):
         """案件查询; with ``open_only``, a village's 我的待办: the cases of its village still open."""
-        q = select(Case).order_by(Case.id.desc())
+        # a village's 我的待办 puts green-channel cases first (keyset on green channel, id)
+        q = select(Case).order_by(*((Case.priority.desc(),) if open_only else ()), Case.id.desc())
         status = request.args.get("status")
         if status in CaseStatus.__members__:
             q = q.where(Case.status == status)
         elif open_only:
             q = q.where(Case.status.in_([s for s in CaseStatus if s.is_open]))
-        after = parse_id(request.args.get("after"))
-        if after:
+        raw_after = request.args.get("after") or ""
+        after_priority = open_only and raw_after.startswith("p")
+        after = parse_id(raw_after[1:] if after_priority else raw_after)
+        if after and open_only:
+            later = and_(Case.priority.is_(after_priority), Case.id < after)
+            q = q.where(or_(later, Case.priority.is_(False)) if after_priority else later)
+        elif after:
             q = q.where(Case.id < after)
         search = (request.args.get("q") or "").strip()
         if search:
@@ -180,7 +193,10 @@ class CaseworkView(SecureBaseView):
         rows = db.session.scalars(q.limit(PAGE_SIZE + 1)).unique().all()
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
-        return self.render("cases/list.html", cases=rows, next_after=rows[-1].id if more and rows else None,
+        next_after = None
+        if more and rows:
+            next_after = f"p{rows[-1].id}" if open_only and rows[-1].priority else rows[-1].id
+        return self.render("cases/list.html", cases=rows, next_after=next_after,
                            statuses=CASE_STATUS_LABELS, status=status, search=search, open_only=open_only,
                            page_heading=_("我的待办") if open_only else _("案件查询"))
 
@@ -384,6 +400,7 @@ class CaseworkView(SecureBaseView):
                            may_pay_relief=user.role in pay.RELIEF_PAYERS and not self._relief_step_open(
                                plugin, view.open_steps),
                            case=case, actions=actions, timeline=timeline, plugin=plugin,
+                           records=plugin.case_records(case, view),
                            assistance=assistance, assistance_kinds=list(AssistanceKind),
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
                            left=workdays_between(today, case.due_on) if case.due_on else None,

@@ -209,11 +209,11 @@ def stop_benefits(session, schedule: BenefitSchedule, *, decided_on: dt.date, re
 
 
 def grant_gradual_exit(session, schedule: BenefitSchedule, *, months: int, max_months: int, decided_on: dt.date,
-                       reason: str) -> dt.date:
-    """渐退期: benefits continue ``months`` months after the month of the decision, then stop.
-    Returns the exit date (the first day no longer paid for)."""
-    if not 1 <= months <= max_months:
-        raise ValidationError(f"渐退期须为 1 至 {max_months} 个月。")
+                       reason: str, min_months: int = 1) -> dt.date:
+    """渐退期: benefits continue ``months`` months after the month of the decision, then stop (no month
+    after the end is paid: :func:`pay_month`). Returns the exit date (the first day no longer paid for)."""
+    if not min_months <= months <= max_months:
+        raise ValidationError(f"渐退期须为 {min_months} 至 {max_months} 个月。")
     if schedule.end_month is not None:
         raise ValidationError(f"该户的保障金已确定发放至{schedule.end_month:%Y年%m月}止，不能再给予渐退期。")
     schedule.end_month = add_months(month_of(decided_on), months)

@@ -161,9 +161,16 @@ class BaselinePlugin(JurisdictionPlugin):
     #: 渐退期: the longest gradual exit a review may grant (None: the plugin's document has none), the
     #: default a county starts with, and the sentence it comes from
     gradual_exit_max_months: ClassVar[int | None] = None
+    gradual_exit_min_months: ClassVar[int] = 1
     gradual_exit_default_months: ClassVar[int] = 6
     gradual_exit_source: ClassVar[str] = ""
     gradual_exit_form: ClassVar[type[Schema]] = forms.GradualExitForm
+    #: the categories a gradual exit is for (the benefit schedule's category), as the rules name them
+    gradual_exit_categories: ClassVar[tuple[Category, ...]] = (Category.dibao,)
+    #: the rules' condition for a gradual exit, in their words (recorded on the review's decision), and the
+    #: part of it staff must confirm with what they found (None: the income check is the whole condition)
+    gradual_exit_condition: ClassVar[str] = "家庭人均收入超过低保标准"
+    gradual_exit_confirm: ClassVar[str | None] = None
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -181,7 +188,7 @@ class BaselinePlugin(JurisdictionPlugin):
         if self.max_extended_workdays is not None:
             bounds["extended_limit_workdays"] = (1, self.max_extended_workdays, "延长后的办理时限")
         if self.gradual_exit_max_months is not None:
-            bounds["gradual_exit_months"] = (1, self.gradual_exit_max_months, "渐退期默认月数")
+            bounds["gradual_exit_months"] = (self.gradual_exit_min_months, self.gradual_exit_max_months, "渐退期默认月数")
         return bounds
 
     def validate_settings(self, raw: dict | None) -> dict[str, Any]:
@@ -228,8 +235,13 @@ class BaselinePlugin(JurisdictionPlugin):
         asked = list(case.categories)
         return sorted(asked, key=lambda c: order.index(c) if c in order else len(order))
 
+    def case_settings(self, case) -> dict[str, Any]:
+        """The settings a case runs under: the county's, unless the rules give some cases their own
+        (枞阳's 绿色通道: a shorter limit and earlier reminders). The workflow and the reminders read these."""
+        return self.tenant_settings(case.tenant_id)
+
     def workflow_for(self, case) -> Workflow:
-        s = self.tenant_settings(case.tenant_id)
+        s = self.case_settings(case)
         if case.kind == CaseKind.review:
             return self._review_workflow(s["limit_workdays"])
         return self._workflow(s["limit_workdays"], s.get("extended_limit_workdays"), s["publicity_days"],
@@ -379,8 +391,9 @@ class BaselinePlugin(JurisdictionPlugin):
         return data.get("months") or self.tenant_settings(case.tenant_id)["gradual_exit_months"]
 
     def check_gradual_exit(self, case, view, data: dict, on: dt.date) -> list[str]:
-        """渐退期: only when the review finds income above the local standard, for 1 to the plugin's
-        maximum months, and only for a household whose benefits are being paid."""
+        """渐退期: only when the review finds income above the local standard, for the plugin's minimum to
+        maximum months, only for a household paid under the categories the rules name, and — where the
+        rules attach a condition staff must confirm — with that confirmed and what was found recorded."""
         from jiuzhu.extensions import db
         from jiuzhu.payments import services as pay
 
@@ -393,10 +406,21 @@ class BaselinePlugin(JurisdictionPlugin):
         if income <= standard:
             problems.append(f"复核认定家庭人均月收入 {income} 元未超过低保标准 {standard} 元，不适用渐退期。")
         months = self.gradual_exit_months(case, data)
-        if not 1 <= months <= (self.gradual_exit_max_months or 0):
-            problems.append(f"渐退期须为 1 至 {self.gradual_exit_max_months} 个月（{self.gradual_exit_source}）")
-        if pay.schedule_of(db.session, case.review_of_id) is None:
+        low, high = self.gradual_exit_min_months, self.gradual_exit_max_months or 0
+        if not low <= months <= high:
+            problems.append(f"渐退期须为 {low} 至 {high} 个月（{self.gradual_exit_source}）")
+        schedule = pay.schedule_of(db.session, case.review_of_id)
+        if schedule is None:
             problems.append("原案件没有保障金发放计划，无法安排渐退期。")
+        elif schedule.category not in self.gradual_exit_categories:
+            named = "、".join(c.label for c in self.gradual_exit_categories)
+            problems.append(f"渐退期只适用于{named}对象，该户按{Category(schedule.category).label}发放，"
+                            f"不适用渐退期（{self.gradual_exit_source}）")
+        if self.gradual_exit_confirm:
+            if not data.get("condition_met"):
+                problems.append(f"给予渐退期须经核实“{self.gradual_exit_confirm}”，请勾选并写明情况。")
+            elif not (data.get("condition_detail") or "").strip():
+                problems.append(f"请写明“{self.gradual_exit_confirm}”的具体情况。")
         return problems
 
     def review_income(self, case, view, settings: dict, on: dt.date) -> Decimal:
@@ -410,6 +434,18 @@ class BaselinePlugin(JurisdictionPlugin):
 
     def priority_reason(self, household, on: dt.date) -> str | None:
         return None
+
+    def case_records(self, case, view) -> list[tuple[str, str]]:
+        """What the rules require the case page to keep in sight (label, text), beyond the core's fields."""
+        return []
+
+    #: where tickets for the warnings flow (预警处置) come from, key → label
+    TICKET_ORIGINS: ClassVar[dict[str, str]] = {"monitoring": "低收入人口监测预警", "hotline_12345": "“12345”热线工单"}
+
+    def ticket_rules(self, settings: dict[str, Any]) -> dict[str, WarningRule]:
+        """The tickets the county's warnings flow takes, by origin, each with its deadline: the monitoring
+        platform's where the rules set one (``warning_rule``); a plugin may add others (枞阳's 12345 tickets)."""
+        return {"monitoring": self.warning_rule} if self.warning_rule is not None else {}
 
     # -- money ------------------------------------------------------------------------------------
 
@@ -457,9 +493,12 @@ class BaselinePlugin(JurisdictionPlugin):
             months = self.gradual_exit_months(case, data)
             exit_on = pay.grant_gradual_exit(session, schedule, months=months,
                                              max_months=self.gradual_exit_max_months or 0, decided_on=on,
-                                             reason=case.decision_reason or outcome.label)
+                                             reason=case.decision_reason or outcome.label,
+                                             min_months=self.gradual_exit_min_months)
             step = view.latest("review_decision")
-            step.data = {**(step.data or {}), "months": months, "exit_on": exit_on.isoformat()}
+            income = self.review_income(case, view, self.tenant_settings(case.tenant_id), on)
+            step.data = {**(step.data or {}), "months": months, "exit_on": exit_on.isoformat(),
+                         "condition": self.gradual_exit_condition, "per_capita_income": str(income)}
         elif outcome.decision == Decision.approve:
             amount = data.get("monthly_amount")
             if amount is not None and Decimal(str(amount)) != schedule.monthly_amount:

@@ -55,6 +55,8 @@ class SpotCheckRule:
     related_staff_all_on_site: bool = False
     #: every real-name report (实名举报) is verified and answered
     answer_real_name_reports: bool = False
+    #: a report found true is corrected (问题纠正), and the correction recorded, before the reporter is answered
+    correct_substantiated_reports: bool = False
     source: str = ""
 
 

@@ -140,7 +140,8 @@ def sync_warning(session, ticket, settings: dict, today: dt.date) -> None:
     offsets = list(settings.get("reminder_days_before") or [])
     workdays_only = not settings.get("remind_on_non_workdays", False)
     planned = series(Subject.warning, ticket.id, ticket.due_on, level="township",
-                     title=f"预警单据 {ticket.source_ref} · 入户核查与确认", offsets=offsets, today=today,
+                     title=f"{'“12345”热线工单' if ticket.origin == 'hotline_12345' else '预警单据'} "
+                           f"{ticket.source_ref} · 入户核查与确认", offsets=offsets, today=today,
                      workdays_only=workdays_only)
     _insert(session, [{"tenant_id": ticket.tenant_id, "township_id": ticket.township_id,
                        "village_id": ticket.village_id, "case_id": None, "subject": p.subject,

@@ -209,6 +209,9 @@ class RealNameReport(CountyOnly, Base):
     #: whether the report proved true, and what the verification found
     substantiated: Mapped[bool | None] = mapped_column(Boolean)
     verification: Mapped[str | None] = mapped_column(EncryptedText("realname_reports.verification"))
+    #: the correction of what a report found true (问题纠正): when, and what was done
+    corrected_on: Mapped[dt.date | None] = mapped_column(Date)
+    correction: Mapped[str | None] = mapped_column(EncryptedText("realname_reports.correction"))
     answered_on: Mapped[dt.date | None] = mapped_column(Date)
     #: the answer given to the reporter
     answer: Mapped[str | None] = mapped_column(EncryptedText("realname_reports.answer"))

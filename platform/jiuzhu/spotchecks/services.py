@@ -424,14 +424,53 @@ def verify_report(session, user: User, report_id: int, *, verified_on: dt.date, 
     return report
 
 
-def answer_report(session, user: User, report_id: int, *, answered_on: dt.date, answer: str,
-                  via: str) -> RealNameReport:
-    """及时向举报人反馈核实结果 — only after the report has been verified."""
+def correct_report(session, user: User, report_id: int, *, corrected_on: dt.date, correction: str,
+                   on: dt.date | None = None) -> RealNameReport:
+    """问题纠正: what was done about a report found true (a benefit stopped, a confirmation revoked, money
+    recovered…), recorded by the county."""
+    from jiuzhu.clock import china_today
+
+    on = on or china_today()
     require_county(user)
     report = _report(session, report_id)
     errors = []
     if report.status == ReportStatus.received:
+        errors.append("须先核实，再登记纠正情况。")
+    elif not report.substantiated:
+        errors.append("举报不属实，无须纠正。")
+    elif report.corrected_on is not None:
+        errors.append("已登记纠正情况。")
+    elif corrected_on < report.verified_on:
+        errors.append(f"纠正日期不能早于核实日期 {report.verified_on:%Y-%m-%d}。")
+    if corrected_on > on:
+        errors.append("纠正日期不能晚于今天。")
+    if not (correction or "").strip():
+        errors.append("请填写纠正情况。")
+    elif len(correction.strip()) > 2000:
+        errors.append("纠正情况不超过 2000 字。")
+    if errors:
+        raise ValidationError(*errors)
+    report.corrected_on, report.correction = corrected_on, correction.strip()
+    session.flush()
+    record(session, entity_type="realname_report", entity_id=report.id, action="correct",
+           after={"corrected_on": corrected_on.isoformat()})
+    return report
+
+
+def answer_report(session, user: User, report_id: int, *, answered_on: dt.date, answer: str,
+                  via: str) -> RealNameReport:
+    """及时向举报人反馈核实结果 — only after the report has been verified, and — where the rules say a report
+    found true is corrected (宁夏 “举报查实、问题纠正”) — after its correction is recorded."""
+    require_county(user)
+    report = _report(session, report_id)
+    plugin, _tenant = tenant_plugin(session)
+    rule = getattr(plugin, "spot_check_rule", None)
+    errors = []
+    if report.status == ReportStatus.received:
         errors.append("须先核实，再向举报人反馈核实结果。")
+    elif (report.status == ReportStatus.verified and report.substantiated and report.corrected_on is None
+          and rule is not None and rule.correct_substantiated_reports):
+        errors.append(f"举报属实：须先纠正问题并登记纠正情况，再向举报人反馈（{rule.source}）。")
     elif report.status == ReportStatus.answered:
         errors.append("已向举报人反馈过核实结果。")
     elif answered_on < report.verified_on:
@@ -457,5 +496,6 @@ def unanswered_reports(session) -> list[RealNameReport]:
 
 
 __all__ = ["draw", "choose", "rank", "at_least", "Candidate", "Pick", "record_result", "summarize", "DrawSummary",
-           "register_kinship", "receive_report", "verify_report", "answer_report", "unanswered_reports",
-           "require_county", "tenant_plugin", "new_cases", "uncovered", "coverage_gaps", "CoverageGap"]
+           "register_kinship", "receive_report", "verify_report", "correct_report", "answer_report",
+           "unanswered_reports", "require_county", "tenant_plugin", "new_cases", "uncovered", "coverage_gaps",
+           "CoverageGap"]

@@ -116,7 +116,7 @@ def _household(raw: str | None):
 
 
 LABELS = {"id_number": "身份证号码", "registered_on": "备案日期", "received_on": "受理日期", "verified_on": "核实日期",
-          "answered_on": "反馈日期"}
+          "answered_on": "反馈日期", "corrected_on": "纠正日期"}
 
 
 class KinshipView(SecureBaseView):
@@ -188,6 +188,13 @@ class ReportView(SecureBaseView):
             db.session, current_user, report_id, verified_on=form_date(form.get("verified_on"), "verified_on"),
             substantiated=form.get("substantiated") == "yes", verification=form.get("verification", "")),
             "已记录核实情况。")
+
+    @expose("/<int:report_id>/correct", methods=["POST"])
+    def correct(self, report_id):
+        form = request.form
+        return self._act(lambda: services.correct_report(
+            db.session, current_user, report_id, corrected_on=form_date(form.get("corrected_on"), "corrected_on"),
+            correction=form.get("correction", "")), "已登记纠正情况。")
 
     @expose("/<int:report_id>/answer", methods=["POST"])
     def answer(self, report_id):

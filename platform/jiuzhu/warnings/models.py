@@ -55,6 +55,8 @@ class WarningTicket(OrgScoped, Base):
     id_number: Mapped[str] = mapped_column(EncryptedText("warning_tickets.id_number"))
     #: the registered household it matched, if any
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    #: where the ticket came from: the monitoring platform, or a 12345 hotline ticket (the plugin's ``ticket_rules``)
+    origin: Mapped[str] = mapped_column(String(16), default="monitoring", server_default="monitoring")
     #: the ticket's number on the monitoring platform (单据编号)
     source_ref: Mapped[str] = mapped_column(String(64))
     #: what the platform flagged (e.g. 大额医疗支出、新增残疾、收入骤降)
@@ -90,6 +92,12 @@ class WarningTicket(OrgScoped, Base):
         if self.decided_on is not None:
             return self.decided_on > self.due_on
         return today > self.due_on
+
+    @property
+    def origin_label(self) -> str:
+        from jiuzhu.plugins.baseline import BaselinePlugin
+
+        return BaselinePlugin.TICKET_ORIGINS.get(self.origin, self.origin)
 
     def __str__(self) -> str:
         return f"预警单据 {self.source_ref}"

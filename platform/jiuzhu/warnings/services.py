@@ -46,9 +46,21 @@ def warning_due(plugin, settings: dict) -> Due:
     return rule.due
 
 
+def ticket_due(plugin, settings: dict, origin: str) -> tuple[Due, WarningRule]:
+    """The deadline of a ticket of this origin and the rule it comes from (the plugin's ``ticket_rules``)."""
+    rules = plugin.ticket_rules(settings)
+    if origin not in rules:
+        what = "预警单据" if origin == "monitoring" else f"“{plugin.TICKET_ORIGINS.get(origin, origin)}”"
+        raise ValidationError(field_errors={"origin": [f"{plugin.name}的规则未规定{what}的处置时限，不能登记。"]})
+    if origin == "monitoring":
+        return warning_due(plugin, settings), rules[origin]
+    return rules[origin].due, rules[origin]
+
+
 def receive(session, user: User | None, *, township: OrgUnit, id_number: str, source_ref: str, summary: str,
-            received_on: dt.date | None = None) -> WarningTicket:
-    """A ticket returned by the monitoring platform, for the township of the household.
+            received_on: dt.date | None = None, origin: str = "monitoring") -> WarningTicket:
+    """A ticket returned by the monitoring platform — or, where the rules take them, a 12345 hotline
+    ticket (``origin``) — for the township of the household.
 
     ``user`` is None when the platform's push arrives through the integration job (in the county's
     scope); a person entering a ticket must be county staff, or township staff for their own township."""
@@ -56,6 +68,8 @@ def receive(session, user: User | None, *, township: OrgUnit, id_number: str, so
     if user is not None and user.role.is_village:
         raise PermissionDenied(TOWNSHIP_ACTS, code="township_acts")
     plugin, tenant = _tenant_plugin(session)
+    settings = plugin.tenant_settings(tenant.id)
+    due, rule = ticket_due(plugin, settings, origin)
     errors = []
     try:
         number = parse_id_number(id_number, received_on).number
@@ -78,19 +92,20 @@ def receive(session, user: User | None, *, township: OrgUnit, id_number: str, so
         errors.append("该对象的家庭登记在其他乡镇（街道），请交由其所在乡镇（街道）处置。")
     if errors:
         raise ValidationError(*errors)
-    due = warning_due(plugin, plugin.tenant_settings(tenant.id))
     deadline = compute(due, received_on)
+    returned = "预警单据返回" if origin == "monitoring" else "工单交办"
     ticket = WarningTicket(township_id=township.id, village_id=household.village_id if household else None,
-                           id_number=number, household_id=household.id if household else None,
+                           id_number=number, household_id=household.id if household else None, origin=origin,
                            source_ref=source_ref, summary=summary.strip(), received_on=received_on,
                            due_on=deadline.due, due_provisional=deadline.provisional,
-                           due_rule=f"{due.describe().replace('环节开始', '预警单据返回')}（{plugin.warning_rule.source}）",
+                           due_rule=f"{due.describe().replace('环节开始', returned)}（{rule.source}）"[:300],
                            received_by_id=user.id if user else None)
     session.add(ticket)
     session.flush()
-    sync_warning(session, ticket, plugin.tenant_settings(tenant.id), china_today())
+    sync_warning(session, ticket, settings, china_today())
     record(session, entity_type="warning_ticket", entity_id=ticket.id, action="receive",
-           after={"source_ref": source_ref, "received_on": received_on.isoformat(), "due_on": ticket.due_on.isoformat()})
+           after={"source_ref": source_ref, "origin": origin, "received_on": received_on.isoformat(),
+                  "due_on": ticket.due_on.isoformat()})
     return ticket
 
 
@@ -209,4 +224,4 @@ def overdue_tickets(session, today: dt.date | None = None) -> list[WarningTicket
 
 
 __all__ = ["receive", "record_visit", "request_clarification", "answer_clarification", "decide", "open_tickets",
-           "overdue_tickets", "warning_due"]
+           "overdue_tickets", "warning_due", "ticket_due"]

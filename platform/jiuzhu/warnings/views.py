@@ -28,7 +28,7 @@ TOWNSHIP = frozenset({Role.township_staff, Role.township_leader})
 COUNTY = frozenset({Role.county_staff, Role.county_admin})
 
 
-LABELS = {"visited_on": "入户核查日期", "decided_on": "确认决定日期", "received_on": "单据返回日期"}
+LABELS = {"visited_on": "入户核查日期", "decided_on": "确认决定日期", "received_on": "单据返回日期", "origin": "单据来源"}
 
 
 class WarningView(SecureBaseView):
@@ -36,11 +36,12 @@ class WarningView(SecureBaseView):
 
     roles = TOWNSHIP | COUNTY
 
-    def _plugin_rule(self):
+    def _plugin_rules(self):
+        """The plugin and the tickets its rules take, by origin (each with its deadline)."""
         from jiuzhu.spotchecks.services import tenant_plugin
 
         plugin, tenant = tenant_plugin(db.session)
-        return plugin, getattr(plugin, "warning_rule", None)
+        return plugin, plugin.ticket_rules(plugin.tenant_settings(tenant.id))
 
     @expose("/")
     def index(self):
@@ -54,10 +55,11 @@ class WarningView(SecureBaseView):
             query = None
         if query is not None:
             tickets = db.session.scalars(query.limit(500)).all()
-        plugin, rule = self._plugin_rule()
+        plugin, rules = self._plugin_rules()
         townships = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.township)
                                        .order_by(OrgUnit.name)).all()
-        return self.render("warnings/index.html", tickets=tickets, today=today, show=show, rule=rule, plugin=plugin,
+        return self.render("warnings/index.html", tickets=tickets, today=today, show=show, rules=rules, plugin=plugin,
+                           origins=plugin.TICKET_ORIGINS,
                            left={t.id: workdays_between(today, t.due_on) for t in tickets}, townships=townships,
                            township_names={u.id: u.name for u in townships},
                            show_township=current_user.role in COUNTY, may_enter=current_user.role in COUNTY | TOWNSHIP)
@@ -69,12 +71,14 @@ class WarningView(SecureBaseView):
             township = db.session.get(OrgUnit, parse_id(form.get("township_id")) or 0)
             ticket = services.receive(db.session, current_user, township=township, id_number=form.get("id_number", ""),
                                       source_ref=form.get("source_ref", ""), summary=form.get("summary", ""),
-                                      received_on=form_date(form.get("received_on"), "received_on"))
+                                      received_on=form_date(form.get("received_on"), "received_on"),
+                                      origin=form.get("origin") or "monitoring")
             db.session.commit()
         except ServiceError as exc:
             flash_refusal(exc, LABELS)
             return redirect(url_for(".index"))
-        flash(f"已登记预警单据 {ticket.source_ref}，须于 {ticket.due_on:%Y-%m-%d} 前核查并作出确认决定。", "success")
+        what = "预警单据" if ticket.origin == "monitoring" else ticket.origin_label
+        flash(f"已登记{what} {ticket.source_ref}，须于 {ticket.due_on:%Y-%m-%d} 前核查并作出确认决定。", "success")
         return redirect(url_for(".detail", ticket_id=ticket.id))
 
     @expose("/<int:ticket_id>")

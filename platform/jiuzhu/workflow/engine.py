@@ -242,7 +242,7 @@ def _after_change(session, case: Case, view: CaseView | None, on: dt.date) -> No
 
     view = view or load_view(session, case)
     plugin = plugin_for(case)
-    sync_case(session, case, view, plugin.workflow_for(case), plugin.tenant_settings(case.tenant_id), on)
+    sync_case(session, case, view, plugin.workflow_for(case), plugin.case_settings(case), on)
 
 
 # -- notices ------------------------------------------------------------------------------------
