@@ -12,7 +12,7 @@ import pytest
 from jiuzhu.documents import FONT_STACK
 from tests.pdfcheck import assert_cjk_fonts_embedded, keep, pdf_fonts, pdf_text
 from tests.plugins.anhui_support import do
-from tests.plugins.test_ningxia import CHECK, VISIT, apply, approved_case, ningxia_county
+from tests.plugins.test_ningxia import CHECK, NEEDS, VISIT, apply, approved_case, ningxia_county
 
 D = dt.date
 
@@ -26,6 +26,7 @@ def denied_case(app) -> int:
     case_id = apply(app, on=D(2026, 4, 29))
     do(app, "nx-t1-staff", case_id, "acceptance", "accept", D(2026, 4, 29))
     do(app, "nx-t1-staff", case_id, "home_investigation", "done", D(2026, 5, 6), VISIT)
+    do(app, "nx-t1-staff", case_id, "needs_assessment", "handled", D(2026, 5, 6), NEEDS)
     do(app, "nx-county", case_id, "economic_check", "reported", D(2026, 5, 8), {**CHECK, "result": "fail"})
     do(app, "nx-t1-staff", case_id, "appraisal", "done", D(2026, 5, 11),
        {"held_on": "2026-05-11", "participants": 9, "result": "多数认为收入超标"})
