@@ -488,12 +488,12 @@ def sweep_county(session, today: dt.date | None = None) -> dict:
     return {"found": len(seen), "new": len(new), "gone": len(gone), "requests": planned}
 
 
-def request_still_due(session, reminder) -> bool:
-    """A 协查 reminder is due while the request is unanswered and its deadline unchanged."""
-    return any(q.id == reminder.subject_id and q.direction == "in" and q.answer is None and q.due_on == reminder.due_on
-               for q in requests(session))
+def waiting_requests(session) -> dict[int, dt.date]:
+    """The 协查 requests asked of this county and not yet answered, by id, with their deadlines: a
+    reminder about one is due while it is here with the same deadline."""
+    return {q.id: q.due_on for q in requests(session) if q.direction == "in" and q.answer is None}
 
 
 __all__ = ["ANSWERS", "CaseDuplicates", "CountyRequest", "Match", "REQUEST_WORKDAYS", "answer_request",
            "approval_problems", "case_duplicates", "lookup", "matches_for_case", "members_by_case", "open_request", "record_resolution",
-           "refresh", "requests", "resolved_keys", "sweep_county"]
+           "refresh", "requests", "resolved_keys", "sweep_county", "waiting_requests"]

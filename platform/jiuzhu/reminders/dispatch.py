@@ -52,6 +52,7 @@ class _Batch:
             select(Case).where(Case.id.in_(case_ids))
             .options(load_only(Case.status, Case.due_on)))} if case_ids else {}
         self._people: dict[tuple, list[User]] = {}
+        self._waiting: dict[int, dt.date] | None = None  # 协查 asked of this county, unanswered: id → due
 
     def still_due(self, r: Reminder) -> bool:
         """The deadline the reminder is about still stands, open and unchanged."""
@@ -68,9 +69,11 @@ class _Batch:
 
             return warning_still_due(self.session, r)
         if r.subject == Subject.county_request:
-            from jiuzhu.duplicates.services import request_still_due
+            if self._waiting is None:  # one call of the registry's function per batch, not one per reminder
+                from jiuzhu.duplicates.services import waiting_requests
 
-            return request_still_due(self.session, r)
+                self._waiting = waiting_requests(self.session)
+            return self._waiting.get(r.subject_id) == r.due_on
         if r.subject == Subject.payment:
             from jiuzhu.reminders.subjects import payment_still_due
 
