@@ -8,8 +8,10 @@ county is read here: the request enters the county's scope only to compute that 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint, Response, abort, current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from jiuzhu.clock import china_today, cn_date
 from jiuzhu.disclosure.services import publicity_list
@@ -36,11 +38,16 @@ def _county(code: str):
 
 def _place_lists(tenant: Tenant, plugin, unit_id: int, page: int | None = None):
     """The unit (a township or a village of this county) and its lists today; for a township with
-    ``page``, only the lists of that page's places (see :data:`PLACES_PER_PAGE`)."""
+    ``page``, only the lists of that page's places (see :data:`PLACES_PER_PAGE`). Also the unit's
+    parent and where residents object (:func:`objection_contacts`)."""
     today = china_today()
     pages = 1
     with use_scope(Scope(tenant.id)):
-        unit = db.session.get(OrgUnit, unit_id)
+        # the unit, its parent and the county's root (for the contacts) in one statement
+        parent_id = select(OrgUnit.parent_id).where(OrgUnit.id == unit_id).scalar_subquery()
+        found = {u.id: u for u in db.session.scalars(select(OrgUnit).where(or_(
+            OrgUnit.id == unit_id, OrgUnit.id == parent_id, OrgUnit.parent_id.is_(None))))}
+        unit = found.get(unit_id)
         if unit is None or unit.level not in (OrgLevel.township, OrgLevel.village):
             abort(404)
         villages = (db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
@@ -57,19 +64,20 @@ def _place_lists(tenant: Tenant, plugin, unit_id: int, page: int | None = None):
         else:  # reads only the households living or registered in the village
             lists = publicity_list(db.session, today, plugin=plugin, unit_ids={unit.id})
         name = unit.name
-        parent = db.session.get(OrgUnit, unit.parent_id) if unit.level == OrgLevel.village else None
+        parent = found.get(unit.parent_id) if unit.level == OrgLevel.village else None
+        township = unit if unit.level == OrgLevel.township else parent
+        root = next((u for u in found.values() if u.parent_id is None), None)
+        contacts = objection_contacts(tenant, township, root)
         db.session.expunge_all()
-    return unit, name, parent, villages, lists, today, pages
+    return SimpleNamespace(unit=unit, name=name, parent=parent, villages=villages, lists=lists, today=today,
+                           pages=pages, contacts=contacts)
 
 
-def objection_contacts(tenant: Tenant, unit: OrgUnit) -> str:
+def objection_contacts(tenant: Tenant, township: OrgUnit | None, county: OrgUnit | None) -> str:
     """Where a resident objects, with the phones the county has set (组织机构 · 联系电话): the
     township's government and the county's civil-affairs bureau."""
-    with use_scope(Scope(tenant.id)):
-        township = unit if unit.level == OrgLevel.township else db.session.get(OrgUnit, unit.parent_id)
-        county = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
-        offices = [(township.government, township.contact_phone) if township is not None else None,
-                   (f"{tenant.name}民政局", county.contact_phone if county is not None else None)]
+    offices = [(township.government, township.contact_phone) if township is not None else None,
+               (f"{tenant.name}民政局", county.contact_phone if county is not None else None)]
     said = [f"{name}（电话：{phone}）" if phone else name for name, phone in filter(None, offices)]
     return f"如有异议，请在公示期内向{'或'.join(said)}反映，可署名、来电或来访。"
 
@@ -100,11 +108,11 @@ def place(code: str, unit_id: int):
         page = int(request.args.get("page", "1"))
     except ValueError:
         abort(404)
-    unit, name, parent, villages, lists, today, pages = _place_lists(tenant, plugin, unit_id, page=page)
+    at = _place_lists(tenant, plugin, unit_id, page=page)
     return _headers(Response(render_template(
-        "public/place.html", tenant=tenant, plugin=plugin, unit=unit, name=name, parent=parent, villages=villages,
-        lists=lists, today=today, rule=plugin.disclosure_rule, page=page, pages=pages,
-        contacts=objection_contacts(tenant, unit))))
+        "public/place.html", tenant=tenant, plugin=plugin, unit=at.unit, name=at.name, parent=at.parent,
+        villages=at.villages, lists=at.lists, today=at.today, rule=plugin.disclosure_rule, page=page, pages=at.pages,
+        contacts=at.contacts)))
 
 
 #: how long a rendered sheet is kept (a new day or a changed list is another sheet anyway)
@@ -115,11 +123,11 @@ def _sheet_place(tenant: Tenant, name: str, parent) -> str:
     return f"{tenant.name}{parent.name if parent else ''}{name}"
 
 
-def _sheet_version(tenant: Tenant, unit, name: str, parent, today) -> tuple[str, str, str]:
-    """The sheet's place, its objection contacts, and what names this version (the title with the day
-    and the contacts: a phone changed is another sheet)."""
-    place, contacts = _sheet_place(tenant, name, parent), objection_contacts(tenant, unit)
-    return place, contacts, f"{place}社会救助公示（{cn_date(today)}）{contacts}"
+def _sheet_version(tenant: Tenant, at) -> tuple[str, str]:
+    """The sheet's place, and what names this version (the title with the day and the objection
+    contacts: a phone changed is another sheet)."""
+    place = _sheet_place(tenant, at.name, at.parent)
+    return place, f"{place}社会救助公示（{cn_date(at.today)}）{at.contacts}"
 
 
 def sheet_key(tenant: Tenant, unit_id: int, title: str, lists: dict) -> str:
@@ -149,10 +157,10 @@ def render_sheet(tenant_id: int, unit_id: int, key: str) -> int:
             with use_scope(Scope.platform()):
                 tenant = db.session.get(Tenant, tenant_id)
             plugin = app.extensions["jiuzhu.plugins"].get(tenant.plugin_key)
-            unit, name, parent, _, lists, today, _ = _place_lists(tenant, plugin, unit_id)
-            place, contacts, version = _sheet_version(tenant, unit, name, parent, today)
-            data = publicity_sheet_pdf(tenant, plugin, lists, today, place, contacts)
-            redis_connection(app).set(sheet_key(tenant, unit_id, version, lists), data, ex=SHEET_TTL_SECONDS)
+            at = _place_lists(tenant, plugin, unit_id)
+            place, version = _sheet_version(tenant, at)
+            data = publicity_sheet_pdf(tenant, plugin, at.lists, at.today, place, at.contacts)
+            redis_connection(app).set(sheet_key(tenant, unit_id, version, at.lists), data, ex=SHEET_TTL_SECONDS)
             return len(data)
         finally:
             db.session.remove()
@@ -169,9 +177,9 @@ def sheet(code: str, unit_id: int):
     from jiuzhu.instance import enqueue, redis_connection
 
     tenant, plugin = _county(code)
-    unit, name, parent, villages, lists, today, _ = _place_lists(tenant, plugin, unit_id)
-    place, contacts, version = _sheet_version(tenant, unit, name, parent, today)
-    key = sheet_key(tenant, unit_id, version, lists)
+    at = _place_lists(tenant, plugin, unit_id)
+    place, version = _sheet_version(tenant, at)
+    key = sheet_key(tenant, unit_id, version, at.lists)
     try:
         conn = redis_connection(fast=True)
         data = conn.get(key)
@@ -188,10 +196,10 @@ def sheet(code: str, unit_id: int):
                 enqueue(None, render_sheet, tenant.id, unit_id, key, tenant_id=tenant.id, job_id=job_id,
                         job_timeout=600, result_ttl=600, failure_ttl=86400,
                         description=f"publicity sheet of unit {unit_id}")
-            html = render_template("public/sheet_pending.html", tenant=tenant, name=name, parent=parent, unit=unit,
-                                   today=today)
+            html = render_template("public/sheet_pending.html", tenant=tenant, name=at.name, parent=at.parent,
+                                   unit=at.unit, today=at.today)
             return _headers(Response(html, status=202, headers={"Retry-After": "3"}))
     except RedisError:
-        data = publicity_sheet_pdf(tenant, plugin, lists, today, place, contacts)
+        data = publicity_sheet_pdf(tenant, plugin, at.lists, at.today, place, at.contacts)
     return _headers(Response(data, mimetype="application/pdf",
                              headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from jiuzhu.cases.categories import CaseKind, CaseStatus
 from jiuzhu.cases.households import Health, Household, Member, WorkAbility
@@ -215,6 +215,11 @@ def _place(unit: OrgUnit | None) -> Place | None:
     return Place(unit.name, unit.id) if unit is not None else None
 
 
+#: a list shows none of these: never read (nor decrypted) for it
+_PUBLIC_ONLY = tuple(defer(c) for c in (Case.extension_reason, Case.priority_reason, Case.emergency_reason,
+                                        Case.decision_reason, Case.referral))
+
+
 def entries_for(session, rule: DisclosureRule, on: dt.date, unit_ids: Collection[int] | None = None) -> list[Entry]:
     """Every case that may be on a list on ``on``, with its places, read in the current scope;
     with ``unit_ids``, only households living or registered at one of those units (a narrowing for
@@ -238,7 +243,9 @@ def entries_for(session, rule: DisclosureRule, on: dt.date, unit_ids: Collection
         Case.id.in_(in_publicity) if in_publicity else false(),
         Case.status == CaseStatus.approved,
         (Case.status.in_([CaseStatus.closed, CaseStatus.revoked]) & (Case.closed_on >= exit_since))))
-        .options(selectinload(Case.household).selectinload(Household.members)).order_by(Case.id))
+        .options(*_PUBLIC_ONLY, joinedload(Case.household).options(
+            defer(Household.phone), selectinload(Household.members).defer(Member.id_number)))
+        .order_by(Case.id))
     cases = session.scalars(query).all()
     unit_ids = {u for c in cases for u in (c.household.village_id, c.household.township_id,
                                           c.household.registered_unit_id) if u}
@@ -263,7 +270,7 @@ def _proposed_amounts(session, case_ids: list[int]) -> dict[int, Decimal]:
         return {}
     out: dict[int, Decimal] = {}
     steps = session.scalars(select(Step).where(Step.case_id.in_(case_ids), Step.status == StepStatus.done)
-                            .order_by(Step.id)).all()
+                            .options(defer(Step.reason)).order_by(Step.id)).all()
     for s in steps:
         amount = (s.data or {}).get("proposed_amount")
         if amount not in (None, ""):
