@@ -62,6 +62,8 @@ def main():
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", metavar="PAGE", choices=("worklist", "cases", "case", "dashboard"),
+                        help="print where the server time of PAGE goes (cProfile, 50 requests) and stop")
     args = parser.parse_args()
     from flask_admin.contrib.sqla import ModelView
     from flask_migrate import upgrade
@@ -159,6 +161,11 @@ def main():
     with owner.connect() as conn:
         sql_worklist = median_ms(lambda: conn.execute(bare_worklist, {"t": tid, "town": town1}).all(), args.repeat)
         sql_dashboard = median_ms(lambda: [conn.execute(q, {"t": tid}).all() for q in bare_dashboard], args.repeat)
+    if args.profile:
+        profile(args.profile, {"worklist": (staff, "/admin/casework/"), "cases": (staff, "/admin/casework/cases"),
+                               "case": (staff, f"/admin/casework/{case_id}"),
+                               "dashboard": (county, "/admin/dashboard/")}[args.profile])
+        return
     worklist = median_ms(lambda: staff.get("/admin/casework/"), args.repeat)
     dashboard = median_ms(lambda: county.get("/admin/dashboard/"), args.repeat)
     plain = median_ms(lambda: county.get("/admin/plain_steps/"), max(3, args.repeat // 4))
@@ -185,6 +192,23 @@ def main():
                              f"bare SQL counting cases {sql_dashboard:.1f} ms")):
         print(f"RESULT\t{name}\t{size}\t{ms:.1f} ms\t{extra}")
     owner.dispose()
+
+
+def profile(name, client_url):
+    import cProfile
+    import pstats
+
+    client, url = client_url
+    client.get(url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(50):
+        client.get(url)
+    profiler.disable()
+    print(f"where 50 requests of the {name} spend their time (cumulative, then own time):")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
