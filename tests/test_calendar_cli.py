@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from jiuzhu.calendar.models import CalendarException, CalendarYear
 from jiuzhu.extensions import db
-from tests.conftest import TEST_KEYS
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.usefixtures("forget_entered_years")
 
@@ -157,25 +149,3 @@ def test_malformed_csv_is_refused_and_writes_nothing(app, cli, tmp_path, content
 def test_unsupported_file_type(cli, tmp_path):
     r = cli("enter", "2027", write(tmp_path, SCHEDULE_2027, name="2027.xlsx"), "--by", "ops")
     assert r.exit_code == 1 and "不支持的文件类型" in r.output
-
-
-def test_the_demo_database_on_sqlite_has_the_calendar(tmp_path):
-    """``flask --app wsgi demo`` runs the migrations, seed included, on SQLite; entering works there too."""
-    env = {**os.environ, "JIUZHU_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "JIUZHU_SECRET_KEY": "t",
-           "JIUZHU_SECURE_COOKIES": "0", "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_KEYS": TEST_KEYS}
-    env.pop("JIUZHU_PLUGINS", None)
-
-    def flask(*args):
-        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-
-    demo = flask("demo", "--no-serve")
-    assert demo.returncode == 0, demo.stderr
-    assert "演示数据已就绪" in demo.stdout
-    r = flask("calendar", "add-workdays", "2026-09-30", "7")
-    assert "2026-10-15（星期四）" in r.stdout, r.stderr
-    (tmp_path / "2027.csv").write_text(SCHEDULE_2027, encoding="utf-8")
-    r = flask("calendar", "enter", "2027", str(tmp_path / "2027.csv"), "--by", "ops")
-    assert r.returncode == 0, r.stderr
-    r = flask("calendar", "add-workdays", "2026-12-28", "5")
-    assert "2027-01-05（星期二）" in r.stdout and "不是暂定" in r.stdout

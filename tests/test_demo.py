@@ -232,3 +232,36 @@ def test_the_demo_shows_a_family_member_drawing_in_another_county(demo_server):
         places = [r[0] for r in conn.execute("SELECT o.name FROM org_units o JOIN tenants t ON t.id = o.tenant_id "
                                              "WHERE t.code = ? AND o.level <> 'county'", (DEMO_COUNTIES[0].code,))]
     assert places and not any(p in card.split('data-testid="step-')[0] for p in places)
+
+
+def test_the_demo_database_has_the_calendar_and_takes_a_new_year(demo_server, tmp_path):
+    """``flask --app wsgi demo`` ran the migrations, seed included, on SQLite: the calendar answers
+    there, and entering a year works too (on a copy of the demo's database: the served demo stays
+    as it is)."""
+    import shutil
+    import sqlite3
+
+    from tests.test_calendar_cli import SCHEDULE_2027
+
+    _, _, database = demo_server
+    copy = tmp_path / "demo.db"
+    with contextlib.closing(sqlite3.connect(database)) as source, contextlib.closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    shutil.copy(database.parent / "keys.json", tmp_path / "keys.json")
+    env = {**os.environ, "JIUZHU_DATABASE_URL": f"sqlite:///{copy}", "JIUZHU_KEYS_FILE": str(tmp_path / "keys.json"),
+           "JIUZHU_SECRET_KEY": "demo-test", "JIUZHU_SECURE_COOKIES": "0", "JIUZHU_PASSWORD_HASHING": "fast"}
+    for name in ("JIUZHU_PLUGINS", "JIUZHU_KEYS"):
+        env.pop(name, None)
+
+    def flask(*args):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    r = flask("calendar", "add-workdays", "2026-09-30", "7")
+    assert "2026-10-15（星期四）" in r.stdout, r.stderr
+    assert "暂定：2027 年的放假安排尚未发布" in flask("calendar", "add-workdays", "2026-12-28", "5").stdout
+    (tmp_path / "2027.csv").write_text(SCHEDULE_2027, encoding="utf-8")
+    r = flask("calendar", "enter", "2027", str(tmp_path / "2027.csv"), "--by", "ops")
+    assert r.returncode == 0, r.stderr
+    r = flask("calendar", "add-workdays", "2026-12-28", "5")
+    assert "2027-01-05（星期二）" in r.stdout and "不是暂定" in r.stdout
