@@ -92,7 +92,7 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     """Open steps the user's level acts on, in their scope: green-channel cases first (枞阳 “开通绿色通道…
     快速响应、即时救助”), then by deadline (keyset on green channel, due date, id)."""
     level = user.role.org_level
-    q = (select(Step, Case).join(Case, Case.id == Step.case_id)
+    q = (select(Step, Case, head_name_column()).join(Case, Case.id == Step.case_id)
          .where(Step.status == StepStatus.open, Step.level == level))
     if category:
         q = q.where(Case.categories.cast(db.String).like(f'%"{category}"%'))
@@ -106,14 +106,25 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
         priority, due, last_id = after
         later = and_(Case.priority.is_(priority), _after_due(due, last_id))
         q = q.where(or_(later, Case.priority.is_(False)) if priority else later)
-    # the page shows each household's name: households joined to the page's one statement, their
-    # members in one more — never two statements per row
-    # (nor decrypts what the page never shows: the steps' form data and reasons, members' ID numbers)
-    from jiuzhu.cases.households import Member
-
+    # the page names each household by its head: a column of the page's one statement (neither the
+    # households nor their members are loaded), and it decrypts nothing it never shows (the steps'
+    # form data and reasons)
     return q.order_by(Case.priority.desc(), Step.due_on.asc().nulls_last(), Step.id).options(
-        defer(Step.data), defer(Step.reason),
-        joinedload(Case.household).selectinload(Household.members).defer(Member.id_number))
+        defer(Step.data), defer(Step.reason))
+
+
+def head_name_column():
+    """The name of the head of the case's household (``None`` when none is recorded), as a column of
+    a statement that selects ``Case``: what ``str(case.household)`` shows, without loading it."""
+    from jiuzhu.cases.households import Member, Relation
+
+    return (select(Member.name).where(Member.household_id == Case.household_id, Member.relation == Relation.head)
+            .order_by(Member.id).limit(1).correlate(Case).scalar_subquery().label("head_name"))
+
+
+def household_label(head_name: str | None, household_id: int) -> str:
+    """As ``str(Household)``: 某某户, or 户 n with no head recorded."""
+    return f"{head_name}户" if head_name else f"户 {household_id}"
 
 
 def _pdf(data: bytes, filename: str):
@@ -146,13 +157,13 @@ class CaseworkView(SecureBaseView):
         rows = rows[:PAGE_SIZE]
         today = china_today()
         items = []
-        for step, case in rows:
+        for step, case, head_name in rows:
             workflow = plugin.workflow_for(case)
             due = effective_due(step, case)  # a step without its own limit runs to the case's
             left = workdays_between(today, due) if due else None
             items.append(SimpleNamespace(step=step, case=case, label=workflow.step(step.key).label,
-                                         household=str(case.household), left=left, due=due,
-                                         overdue=is_overdue(due, today)))
+                                         household=household_label(head_name, case.household_id), left=left,
+                                         due=due, overdue=is_overdue(due, today)))
         next_cursor = _cursor(bool(rows[-1][1].priority), rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
         villages = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.village).order_by(OrgUnit.name))
         steps = plugin.default_workflow().steps
