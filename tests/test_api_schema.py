@@ -4,6 +4,7 @@ county: no 5xx, and every response — its status, content type and body — mat
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 import schemathesis
@@ -46,7 +47,11 @@ def test_the_served_document_is_the_one_tested(app):
 schema = schemathesis.openapi.from_dict(copy.deepcopy(document()))
 
 
+#: examples per operation: a CI-sized run in the suite; JIUZHU_TEST_FULL=1 for the longer one
+EXAMPLES = 100 if os.environ.get("JIUZHU_TEST_FULL") == "1" else 10
+
+
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_response_matches_the_document(case, app, seeded):
     case.call_and_validate(app=app, base_url="http://localhost/api/v1", headers=auth(seeded), checks=CHECKS)
