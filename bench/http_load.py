@@ -1,7 +1,7 @@
 """HTTP under load: gunicorn with the shipped settings (deploy/gunicorn.conf.py) on loopback, many
 concurrent users on a mixed session, for a bounded time.
 
-    python bench/http_load.py [--users 100] [--seconds 60]
+    python bench/http_load.py [--users 100] [--seconds 60] [--think 0]
 
 Needs the database seeded by ``bench/worklist_dashboard.py`` (``jiuzhu_bench_screens``: one county of
 20 townships, its county and township staff); run that first at the size wanted. Each simulated user
@@ -9,6 +9,10 @@ logs in (half as the county's staff, half as a township's) and then, until the t
 pages of its role in turn: township staff the worklist (我的待办), the case list (案件查询) and a case
 page; county staff the dashboard (督办看板), the worklist and the case list. The API list is not in the
 mix (the seeded county has no API token). The client runs on the same two cores as the server.
+
+``--think S``: each user pauses between two pages for a random time averaging S seconds (as staff
+reading a page do); with the default 0 the users click without pause, so the server is saturated and
+the latency measures the queue in front of it rather than a page's time.
 
 It prints throughput, p50/p95/p99 and errors (a page answered other than 200 — a redirect to the
 login too —, a login other than 302, or a failed connection),
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import socket
 import statistics
@@ -45,6 +50,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=0.0, help="mean pause of a user between pages (s)")
     args = parser.parse_args()
     owner = bench_database("jiuzhu_bench_screens", keep=True, secure_cookies=False)
     with owner.connect() as conn:
@@ -132,9 +138,12 @@ def main():
             timed("POST", "/login", expect=302, data={"username": wanted[i], "password": PASSWORD,
                                                       "csrf_token": token})
             n = 0
+            pause = random.Random(i)
             while time.monotonic() < stop_at:
                 timed("GET", pages[n % len(pages)])
                 n += 1
+                if args.think:
+                    time.sleep(min(pause.expovariate(1 / args.think), max(0.0, stop_at - time.monotonic())))
 
         t0 = time.monotonic()
         threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
@@ -148,12 +157,13 @@ def main():
         server.wait(30)
     q = statistics.quantiles(times, n=100)
     p50, p95, p99 = q[49] * 1000, q[94] * 1000, q[98] * 1000
-    print(f"{args.users} users, {wall:.0f} s, {cases:,} cases: {len(times):,} requests, "
+    thinking = f", think {args.think:g} s" if args.think else ""
+    print(f"{args.users} users{thinking}, {wall:.0f} s, {cases:,} cases: {len(times):,} requests, "
           f"{len(times) / wall:.1f} req/s; p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms; "
           f"{len(errors)} errors")
     for e in sorted(set(errors))[:10]:
         print("  error:", e)
-    print(f"RESULT\thttp mixed session\t{args.users} users, {cases:,} cases\t{len(times) / wall:.1f} req/s\t"
+    print(f"RESULT\thttp mixed session\t{args.users} users{thinking}, {cases:,} cases\t{len(times) / wall:.1f} req/s\t"
           f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, {len(errors)} errors")
 
 
