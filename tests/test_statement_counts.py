@@ -99,8 +99,8 @@ def test_the_case_page_costs_the_same_at_its_first_step_and_far_along(app, count
     do(app, "base-t1-staff", case_id, "home_investigation", "done", D(2026, 10, 9), INVESTIGATION)
     late = statements(app, client, f"/admin/casework/{case_id}")
     assert len(late) == len(early), brief(late)
-    # the access log of personal data (PIPL) alone is four of them: its RLS setting, the row, the
-    # alert threshold and the hour's count; the duplicate-benefit registry answers in one (a function call
-    # over blind indexes, whatever the household's size)
-    assert len(late) <= 16, brief(late)
+    # the access log of personal data (PIPL) alone is three of them: its RLS setting, the row, and
+    # the county's alert limit with the hour's counts; the duplicate-benefit registry answers in one (a
+    # function call over blind indexes, whatever the household's size)
+    assert len(late) <= 15, brief(late)
     assert sum("jiuzhu_registry_lookup" in s for s in late) == 1

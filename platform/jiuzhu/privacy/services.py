@@ -57,17 +57,23 @@ def record_access(session, kind: AccessKind, subject_type: str, subject_id: int 
 
 def _alert_if_unusual(conn, tenant_id: int, user_id: int, name: str, household_id: int) -> None:
     from jiuzhu.auth.models import User
+    from jiuzhu.auth.policy import SecurityPolicy
     from jiuzhu.auth.roles import Role
     from jiuzhu.reminders.models import Notification
 
-    limit = alert_threshold(conn, tenant_id)
     since = utcnow() - dt.timedelta(hours=1)
-    t = PersonalDataAccess.__table__
+    t, policy = PersonalDataAccess.__table__, SecurityPolicy.__table__
     mine = (t.c.tenant_id == tenant_id, t.c.user_id == user_id, t.c.at >= since)
-    if conn.scalar(select(func.count()).where(*mine, t.c.household_id == household_id)) != 1:
+    # one statement: the county's limit, this household's looks within the hour (the one just
+    # written included) and the households this account opened within the hour
+    limit, looks, opened = conn.execute(select(
+        select(policy.c.access_alert_per_hour).where(policy.c.tenant_id == tenant_id).scalar_subquery(),
+        select(func.count()).where(*mine, t.c.household_id == household_id).scalar_subquery(),
+        select(func.count(func.distinct(t.c.household_id))).where(*mine, t.c.household_id.is_not(None))
+        .scalar_subquery())).one()
+    limit = limit or DEFAULT_ALERT_PER_HOUR
+    if looks != 1:
         return  # a household already opened within the hour adds nothing
-    opened = conn.scalar(select(func.count(func.distinct(t.c.household_id))).where(
-        t.c.tenant_id == tenant_id, t.c.user_id == user_id, t.c.at >= since, t.c.household_id.is_not(None)))
     if opened != limit + 1:  # exactly once, as the limit is passed
         return
     log.warning("unusual volume of personal data opened: tenant %s user %s, %s households in an hour",
@@ -82,14 +88,6 @@ def _alert_if_unusual(conn, tenant_id: int, user_id: int, name: str, household_i
             title="个人信息访问异常提醒",
             body=(f"{name} 在一小时内查看了 {opened} 户家庭的信息，超过本县设定的 {limit} 户。"
                   "请在“个人信息访问记录”中核实是否为正常工作需要。")))
-
-
-def alert_threshold(conn, tenant_id: int) -> int:
-    from jiuzhu.auth.policy import SecurityPolicy
-
-    t = SecurityPolicy.__table__
-    value = conn.scalar(select(t.c.access_alert_per_hour).where(t.c.tenant_id == tenant_id))
-    return value or DEFAULT_ALERT_PER_HOUR
 
 
 def purge_expired(session, older_than_days: int) -> int:
