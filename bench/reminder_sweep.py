@@ -1,6 +1,6 @@
 """The reminder sweep at scale: 1,000,000 open steps over 100 counties.
 
-    python bench/reminder_sweep.py [--tenants 100] [--steps 1000000] [--keep] [--database jiuzhu_bench]
+    python bench/reminder_sweep.py [--tenants 100] [--steps 1000000] [--keep] [--database jiuzhu_bench] [--workers 1]
 
 Needs PostgreSQL (JIUZHU_BENCH_PG, default postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres).
 It (re)creates the database ``jiuzhu_bench`` (``--database``), runs the migrations, creates the counties with a
@@ -15,7 +15,8 @@ It prints, for the same day:
   claims them — the county's sweep lock, then the batch's columns (``--batch`` rows; here continuing
   after the last claimed row, since nothing is marked sent), rolled back;
 * the whole sweep: every county's job as a worker runs it (claim, inbox rows, mark sent, commit),
-  with the process's peak resident memory before and after.
+  with the process's peak resident memory before and after; ``--workers N``: the jobs taken by N
+  worker processes at once (peak memory: the largest worker's).
 ``--keep`` reuses the seeded database; the sweep marks its reminders sent, so a second ``--keep``
 run first sets them pending again and empties the inbox.
 The last lines (``RESULT``) are what ``bench/run-all`` tabulates.
@@ -57,6 +58,45 @@ FROM s CROSS JOIN (VALUES ('before', 3, -3), ('before', 1, -1), ('due', 0, 0), (
 """)
 
 
+def _worker_ready(_):
+    import os
+
+    from jiuzhu.instance import job_app
+
+    job_app()  # the worker's app, created once (as an RQ worker process does at start)
+    time.sleep(0.2)
+    return os.getpid()
+
+
+def _worker_sweep(args):
+    from jiuzhu.reminders.jobs import send_tenant_reminders
+
+    tid, batch = args
+    return send_tenant_reminders(tid, today=TODAY.isoformat(), batch=batch).get("sent", 0)
+
+
+def _worker_peak(_):
+    time.sleep(0.2)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def parallel_sweep(tenant_ids, workers: int, batch: int):
+    """The county jobs taken by ``workers`` processes (as ``jiuzhu-worker@1``, ``@2`` … take them from
+    the queue), each started and warmed up before the clock starts. Returns (sent, seconds, the workers'
+    peak RSS before, after) — the largest of the workers'."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # fresh processes: no connection shared with this one
+    with context.Pool(workers) as pool:
+        pool.map(_worker_ready, range(workers * 2), chunksize=1)
+        before = max(pool.map(_worker_peak, range(workers * 2), chunksize=1))
+        t0 = time.perf_counter()
+        sent = sum(pool.imap_unordered(_worker_sweep, [(tid, batch) for tid in tenant_ids], chunksize=1))
+        whole = time.perf_counter() - t0
+        after = max(pool.map(_worker_peak, range(workers * 2), chunksize=1))
+    return sent, whole, before, after
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=100)
@@ -64,6 +104,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="reuse an already seeded jiuzhu_bench")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--database", default="jiuzhu_bench", help="the benchmark's own database (recreated)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="sweep with this many worker processes (default: every county's job in this one)")
     args = parser.parse_args()
     from flask_migrate import upgrade
 
@@ -131,19 +173,24 @@ def main():
         db.session.remove()
         print(f"sweep claim (batches of {args.batch}):          {claim_s * 1000:9.1f} ms  ({claimed:,} rows)")
 
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        t0 = time.perf_counter()
-        sent = 0
-        for tid in tenant_ids:
-            result = send_tenant_reminders(tid, today=TODAY.isoformat(), batch=args.batch)
-            sent += result.get("sent", 0)
-        whole = time.perf_counter() - t0
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if args.workers > 1:
+            sent, whole, rss_before, rss_after = parallel_sweep(tenant_ids, args.workers, args.batch)
+        else:
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            t0 = time.perf_counter()
+            sent = 0
+            for tid in tenant_ids:
+                result = send_tenant_reminders(tid, today=TODAY.isoformat(), batch=args.batch)
+                sent += result.get("sent", 0)
+            whole = time.perf_counter() - t0
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"whole sweep (claim, inbox, mark sent):     {whole * 1000:9.1f} ms  ({sent:,} reminders, "
               f"{sent / whole:,.0f}/s)")
         print(f"claim / bare SQL: {claim_s / bare:.1f}×   whole sweep / bare SQL: {whole / bare:.1f}×")
         print(f"peak resident memory: {rss_before:.0f} MB before the sweep, {rss_after:.0f} MB after")
         size = f"{args.steps:,} open steps, {total:,} outbox rows"
+        if args.workers > 1:
+            size += f", {args.workers} worker processes"
         print(f"RESULT\treminder sweep\t{size}\t{sent / whole:,.0f} reminders/s\t"
               f"{sent:,} in {whole:.1f} s; peak RSS {rss_after:.0f} MB (before {rss_before:.0f} MB)")
         print(f"RESULT\tsweep claim\t{size}\t{claim_s * 1000:.0f} ms\t"

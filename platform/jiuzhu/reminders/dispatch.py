@@ -48,9 +48,11 @@ COUNTY_ROLES = (Role.county_staff,)
 #: (the two-key form: its own lock space, apart from the one-key locks elsewhere)
 SWEEP_LOCK = zlib.crc32(b"jiuzhu reminder sweep") & 0x7FFFFFFF
 
-#: what a batch reads of each reminder (not its status, times or count: the claim only reads pending rows)
-CLAIM_COLUMNS = ("id", "township_id", "village_id", "case_id", "subject", "subject_id", "kind", "offset", "due_on",
-                 "send_on", "level", "escalate", "title")
+#: what a batch reads of each reminder to decide it: whether it still stands, who receives it, whether it
+#: repeats (on PostgreSQL the writes take the rest — title, case, village, offset — from the row, in SQL)
+CLAIM_COLUMNS = ("id", "subject", "subject_id", "kind", "due_on", "send_on", "level", "township_id", "escalate")
+#: what the rows built in Python need besides (SQLite, the demo)
+ROW_COLUMNS = (*CLAIM_COLUMNS, "village_id", "case_id", "offset", "title")
 
 
 class _Batch:
@@ -62,10 +64,10 @@ class _Batch:
         case_ids = [r.subject_id for r in rows if r.subject == Subject.case]
         # only what still_due reads, as rows (no objects to track, no encrypted form data decrypted)
         self.steps = {s.id: s for s in session.execute(
-            select(Step.id, Step.status, Step.due_on, Step.runs_until).where(Step.id.in_(step_ids)))} \
+            select(Step.id, Step.status, Step.due_on, Step.runs_until).where(_among(session, Step.id, step_ids)))} \
             if step_ids else {}
         self.cases = {c.id: c for c in session.execute(
-            select(Case.id, Case.status, Case.due_on).where(Case.id.in_(case_ids)))} if case_ids else {}
+            select(Case.id, Case.status, Case.due_on).where(_among(session, Case.id, case_ids)))} if case_ids else {}
         self._waiting: dict[int, dt.date] | None = None  # 协查 asked of this county, unanswered: id → due
 
     def still_due(self, r) -> bool:
@@ -93,6 +95,18 @@ class _Batch:
 
             return payment_still_due(self.session, r)
         return False
+
+
+def _among(session, column, ids: list[int]):
+    """``column IN ids``; on PostgreSQL as ``= ANY(array)``: one parameter, the same statement for any
+    number of ids (prepared once), instead of a placeholder per id."""
+    if _is_pg(session):
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+        from sqlalchemy.types import Integer
+
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 class _Person:
@@ -362,7 +376,7 @@ def enabled_channels(session) -> dict[ChannelKind, NotificationChannel]:
 
 def claim(session, today: dt.date, batch: int, *, after: tuple | None = None):
     """The next batch of the current county's due pending reminders (oldest first), as rows of
-    CLAIM_COLUMNS; None if another worker is sweeping the county.
+    CLAIM_COLUMNS (ROW_COLUMNS on SQLite); None if another worker is sweeping the county.
 
     On PostgreSQL the county's sweep lock is taken first, for the rest of this transaction, in a
     statement of its own: the batch is then read with a snapshot taken after the lock was granted,
@@ -375,7 +389,7 @@ def claim(session, today: dt.date, batch: int, *, after: tuple | None = None):
                                               {"k": SWEEP_LOCK, "t": tenant_id}):
         return None
     # an ORM select of columns (the scope's criteria apply; no objects for the session to track)
-    query = (select(*(getattr(Reminder, c) for c in CLAIM_COLUMNS))
+    query = (select(*(getattr(Reminder, c) for c in (CLAIM_COLUMNS if _is_pg(session) else ROW_COLUMNS)))
              .where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= today)
              .order_by(Reminder.send_on, Reminder.id).limit(batch))
     if after is not None:
@@ -402,6 +416,8 @@ def dispatch_due(session, today: dt.date, *, repeat_workdays: int = 2, batch: in
         sent += send_batch(session, rows, today, county, repeat_workdays)
         session.commit()
         batches += 1
+        if len(rows) < batch:  # that was the last of them (what falls due meanwhile waits for the next sweep)
+            break
     return sent
 
 
