@@ -1,5 +1,6 @@
 """Reminders under faults, with real RQ workers and cron processes against a Redis of our own:
-a worker killed mid-batch, Redis stopped and restarted, two workers and two cron processes at once.
+a worker killed mid-batch, a worker killed between its claim and its commit while another finds the
+county taken, Redis stopped and restarted, two workers and two cron processes at once.
 Every due reminder reaches every recipient's inbox exactly once, counted."""
 
 from __future__ import annotations
