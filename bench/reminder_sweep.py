@@ -1,9 +1,9 @@
 """The reminder sweep at scale: 1,000,000 open steps over 100 counties.
 
-    python bench/reminder_sweep.py [--tenants 100] [--steps 1000000] [--keep]
+    python bench/reminder_sweep.py [--tenants 100] [--steps 1000000] [--keep] [--database jiuzhu_bench] [--workers 1]
 
 Needs PostgreSQL (JIUZHU_BENCH_PG, default postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres).
-It (re)creates the database ``jiuzhu_bench``, runs the migrations, creates the counties with a
+It (re)creates the database ``jiuzhu_bench`` (``--database``), runs the migrations, creates the counties with a
 township each and its staff through the service layer, then seeds with SQL, per county, open cases
 each with one open step and the four reminders the planner gives a deadline (3 and 1 working days
 before, on the day, the first overdue). Due dates are spread over the next 90 days with a few
@@ -11,11 +11,12 @@ already past, so a day's sweep finds a realistic few per cent of the outbox due.
 
 It prints, for the same day:
 * the bare SQL query that finds the due rows of every county (what the sweep must at least read);
-* the sweep's claim alone: the ``FOR UPDATE SKIP LOCKED`` batches in each county's scope, as the
-  sweep claims them (``--batch`` rows; here continuing after the last claimed row, since nothing is
-  marked sent), rolled back;
+* the sweep's claim alone: ``dispatch.claim`` in each county's scope, batch after batch, as the sweep
+  claims them — the county's sweep lock, then the batch's columns (``--batch`` rows; here continuing
+  after the last claimed row, since nothing is marked sent), rolled back;
 * the whole sweep: every county's job as a worker runs it (claim, inbox rows, mark sent, commit),
-  with the process's peak resident memory before and after.
+  with the process's peak resident memory before and after; ``--workers N``: the jobs taken by N
+  worker processes at once (peak memory: the largest worker's).
 ``--keep`` reuses the seeded database; the sweep marks its reminders sent, so a second ``--keep``
 run first sets them pending again and empties the inbox.
 The last lines (``RESULT``) are what ``bench/run-all`` tabulates.
@@ -28,7 +29,7 @@ import datetime as dt
 import resource
 import time
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import select, text
 from support import bench_county, bench_database, encrypted
 
 TODAY = dt.date(2026, 11, 20)  # a Friday and a working day
@@ -57,24 +58,65 @@ FROM s CROSS JOIN (VALUES ('before', 3, -3), ('before', 1, -1), ('due', 0, 0), (
 """)
 
 
+def _worker_ready(_):
+    import os
+
+    from jiuzhu.instance import job_app
+
+    job_app()  # the worker's app, created once (as an RQ worker process does at start)
+    time.sleep(0.2)
+    return os.getpid()
+
+
+def _worker_sweep(args):
+    from jiuzhu.reminders.jobs import send_tenant_reminders
+
+    tid, batch = args
+    return send_tenant_reminders(tid, today=TODAY.isoformat(), batch=batch).get("sent", 0)
+
+
+def _worker_peak(_):
+    time.sleep(0.2)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def parallel_sweep(tenant_ids, workers: int, batch: int):
+    """The county jobs taken by ``workers`` processes (as ``jiuzhu-worker@1``, ``@2`` … take them from
+    the queue), each started and warmed up before the clock starts. Returns (sent, seconds, the workers'
+    peak RSS before, after) — the largest of the workers'."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # fresh processes: no connection shared with this one
+    with context.Pool(workers) as pool:
+        pool.map(_worker_ready, range(workers * 2), chunksize=1)
+        before = max(pool.map(_worker_peak, range(workers * 2), chunksize=1))
+        t0 = time.perf_counter()
+        sent = sum(pool.imap_unordered(_worker_sweep, [(tid, batch) for tid in tenant_ids], chunksize=1))
+        whole = time.perf_counter() - t0
+        after = max(pool.map(_worker_peak, range(workers * 2), chunksize=1))
+    return sent, whole, before, after
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="reuse an already seeded jiuzhu_bench")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--database", default="jiuzhu_bench", help="the benchmark's own database (recreated)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="sweep with this many worker processes (default: every county's job in this one)")
     args = parser.parse_args()
     from flask_migrate import upgrade
 
     from jiuzhu import create_app
     from jiuzhu.extensions import db
-    from jiuzhu.reminders.dispatch import _REMINDER_COLUMNS
+    from jiuzhu.reminders.dispatch import claim
     from jiuzhu.reminders.jobs import send_tenant_reminders
-    from jiuzhu.reminders.models import Reminder, ReminderStatus
     from jiuzhu.tenancy.context import Scope, use_scope
     from jiuzhu.tenancy.models import Tenant
 
-    owner = bench_database("jiuzhu_bench", keep=args.keep)
+    owner = bench_database(args.database, keep=args.keep)
     app = create_app()
     with app.app_context():
         if not args.keep:
@@ -121,39 +163,38 @@ def main():
             with use_scope(Scope(tid)):
                 last = None
                 while True:
-                    q = (select(*_REMINDER_COLUMNS())
-                         .where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= TODAY)
-                         .order_by(Reminder.send_on, Reminder.id).limit(args.batch)
-                         .with_for_update(skip_locked=True))
-                    if last is not None:
-                        q = q.where(tuple_(Reminder.send_on, Reminder.id) > last)
-                    rows = db.session.execute(q).all()
+                    rows = claim(db.session, TODAY, args.batch, after=last)
                     claimed += len(rows)
                     if len(rows) < args.batch:
                         break
                     last = (rows[-1].send_on, rows[-1].id)
                 db.session.rollback()
-        claim = time.perf_counter() - t0
+        claim_s = time.perf_counter() - t0
         db.session.remove()
-        print(f"sweep claim (SKIP LOCKED batches of {args.batch}): {claim * 1000:9.1f} ms  ({claimed:,} rows)")
+        print(f"sweep claim (batches of {args.batch}):          {claim_s * 1000:9.1f} ms  ({claimed:,} rows)")
 
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        t0 = time.perf_counter()
-        sent = 0
-        for tid in tenant_ids:
-            result = send_tenant_reminders(tid, today=TODAY.isoformat(), batch=args.batch)
-            sent += result.get("sent", 0)
-        whole = time.perf_counter() - t0
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if args.workers > 1:
+            sent, whole, rss_before, rss_after = parallel_sweep(tenant_ids, args.workers, args.batch)
+        else:
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            t0 = time.perf_counter()
+            sent = 0
+            for tid in tenant_ids:
+                result = send_tenant_reminders(tid, today=TODAY.isoformat(), batch=args.batch)
+                sent += result.get("sent", 0)
+            whole = time.perf_counter() - t0
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"whole sweep (claim, inbox, mark sent):     {whole * 1000:9.1f} ms  ({sent:,} reminders, "
               f"{sent / whole:,.0f}/s)")
-        print(f"claim / bare SQL: {claim / bare:.1f}×   whole sweep / bare SQL: {whole / bare:.1f}×")
+        print(f"claim / bare SQL: {claim_s / bare:.1f}×   whole sweep / bare SQL: {whole / bare:.1f}×")
         print(f"peak resident memory: {rss_before:.0f} MB before the sweep, {rss_after:.0f} MB after")
         size = f"{args.steps:,} open steps, {total:,} outbox rows"
+        if args.workers > 1:
+            size += f", {args.workers} worker processes"
         print(f"RESULT\treminder sweep\t{size}\t{sent / whole:,.0f} reminders/s\t"
               f"{sent:,} in {whole:.1f} s; peak RSS {rss_after:.0f} MB (before {rss_before:.0f} MB)")
-        print(f"RESULT\tsweep claim\t{size}\t{claim * 1000:.0f} ms\t"
-              f"{claim / bare:.2f}× the bare select ({bare * 1000:.0f} ms)")
+        print(f"RESULT\tsweep claim\t{size}\t{claim_s * 1000:.0f} ms\t"
+              f"{claim_s / bare:.2f}× the bare select ({bare * 1000:.0f} ms)")
     owner.dispose()
 
 

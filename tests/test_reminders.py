@@ -132,6 +132,24 @@ def test_the_right_people_receive_each_kind_and_overdue_escalates_to_the_county(
         db.session.remove()
 
 
+def test_the_inbox_words_are_the_reminder_s_each_kind(app, county):
+    """On PostgreSQL the sweep writes the inbox's title and text in SQL; they are _message's words."""
+    from jiuzhu.reminders.dispatch import _message
+
+    case_id = new_case(app, username="rm-t1-staff")
+    do(app, "rm-t1-staff", case_id, "acceptance", "accept", D(2026, 9, 30))
+    for day in (D(2026, 11, 12), D(2026, 11, 17), D(2026, 11, 18)):  # before (3), before (1) and due, overdue
+        _send(app, county, day)
+    with app.app_context(), use_scope(Scope(county["id"])):
+        got = db.session.execute(select(Reminder, Notification.title, Notification.body)
+                                 .join(Notification, Notification.reminder_id == Reminder.id)).all()
+        assert {r.kind for r, _, _ in got} == set(ReminderKind)
+        for r, title, body in got:
+            assert (title, body) == _message(r, f"{r.due_on:%Y年%m月%d日}")
+            assert r.status == ReminderStatus.sent and r.sent_at is not None and r.recipients >= 2
+        db.session.remove()
+
+
 def test_unread_count_and_tenant_isolation_of_the_inbox(app, world, county):
     world.county("other", plugin="baseline", townships=1, villages=1)
     case_id = new_case(app, username="rm-t1-staff")

@@ -1,5 +1,6 @@
 """Reminders under faults, with real RQ workers and cron processes against a Redis of our own:
-a worker killed mid-batch, Redis stopped and restarted, two workers and two cron processes at once.
+a worker killed mid-batch, a worker killed between its claim and its commit while another finds the
+county taken, Redis stopped and restarted, two workers and two cron processes at once.
 Every due reminder reaches every recipient's inbox exactly once, counted."""
 
 from __future__ import annotations
@@ -187,3 +188,51 @@ def test_with_redis_down_staff_still_work_and_reminders_go_out_once_it_is_back(a
         assert (notes, dupes) == (50 * RECIPIENTS, 0) and sent == 50
     finally:
         app.config["JIUZHU_REDIS_URL"] = own
+
+
+def _sweep_lock_held(owner_engine, tenant_id) -> bool:
+    from jiuzhu.reminders.dispatch import SWEEP_LOCK
+
+    with owner_engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :k AND objid = :t "
+            "AND objsubid = 2 AND granted"), {"k": SWEEP_LOCK, "t": tenant_id}).scalar())
+
+
+def _waiting_on_the_inbox(owner_engine) -> bool:
+    with owner_engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND query LIKE 'INSERT INTO notifications%'")).scalar())
+
+
+def test_worker_killed_between_claim_and_commit_loses_nothing_and_sends_nothing_twice(app, county, owner_engine,
+                                                                                       processes, redis_server):
+    """A worker holds a claimed and marked batch — the county's sweep lock, its rows updated, not yet
+    committed — when it is killed. Meanwhile a second worker finds the county taken and leaves it.
+    Nothing is half-claimed afterwards: every row is pending again, nothing reached an inbox, and the
+    next sweep sends each reminder once."""
+    n = 60
+    seed_due_reminders(owner_engine, county, n, DUE)
+    blocker = owner_engine.connect()
+    try:
+        # the inbox is closed to writers: the worker claims and marks its first batch, then waits here
+        blocker.execute(text("LOCK TABLE notifications IN SHARE ROW EXCLUSIVE MODE"))
+        enqueue_reminders(app, redis_server.url, county["id"])
+        worker = processes.start("worker", "--burst")
+        assert wait_for(lambda: _waiting_on_the_inbox(owner_engine), timeout=60), "the worker never reached the inbox"
+        assert _sweep_lock_held(owner_engine, county["id"])
+        # a second sweep of the county while the first holds it: it leaves the county alone, at once
+        enqueue_reminders(app, redis_server.url, county["id"])
+        assert processes.start("worker", "--burst").wait(60) == 0
+        assert counts(owner_engine, county["id"]) == (0, n, 0, 0)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        blocker.rollback()  # the killed worker's server process goes on, finds its client gone, rolls back
+        blocker.close()
+    assert wait_for(lambda: not _sweep_lock_held(owner_engine, county["id"]), timeout=30)
+    assert counts(owner_engine, county["id"]) == (0, n, 0, 0)  # nothing lost in 'sending', nothing sent
+    enqueue_reminders(app, redis_server.url, county["id"])  # the next sweep
+    processes.start("worker", "--burst").wait(120)
+    assert counts(owner_engine, county["id"]) == (n, 0, n * RECIPIENTS, 0)

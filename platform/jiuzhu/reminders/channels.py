@@ -75,6 +75,9 @@ def deliver_pending(session, *, now: dt.datetime | None = None, batch: int = 100
                                                   Delivery.next_attempt_at <= now)
                            .order_by(Delivery.next_attempt_at, Delivery.id).limit(batch)
                            .with_for_update(skip_locked=True)).all()
+    if not rows:  # most sweeps: nothing to attempt, no channels to read
+        session.commit()
+        return 0, 0
     channels = {c.kind: c for c in session.scalars(select(NotificationChannel))}
     for d in rows:
         channel = channels.get(d.channel)
