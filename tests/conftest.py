@@ -6,8 +6,8 @@ The run owns everything it uses: this checkout's database (one per xdist worker)
 application role, a redis-server it starts on a free port, and an instance name of its own — a
 demo, another checkout's suite or a production-like instance on the same host never share them.
 
-Each test cleans up after itself by truncating every table as the owner (real commits, no
-transaction tricks) and emptying the run's Redis.
+Each test cleans up after itself by emptying, as the owner, every table it wrote to (real commits,
+no transaction tricks; see ``empty_tables``) and the run's Redis.
 """
 
 from __future__ import annotations
@@ -124,14 +124,39 @@ def _clean_database(request):
             shutil.rmtree(entry.path)
         else:
             os.unlink(entry.path)
+    keep = set(getattr(request.module, "KEEP_TABLES", ())) | CALENDAR_TABLES | INSTANCE_TABLES
     with engine.begin() as conn:
-        tables = conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-        )).scalars().all()
-        keep = set(getattr(request.module, "KEEP_TABLES", ())) | CALENDAR_TABLES | INSTANCE_TABLES
-        wipe = [t for t in tables if t not in keep]
-        if wipe:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in wipe) + " RESTART IDENTITY CASCADE"))
+        empty_tables(conn, keep)
+
+
+def empty_tables(conn, keep: set[str]) -> None:
+    """Every table but ``keep`` emptied and its identities restarted, as ``TRUNCATE … RESTART
+    IDENTITY CASCADE`` of them all would, but only the tables a test wrote to are touched: a TRUNCATE
+    recreates the files of every table and index (about a fifth of a second a test); one statement
+    finds the few tables with rows, which are then deleted from with triggers and foreign-key checks
+    off (every row goes, in any order), and the sequences used since are restarted."""
+    tables = conn.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+    )).scalars().all()
+    wipe = [t for t in tables if t not in keep]
+    if not wipe:
+        return
+    used = conn.execute(text(" UNION ALL ".join(
+        f"""SELECT '{t}' WHERE EXISTS (SELECT FROM "{t}")""" for t in wipe))).scalars().all()
+    if used:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in used:
+            conn.execute(text(f'DELETE FROM "{table}"'))
+    # the sequences used since their last restart, but those of the tables kept
+    sequences = conn.execute(text("""
+        SELECT s.sequencename FROM pg_sequences s
+        LEFT JOIN pg_depend d ON d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass
+             AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+        LEFT JOIN pg_class t ON t.oid = d.refobjid
+        WHERE s.schemaname = 'public' AND s.last_value IS NOT NULL AND (t.relname IS NULL OR t.relname <> ALL(:keep))
+    """), {"keep": list(keep)}).scalars().all()
+    for sequence in sequences:
+        conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 @pytest.fixture
