@@ -42,6 +42,7 @@ from jiuzhu.privacy.models import AccessKind
 from jiuzhu.privacy.services import record_access
 from jiuzhu.security.inputs import MAX_ID, parse_id
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+from jiuzhu.tenancy.services import county_place, county_places, registered_village
 from jiuzhu.workflow import engine
 from jiuzhu.workflow.deadlines import effective_due, is_overdue
 from jiuzhu.workflow.formrender import field_views, read_form
@@ -94,6 +95,10 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     level = user.role.org_level
     q = (select(Step, Case).join(Case, Case.id == Step.case_id)
          .where(Step.status == StepStatus.open, Step.level == level))
+    if user.role.is_township:
+        # a case shared by two townships: each township's own steps only (``Step.township_id`` is the
+        # step's owner; the org scoping lets both see every step of the case, for its timeline)
+        q = q.where(Step.township_id == user.org_unit_id)
     if category:
         q = q.where(Case.categories.cast(db.String).like(f'%"{category}"%'))
     if village_id:
@@ -212,7 +217,10 @@ class CaseworkView(SecureBaseView):
                                                .order_by(OrgUnit.parent_id, OrgUnit.name)))
         probe = SimpleNamespace(categories=[c.value for c in plugin.categories], channel="window",
                                 household=None, tenant_id=tenant.id)
+        shared = getattr(plugin, "shared_townships", frozenset())
         return dict(plugin=plugin, villages=villages, materials=plugin.materials_for(probe),
+                    county_villages=county_places(db.session, OrgLevel.village) if "registered" in shared else None,
+                    county_townships=county_places(db.session, OrgLevel.township) if "emergency" in shared else None,
                     categories=plugin.categories, relations=list(Relation), healths=list(Health),
                     abilities=list(WorkAbility), channels=list(Channel), form=form or MultiDict(), errors=errors or [],
                     today=china_today(), member_rows=range(6), supporter_rows=range(2),
@@ -293,12 +301,28 @@ class CaseworkView(SecureBaseView):
         for message, field in engine.application_problems(current_user, plugin, categories, channel):
             refused.add(message, field)
         household = None
+        registered_unit = None
+        try:
+            registered_unit = registered_village(db.session, plugin, form.get("registered_unit_id"),
+                                                 form.get("registered_place"))
+        except ValidationError as exc:
+            for key, messages in exc.field_errors.items():
+                for message in messages:
+                    refused.add(message, key)
+        emergency_township_id = form.get("emergency_township_id") or None
+        if emergency_township_id is not None:
+            try:
+                county_place(db.session, emergency_township_id, OrgLevel.township, "emergency_township_id")
+            except ValidationError as exc:
+                for message in exc.field_errors["emergency_township_id"]:
+                    refused.add(message, "emergency_township_id")
         if village is not None:
             try:
                 household = register_household(
                     db.session, current_user, village=village, address=form.get("address", ""),
                     phone=form.get("phone") or None, members=members, supporters=supporters,
-                    registered_place=form.get("registered_place") or None, on=applied_on)
+                    registered_place=form.get("registered_place") or None, registered_unit=registered_unit,
+                    on=applied_on)
             except ValidationError as exc:
                 for message in exc.messages:
                     refused.add(message)
@@ -319,7 +343,8 @@ class CaseworkView(SecureBaseView):
                                 authorization_signed_on=dates["authorization_signed_on"],
                                 commitment_signed_on=dates["commitment_signed_on"],
                                 provided=form.getlist("provided"), via_platform=form.getlist("via_platform"),
-                                emergency_reason=(form.get("emergency_reason") if form.get("emergency") == "y" else None))
+                                emergency_reason=(form.get("emergency_reason") if form.get("emergency") == "y" else None),
+                                emergency_township_id=emergency_township_id)
 
     # -- the case page --------------------------------------------------------------------------
 
