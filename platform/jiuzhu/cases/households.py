@@ -6,7 +6,18 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Numeric, SmallInteger, String, exists, or_, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.audit.capture import Audited
@@ -60,8 +71,10 @@ class Household(Audited, OrgScoped, Base):
     def township_criteria(cls, township_id):
         from jiuzhu.cases.models import Case
 
+        # uncorrelated (a statement may join cases itself): the few shared cases, by the partial index
         return or_(cls.township_id == township_id,
-                   exists().where(Case.household_id == cls.id, Case.other_township_id == township_id))
+                   cls.id.in_(select(Case.household_id).where(Case.other_township_id == township_id)
+                              .correlate(None)))
 
     @property
     def coresident(self) -> list[Member]:

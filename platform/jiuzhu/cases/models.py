@@ -53,7 +53,7 @@ class Case(Audited, OrgScoped, Base):
               sqlite_where=text("other_township_id IS NOT NULL")),
         CheckConstraint("(other_township_id IS NULL AND other_township_role IS NULL) OR "
                         "(other_township_id IS NOT NULL AND other_township_role IN ('registered', 'emergency') "
-                        "AND other_township_id <> township_id)", name="ck_cases_other_township_role"),
+                        "AND other_township_id <> township_id)", name="other_township_role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -47,6 +47,7 @@ from jiuzhu.workflow import engine
 from jiuzhu.workflow.deadlines import effective_due, is_overdue
 from jiuzhu.workflow.formrender import field_views, read_form
 from jiuzhu.workflow.models import Step, StepStatus
+from jiuzhu.workflow.spec import StepTownship
 
 WORKERS = frozenset({Role.township_staff, Role.township_leader, Role.county_staff})
 #: the statuses in which a case is checked against the duplicate-benefit registry (open, or benefits running)
@@ -376,6 +377,8 @@ class CaseworkView(SecureBaseView):
             spec = workflow.step(step.key)
             mine = (spec.roles is not None and user.role in spec.roles) or (
                 spec.roles is None and user.role.org_level == spec.level and user.role is not Role.county_admin)
+            # a case shared by two townships: each acts on its own steps (``Step.township_id``)
+            mine = mine and (not user.role.is_township or step.township_id == user.org_unit_id)
             outcomes = []
             for outcome in spec.outcomes:
                 if outcome.decision is not None and user.role.is_village:
@@ -387,8 +390,17 @@ class CaseworkView(SecureBaseView):
                                                        and china_today() < step.runs_until)))
             actions.append(SimpleNamespace(step=step, spec=spec, mine=mine and bool(outcomes), outcomes=outcomes,
                                            skippable=spec.skip is not None and mine))
-        timeline = [SimpleNamespace(step=s, label=workflow.step(s.key).label if s.key in workflow.by_key else s.key)
+        def owner(s):  # the other township's steps are marked with its role (户籍所在地、急难发生地)
+            if case.other_township_id is not None and s.township_id == case.other_township_id:
+                return StepTownship(case.other_township_role).label
+            return None
+
+        timeline = [SimpleNamespace(step=s, label=workflow.step(s.key).label if s.key in workflow.by_key else s.key,
+                                    owner=owner(s))
                     for s in sorted(view.steps, key=lambda s: (s.opened_on, s.id))]
+        # what the case as a whole is handled by (extension, revocation): one township of a shared case
+        at_home = not user.role.is_township or user.org_unit_id == engine.case_township(case)
+        decides = not user.role.is_township or user.org_unit_id == engine.deciding_township(case)
         settings = plugin.tenant_settings(case.tenant_id)
         try:
             assessment = assess(case.household, plugin, settings, china_today())
@@ -422,7 +434,7 @@ class CaseworkView(SecureBaseView):
                            schedule=schedule, months=pay.months_due(schedule, today)[::-1] if schedule else [],
                            grants=grants,
                            may_pay_benefits=user.role in pay.BENEFIT_PAYERS,
-                           may_pay_relief=user.role in pay.RELIEF_PAYERS and not self._relief_step_open(
+                           may_pay_relief=user.role in pay.RELIEF_PAYERS and decides and not self._relief_step_open(
                                plugin, view.open_steps),
                            case=case, actions=actions, timeline=timeline, plugin=plugin,
                            records=plugin.case_records(case, view),
@@ -433,8 +445,10 @@ class CaseworkView(SecureBaseView):
                            finding_categories=plugin.finding_categories(case),
                            may_upload=user.role in (WORKERS | {Role.village_assistant}),
                            may_extend=(case.status.is_open and case.accepted_on and not case.extended
-                                       and workflow.limit.extended_workdays and user.role in WORKERS),
-                           may_revoke=user.role in plugin.revoking_roles())
+                                       and workflow.limit.extended_workdays and user.role in WORKERS and at_home),
+                           may_revoke=user.role in plugin.revoking_roles() and decides,
+                           shared_as=(StepTownship(case.other_township_role)
+                                      if case.other_township_id is not None else None))
 
     def _post(self, case_id, fn, success: str, labels: dict[str, str] | None = None):
         try:

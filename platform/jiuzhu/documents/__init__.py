@@ -59,9 +59,15 @@ def issuing_organ(session, case: Case, kind: str | None = None) -> Organ:
     tenant = session.get(Tenant, case.tenant_id)
     at_township = plugin.deciding_level == OrgLevel.township or kind in TOWNSHIP_NOTICES
     if at_township and case.township_id:
-        unit = session.get(OrgUnit, case.township_id)
+        # a case shared by two townships: the one that accepted it, or the one that decides
+        township_id = engine.case_township(case) if kind in TOWNSHIP_NOTICES else engine.deciding_township(case)
+        unit = session.get(OrgUnit, township_id)
+        if unit is None and township_id != case.township_id:  # the other township's, printed here
+            from jiuzhu.tenancy.services import county_places
+
+            unit = next(iter(county_places(session, OrgLevel.township, township_id)), None)
         if unit is not None:
-            return Organ(unit.government)
+            return Organ(OrgUnit.government.fget(unit))
     return Organ(f"{tenant.name}民政局")
 
 

@@ -100,7 +100,7 @@ class Step(OrgScoped, Base):
     def township_criteria(cls, township_id):
         return or_(cls.township_id == township_id,
                    cls.case_id.in_(select(Case.id).where(Case.other_township_id.is_not(None),
-                                                         Case.township_criteria(township_id))))
+                                                         Case.township_criteria(township_id)).correlate(None)))
 
     def in_org_scope(self, scope) -> bool:
         if scope.village_id is None and scope.township_id is not None and self.township_id != scope.township_id:
