@@ -31,6 +31,7 @@ from jiuzhu.tenancy.models import Tenant
 from jiuzhu.workflow import engine
 from jiuzhu.workflow.models import Step, StepStatus
 from plugins.jingdezhen import plugin as jingdezhen
+from tests.api_helpers import api_redis  # noqa: F401 — the API's rate limits in this run's own Redis
 from tests.conftest import csrf_token
 from tests.factories import acting, household_of_four
 
@@ -343,3 +344,47 @@ def test_emergency_township_is_validated_and_only_for_temporary_relief(app, zy, 
     case_id = relief_in(app, zy, township_index=0)
     with acting(app, "zy-county"):
         assert db.session.get(Case, case_id).other_township_id is None
+
+
+# -- the API ---------------------------------------------------------------------------------------------
+
+@pytest.mark.usefixtures("api_redis")
+def test_api_files_a_separated_household_and_each_township_token_acts_on_its_own_steps(app, jdz):
+    """``registered_unit_id`` on POST /applications: a unit that is not a village of the county is refused
+    (422, the field named, nothing written); a good one shares the case. Each township's token sees the
+    case, is offered its own steps only and is refused the other's (403 ``other_township``); a third
+    township's and another county's tokens do not find it."""
+    from jiuzhu.auth.roles import Role
+    from tests.api_helpers import application, auth, make_token
+
+    t1 = make_token(app, jdz, role=Role.township_staff, unit_id=jdz["towns"][0], name="第1镇终端")
+    t2 = make_token(app, jdz, role=Role.township_staff, unit_id=jdz["towns"][1], name="第2镇终端")
+    t3 = make_token(app, jdz, role=Role.township_staff, unit_id=jdz["towns"][2], name="第3镇终端")
+    client = app.test_client()
+    body = application(jdz["villages"][0][0], channel="window", applied_on="2026-09-30",
+                       authorization_signed_on="2026-09-30", commitment_signed_on="2026-09-30")
+    for bad in (jdz["towns"][1], 99999999):
+        r = client.post("/api/v1/applications", json={**body, "registered_unit_id": bad}, headers=auth(t1, f"k{bad}"))
+        assert r.status_code == 422 and "registered_unit_id" in r.get_json()["error"]["fields"], r.get_json()
+    with acting(app, "jdz-county"):
+        assert db.session.scalars(select(Case)).all() == [] and db.session.scalars(select(Household)).all() == []
+    r = client.post("/api/v1/applications", json={**body, "registered_unit_id": jdz["villages"][1][0]},
+                    headers=auth(t1, "good"))
+    assert r.status_code == 201, r.get_json()
+    case_id = r.get_json()["id"]
+    accept = r.get_json()["timeline"][0]
+    assert client.post(f"/api/v1/cases/{case_id}/steps/{accept['id']}/actions", headers=auth(t1, "a1"),
+                       json={"action": "accept"}).status_code == 200
+    seen = client.get(f"/api/v1/cases/{case_id}", headers=auth(t2)).get_json()
+    offered = {s["key"]: s["actions"] for s in seen["timeline"] if s["status"] == "open"}
+    assert offered == {"home_investigation": [], "check_request": ["requested"], "publicity": []}
+    mine = {s["key"]: s["actions"] for s in client.get(f"/api/v1/cases/{case_id}", headers=auth(t1)).get_json()[
+        "timeline"] if s["status"] == "open"}
+    assert mine["check_request"] == [] and mine["home_investigation"] == ["done"]
+    check = next(s for s in seen["timeline"] if s["key"] == "check_request")
+    r = client.post(f"/api/v1/cases/{case_id}/steps/{check['id']}/actions", headers=auth(t1, "c1"),
+                    json={"action": "requested", "data": {"requested_by": "程敏"}})
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "other_township"
+    assert client.get(f"/api/v1/cases/{case_id}", headers=auth(t3)).status_code == 404
+    assert case_id not in [c["id"] for c in client.get("/api/v1/cases", headers=auth(t3)).get_json()["items"]]
+    assert case_id in [c["id"] for c in client.get("/api/v1/cases", headers=auth(t2)).get_json()["items"]]

@@ -214,6 +214,8 @@ def _allowed_actions(step: Step, spec) -> list[str]:
     if step.status != StepStatus.open:
         return []
     out = []
+    if user().role.is_township and step.township_id != user().org_unit_id:
+        return out  # the other township's step of a case shared by two
     for outcome in spec.outcomes:
         try:
             engine.check_may_decide(user(), outcome.decision)
