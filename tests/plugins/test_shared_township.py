@@ -120,6 +120,7 @@ def test_separated_household_registered_in_another_township_each_township_acts_o
     with acting(app, "jdz-county"):
         case = db.session.get(Case, case_id)
         assert (case.township_id, case.other_township_id, case.other_township_role) == (t1, t2, "registered")
+        household_id = case.household_id
     refused(app, "jdz-t2-staff", case_id, "acceptance", "accept", SEPT_30, match="实际居住地乡镇（街道）办理")
     do(app, "jdz-t1-staff", case_id, "acceptance", "accept", SEPT_30)
     assert owners(app, "jdz-county", case_id) == {"acceptance": t1, "home_investigation": t1, "check_request": t2,
@@ -177,10 +178,15 @@ def test_separated_household_registered_in_another_township_each_township_acts_o
         client = client_for(username)
         assert f"/admin/casework/{case_id}" in client.get("/admin/casework/cases").get_data(as_text=True)
         assert client.get(f"/admin/casework/{case_id}").status_code == 200
+        pdf = client.get(f"/admin/casework/{case_id}/file.pdf")  # the case file, printed by either
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     for username in ("jdz-t3-staff", "jdz-t2-village", "oth-t1-staff"):
         client = client_for(username)
         assert f"/admin/casework/{case_id}\"" not in client.get("/admin/casework/cases").get_data(as_text=True)
         assert client.get(f"/admin/casework/{case_id}").status_code == 404
+        assert client.get(f"/admin/casework/{case_id}/file.pdf").status_code == 404
+        assert client.get(f"/admin/casework/household/{household_id}").status_code == 404
+        assert f"/admin/casework/{case_id}\"" not in client.get("/admin/casework/").get_data(as_text=True)  # worklist
     # the residence village keeps seeing its household's case
     assert client_for("jdz-t1-village").get(f"/admin/casework/{case_id}").status_code == 200
 

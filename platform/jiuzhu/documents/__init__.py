@@ -175,6 +175,12 @@ def case_file_pdf(session, case: Case) -> bytes:
                                  .order_by(AssistanceRecord.done_on, AssistanceRecord.id)).all()
     township = session.get(OrgUnit, case.township_id) if case.township_id else None
     village = session.get(OrgUnit, case.village_id) if case.village_id else None
+    if township is None and case.township_id:  # printed by the other township of a shared case: names only
+        from jiuzhu.tenancy.services import county_places
+
+        township = next(iter(county_places(session, OrgLevel.township, case.township_id)), None)
+        village = next(iter(county_places(session, OrgLevel.village, case.village_id)), None) if case.village_id \
+            else None
     return render_pdf("documents/case_file.html", case=case, household=case.household, steps=steps, labels=labels, results=results, details=details, assistance=assistance,
                       plugin=plugin, tenant=session.get(Tenant, case.tenant_id), township=township, village=village,
                       organ=issuing_organ(session, case), printed=cn_date(china_today()), today=china_today())
