@@ -22,7 +22,8 @@ depends_on = None
 
 
 ROLE_CHECK = ("(other_township_id IS NULL AND other_township_role IS NULL) OR "
-              "(other_township_id IS NOT NULL AND other_township_role IN ('registered', 'emergency') "
+              "(other_township_id IS NOT NULL AND other_township_role IS NOT NULL "
+              "AND other_township_role IN ('registered', 'emergency') "
               "AND other_township_id <> township_id)")
 
 

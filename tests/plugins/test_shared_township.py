@@ -394,3 +394,36 @@ def test_api_files_a_separated_household_and_each_township_token_acts_on_its_own
     assert client.get(f"/api/v1/cases/{case_id}", headers=auth(t3)).status_code == 404
     assert case_id not in [c["id"] for c in client.get("/api/v1/cases", headers=auth(t3)).get_json()["items"]]
     assert case_id in [c["id"] for c in client.get("/api/v1/cases", headers=auth(t2)).get_json()["items"]]
+
+
+# -- the database's own guards -----------------------------------------------------------------------------
+
+def test_the_database_refuses_a_second_township_of_another_county_a_village_or_the_case_s_own(
+        app, jdz, owner_engine):
+    """Beside the ORM's scoping: the composite key (tenant_id, other_township_id) reaches only the case's
+    county; a trigger wants a township; a check wants a role with it and no sharing with itself."""
+    import sqlalchemy.exc
+    from sqlalchemy import text
+
+    case_id = separated_case(app, jdz, registered_village=jdz["villages"][0][1])
+    with acting(app, "oth-county"):
+        from jiuzhu.tenancy.models import OrgUnit
+
+        foreign = db.session.scalars(select(OrgUnit.id).where(OrgUnit.level == "township")).first()
+    attempts = [(foreign, "registered"), (jdz["villages"][1][0], "registered"), (jdz["towns"][0], "registered"),
+                (jdz["towns"][1], None), (jdz["towns"][1], "elsewhere")]
+    for other, role in attempts:
+        with pytest.raises(sqlalchemy.exc.IntegrityError), owner_engine.begin() as conn:
+            conn.execute(text("UPDATE cases SET other_township_id = :o, other_township_role = :r WHERE id = :c"),
+                         {"o": other, "r": role, "c": case_id})
+    with owner_engine.begin() as conn:  # a township of its county, with its role: accepted
+        conn.execute(text("UPDATE cases SET other_township_id = :o, other_township_role = 'registered' "
+                          "WHERE id = :c"), {"o": jdz["towns"][1], "c": case_id})
+
+
+def test_the_scope_s_loader_options_stay_cached_with_the_shared_criteria(app, jdz):
+    from jiuzhu.tenancy.scoping import _tenant_options
+
+    with acting(app, "jdz-t2-staff") as user:
+        scope = user.scope
+        assert _tenant_options(scope) is _tenant_options(scope)

@@ -52,7 +52,8 @@ class Case(Audited, OrgScoped, Base):
               postgresql_where=text("other_township_id IS NOT NULL"),
               sqlite_where=text("other_township_id IS NOT NULL")),
         CheckConstraint("(other_township_id IS NULL AND other_township_role IS NULL) OR "
-                        "(other_township_id IS NOT NULL AND other_township_role IN ('registered', 'emergency') "
+                        "(other_township_id IS NOT NULL AND other_township_role IS NOT NULL "
+                        "AND other_township_role IN ('registered', 'emergency') "
                         "AND other_township_id <> township_id)", name="other_township_role"),
     )
 
