@@ -31,15 +31,10 @@ def upgrade():
     pg = op.get_bind().dialect.name == 'postgresql'
     op.add_column('cases', sa.Column('other_township_id', sa.Integer(), nullable=True))
     op.add_column('cases', sa.Column('other_township_role', sa.String(length=16), nullable=True))
-    if pg:
+    if pg:  # (the demo's SQLite: the columns only, like 0052; the application sets both or neither)
         op.create_foreign_key('fk_cases_other_township_id_org_units', 'cases', 'org_units',
                               ['tenant_id', 'other_township_id'], ['tenant_id', 'id'])
         op.create_check_constraint('ck_cases_other_township_role', 'cases', ROLE_CHECK)
-    else:  # the demo's SQLite rebuilds the table
-        with op.batch_alter_table('cases') as batch_op:
-            batch_op.create_foreign_key('fk_cases_other_township_id_org_units', 'org_units',
-                                        ['other_township_id'], ['id'])
-            batch_op.create_check_constraint('ck_cases_other_township_role', ROLE_CHECK)
     op.create_index('ix_cases_other_township', 'cases', ['tenant_id', 'other_township_id'],
                     postgresql_where=sa.text('other_township_id IS NOT NULL'),
                     sqlite_where=sa.text('other_township_id IS NOT NULL'))
@@ -68,8 +63,12 @@ def downgrade():
         op.execute("DROP TRIGGER IF EXISTS trg_cases_other_township_is_a_township ON cases")
         op.execute("DROP FUNCTION IF EXISTS jiuzhu_case_other_township_is_a_township()")
     op.drop_index('ix_cases_other_township', table_name='cases')
-    with op.batch_alter_table('cases') as batch_op:
-        batch_op.drop_constraint('fk_cases_other_township_id_org_units', type_='foreignkey')
-        batch_op.drop_constraint('ck_cases_other_township_role', type_='check')
-        batch_op.drop_column('other_township_role')
-        batch_op.drop_column('other_township_id')
+    if pg:
+        op.drop_constraint('fk_cases_other_township_id_org_units', 'cases', type_='foreignkey')
+        op.drop_constraint('ck_cases_other_township_role', 'cases', type_='check')
+        op.drop_column('cases', 'other_township_role')
+        op.drop_column('cases', 'other_township_id')
+    else:
+        with op.batch_alter_table('cases') as batch_op:
+            batch_op.drop_column('other_township_role')
+            batch_op.drop_column('other_township_id')
