@@ -128,6 +128,10 @@ def application_form(plugin: AnhuiPlugin) -> type[Schema]:
         emergency_reason = fields.String(load_default=None, allow_none=True,
                                          validate=validate.Length(max=500, error="急难情形说明不能超过 500 字。"),
                                          metadata={"label": "急难情形（简化核对、评议和公示的理由）"})
+        #: 急难发生地: the county's township that handles and pays the relief (where the plugin has one)
+        emergency_township_id = fields.Integer(load_default=None, allow_none=True, strict=False,
+                                               error_messages={"invalid": "请从本县（区）的乡镇（街道）中选择。"},
+                                               metadata={"label": "急难发生地（乡镇、街道）"})
         provided = fields.List(fields.String(validate=validate.OneOf(material_keys, error="材料项目无效。")),
                                load_default=list, metadata={"label": "已提交的材料"})
         via_platform = fields.List(fields.String(validate=validate.OneOf(
@@ -230,7 +234,8 @@ class AnhuiPlugin(BaselinePlugin):
             applied_on=data["applied_on"], consent_classification=data["consent_classification"],
             authorization_signed_on=data["authorization_signed_on"],
             commitment_signed_on=data.get("commitment_signed_on"), provided=data["provided"],
-            via_platform=data["via_platform"], emergency_reason=data.get("emergency_reason"))
+            via_platform=data["via_platform"], emergency_reason=data.get("emergency_reason"),
+            emergency_township_id=data.get("emergency_township_id"))
 
     # -- settings -----------------------------------------------------------------------------
 

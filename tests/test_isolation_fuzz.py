@@ -30,8 +30,18 @@ def demo(app, owner_engine):
         assert current_app
         seed_demo(PASSWORD)
         db.session.remove()
-    with owner_engine.connect() as conn:
+    with owner_engine.begin() as conn:
         counties = dict(conn.execute(text("SELECT code, id FROM tenants")).all())
+        # one case of every county shared with a second township of it (``cases.other_township_id``, as
+        # a 人户分离 household registered there): the fuzz then tries the org scoping's shared-case paths
+        shared = conn.execute(text("""
+            UPDATE cases c SET other_township_id = t.other, other_township_role = 'registered'
+            FROM (SELECT DISTINCT ON (c2.tenant_id) c2.id AS case_id, u.id AS other
+                  FROM cases c2 JOIN org_units u ON u.tenant_id = c2.tenant_id AND u.level = 'township'
+                   AND u.id <> c2.township_id
+                  ORDER BY c2.tenant_id, c2.id, u.id) t
+            WHERE c.id = t.case_id""")).rowcount
+        assert shared == len(counties)
     return counties
 
 

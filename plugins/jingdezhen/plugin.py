@@ -48,6 +48,7 @@ from jiuzhu.workflow.spec import (
     OverallLimit,
     Skip,
     StepSpec,
+    StepTownship,
     Unit,
     Workflow,
 )
@@ -55,6 +56,8 @@ from plugins.jingdezhen import forms, source
 from plugins.jingdezhen.source import cite
 
 TOWNSHIP, COUNTY = OrgLevel.township, OrgLevel.county
+#: 申请人户籍所在地乡镇（街道）: the registered township's steps (人户分离 within the county)
+REGISTERED = StepTownship.registered
 
 #: 必到必访九类人群 (三、（二）2), in the source's order and words
 NINE_GROUPS: dict[str, str] = {
@@ -143,6 +146,9 @@ class JingdezhenPlugin(BaselinePlugin):
 
     #: 申请人户籍所在地乡镇（街道）…作出确认决定: townships confirm
     deciding_level: ClassVar[OrgLevel] = TOWNSHIP
+    #: 人户分离 within the county: the registered township requests the check, gives the initial opinion
+    #: and decides (with the decision's notice or certificate); the residence township investigates
+    shared_townships: ClassVar[frozenset[str]] = frozenset({REGISTERED.value})
 
     payment_rule: ClassVar[PaymentRule] = PaymentRule(BenefitStart.same_month, pay_by_day=10,
                                                       source=cite(source.PAY))
@@ -247,7 +253,7 @@ class JingdezhenPlugin(BaselinePlugin):
                     Outcome("requested", "已向户籍所在地县级民政部门申请信息核对", next=("economic_check",)),
                 ), due=Due(d.check_request), form=forms.CheckRequestForm,
                     applies=Applies(separated, "申请人在户籍所在地申请，非人户分离"),
-                    source=cite(source.CHECK_REQUEST)),
+                    township=REGISTERED, source=cite(source.CHECK_REQUEST)),
                 StepSpec("economic_check", "信息核对与综合评估", COUNTY, outcomes=(
                     Outcome("reported", "反馈评估结果", next=("appraisal",)),
                 ), due=Due(d.check), form=forms.CheckForm, source=cite(source.CHECK)),
@@ -265,14 +271,14 @@ class JingdezhenPlugin(BaselinePlugin):
                 StepSpec("initial_opinion", "初审意见", TOWNSHIP, outcomes=(
                     Outcome("propose_approve", "拟同意", next=("decision",)),
                     Outcome("propose_deny", "拟不同意", next=("decision",), requires_reason=True),
-                ), due=Due(d.opinion), form=base_forms.OpinionForm, source=cite(source.OPINION)),
+                ), due=Due(d.opinion), form=base_forms.OpinionForm, township=REGISTERED, source=cite(source.OPINION)),
                 self.decision_step(d.decision),
                 StepSpec("denial_notice", "出具不予同意告知书", TOWNSHIP, outcomes=(
                     Outcome("issued", "出具不予同意告知书", issues="denial"),
-                ), due=Due(denial_days), form=base_forms.NoticeForm, source=cite(source.DENY)),
+                ), due=Due(denial_days), form=base_forms.NoticeForm, township=REGISTERED, source=cite(source.DENY)),
                 StepSpec("certificate", "发放《最低生活保障证》", TOWNSHIP, outcomes=(
                     Outcome("issued", "发放《最低生活保障证》", issues="certificate"),
-                ), form=base_forms.NoticeForm, source=cite(source.APPROVE)),
+                ), form=base_forms.NoticeForm, township=REGISTERED, source=cite(source.APPROVE)),
             ),
             start=("acceptance",),
             limit=OverallLimit(limit, None, source=cite(source.LIMIT), start="applied"),
@@ -284,7 +290,7 @@ class JingdezhenPlugin(BaselinePlugin):
                     form=base_forms.ApprovalForm),
             Outcome("deny", "不予同意", next=("denial_notice",), decision=Decision.deny, requires_reason=True,
                     form=base_forms.DenialForm),
-        ), due=Due(days), source=cite(source.OPINION + source.APPROVE))
+        ), due=Due(days), township=REGISTERED, source=cite(source.OPINION + source.APPROVE))
 
     # -- guards -----------------------------------------------------------------------------------
 

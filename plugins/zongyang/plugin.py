@@ -31,7 +31,7 @@ from jiuzhu.cases.categories import CaseKind, Category
 from jiuzhu.cases.households import Health, IncomeKind
 from jiuzhu.plugins.rules import WarningRule
 from jiuzhu.workflow import forms as base_forms
-from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, Workflow
+from jiuzhu.workflow.spec import Decision, Due, Outcome, OverallLimit, Skip, StepSpec, StepTownship, Workflow
 from plugins.anhui import TOWNSHIP, AnhuiPlugin, JointDenialForm, cite
 from plugins.zongyang import forms, source
 
@@ -157,6 +157,8 @@ class ZongyangPlugin(AnhuiPlugin):
 
     #: “强化急难救助功能，可以简化申请人家庭经济状况核对、民主评议和公示等环节”: an emergency path exists
     emergency_path: ClassVar[bool] = True
+    #: “由急难发生地审核并发放临时救助金”: temporary relief may be handled by the emergency's township
+    shared_townships: ClassVar[frozenset[str]] = frozenset({"emergency"})
 
     def workflow_variant(self, case) -> str:
         """Temporary relief alone: the simplified emergency path when staff recorded why it is 急难 (at
@@ -176,7 +178,18 @@ class ZongyangPlugin(AnhuiPlugin):
                 for s in base.steps)
             return Workflow(steps=steps, start=base.start, limit=limit)
         if variant == "relief":
-            return self._ordinary_relief(base, limit)
+            return self._at_emergency_place(self._ordinary_relief(base, limit))
+        return self._at_emergency_place(self._emergency_relief(base, limit))
+
+    @staticmethod
+    def _at_emergency_place(workflow: Workflow) -> Workflow:
+        """“由急难发生地审核并发放临时救助金”: where the emergency happened in another township of the
+        county (chosen at intake), that township handles and pays — every township step of temporary
+        relief is its own; the household's township sees the case."""
+        return replace(workflow, steps=tuple(
+            s.with_changes(township=StepTownship.emergency) if s.level == TOWNSHIP else s for s in workflow.steps))
+
+    def _emergency_relief(self, base: Workflow, limit: OverallLimit) -> Workflow:
         acceptance = base.step("acceptance")
         steps = (
             acceptance.with_changes(

@@ -329,7 +329,8 @@ def test_rule_county_check_within_7_workdays_assessed_with_the_investigation(app
 
 def test_rule_registered_township_requests_the_check_within_1_workday_when_separated(app, county):
     """人户分离 within the county: lives in 第1镇, registered in 第2镇第1村. The check request is its
-    own step, due 1 WD after the acceptance was made known; the county's 7 WD run from the request."""
+    own step, 第2镇's (the registered township), due 1 WD after the acceptance was made known; the
+    county's 7 WD run from the request."""
     case_id = new_case(app, on=D(2026, 9, 30), registered_unit_id=county["villages"][1][0])
     do(app, "jdz-t1-staff", case_id, "acceptance", "accept", D(2026, 9, 30))
     s = steps_of(app, case_id)
@@ -338,7 +339,11 @@ def test_rule_registered_township_requests_the_check_within_1_workday_when_separ
     with pytest.raises(PermissionDenied), acting(app, "jdz-t1-village") as user:
         engine.act(db.session, user, open_step(case_id, "check_request").id, "requested",
                    data={"requested_by": "村里"}, on=D(2026, 10, 8))
-    do(app, "jdz-t1-staff", case_id, "check_request", "requested", D(2026, 10, 9),
+    # the registered township's own step: on its worklist, refused to the residence township
+    # (tests/plugins/test_shared_township.py follows such a case to its decision)
+    with pytest.raises(PermissionDenied, match="户籍所在地乡镇（街道）办理"):
+        do(app, "jdz-t1-staff", case_id, "check_request", "requested", D(2026, 10, 9), {"requested_by": "程敏"})
+    do(app, "jdz-t2-staff", case_id, "check_request", "requested", D(2026, 10, 9),
        {"requested_by": "第2镇民政办 胡丽", "request_no": "HZ-2026-118"})
     assert steps_of(app, case_id)["economic_check"][1:3] == (D(2026, 10, 9), D(2026, 10, 19))
 

@@ -16,6 +16,8 @@ CODES: dict[str, tuple[int, str, str]] = {
     "unauthorized": (401, "缺少或无效的接口令牌。", "Missing or invalid API token."),
     "forbidden": (403, "令牌的角色不能进行此操作。", "The token's role may not do this."),
     "village_rule": (403, "村（社区）不能作出审核确认类决定。", "A village may not make deciding decisions."),
+    "other_township": (403, "该环节或操作属于案件的另一乡镇（街道）。",
+                       "This step or action belongs to the case's other township."),
     "township_acts": (403, "预警单据由乡镇（街道）处置。", "Warning tickets are handled by townships."),
     "not_found": (404, "未找到，或不在令牌的管辖范围内。", "Not found, or outside the token's jurisdiction."),
     "conflict": (409, "已由他人处理，请重新读取后再试。", "Someone else acted first; read again and retry."),

@@ -96,6 +96,10 @@ class ApplicationIn(In):
     address = _text(200)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
     registered_place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    registered_unit_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID,
+                                        metadata={"description": "户籍所在地：本县（区）的村（社区），人户分离时（本地规则有此项时）"})
+    emergency_township_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID,
+                                           metadata={"description": "急难发生地：本县（区）的乡镇（街道），单独申请临时救助时（本地规则有此项时）"})
     members = fields.List(fields.Nested(MemberIn), required=True, validate=validate.Length(min=1, max=20))
     supporters = fields.List(fields.Nested(SupporterIn), load_default=list, validate=validate.Length(max=10))
     properties = fields.List(fields.Nested(PropertyIn), load_default=list, validate=validate.Length(max=20))

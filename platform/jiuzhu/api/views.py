@@ -214,6 +214,8 @@ def _allowed_actions(step: Step, spec) -> list[str]:
     if step.status != StepStatus.open:
         return []
     out = []
+    if user().role.is_township and step.township_id != user().org_unit_id:
+        return out  # the other township's step of a case shared by two
     for outcome in spec.outcomes:
         try:
             engine.check_may_decide(user(), outcome.decision)
@@ -325,6 +327,7 @@ def submit_application(body):
     if village is None or village.level != OrgLevel.village:
         raise ApiError("validation_error", fields={"village_id": ["村（社区）不存在，或不在令牌的管辖范围内。"]})
     applied_on = data["applied_on"] or china_today()
+    registered_unit = _registered_unit(data)
     members = [MemberInput(name=m["name"], id_number=m["id_number"], relation=m["relation"],
                            coresident=m["coresident"], disability_grade=m["disability_grade"], health=m["health"],
                            work_ability=m["work_ability"], working=m["working"], incomes=dict(m["incomes"]))
@@ -335,14 +338,23 @@ def submit_application(body):
     household = register_household(db.session, user(), village=village, address=data["address"],
                                    phone=data["phone"], members=members, supporters=supporters,
                                    properties=[(p["kind"], p["value"]) for p in data["properties"]],
-                                   registered_place=data["registered_place"], tags=data["tags"], on=applied_on)
+                                   registered_place=data["registered_place"], registered_unit=registered_unit,
+                                   tags=data["tags"], on=applied_on)
     case = engine.open_case(db.session, user(), household=household, categories=data["categories"],
                             channel=channel, applied_on=applied_on,
                             consent_classification=data["consent_classification"],
                             authorization_signed_on=data["authorization_signed_on"],
                             commitment_signed_on=data["commitment_signed_on"], provided=data["provided"],
-                            via_platform=data["via_platform"], emergency_reason=data["emergency_reason"])
+                            via_platform=data["via_platform"], emergency_reason=data["emergency_reason"],
+                            emergency_township_id=data["emergency_township_id"])
     return 201, case_detail(case)
+
+
+def _registered_unit(data: dict):
+    """The registered village (户籍所在地) in the county, where the rules share a case with it."""
+    from jiuzhu.tenancy.services import registered_village
+
+    return registered_village(db.session, _plugin(), data["registered_unit_id"], data["registered_place"])
 
 
 @bp.post("/cases/<int:case_id>/materials")

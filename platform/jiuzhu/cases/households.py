@@ -6,7 +6,18 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Numeric, SmallInteger, String, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.audit.capture import Audited
@@ -53,6 +64,18 @@ class Household(Audited, OrgScoped, Base):
             self.registered_unit_id is not None and self.registered_unit_id not in (self.village_id,
                                                                                      self.township_id))
 
+    # A township sees the households it lives in, and those of a case it shares (the registered or
+    # the emergency township of a case of the household: ``Case.other_township_id``); a village its own.
+    # Only the residence township writes the household (``in_org_scope``, the mixin's).
+    @classmethod
+    def township_criteria(cls, township_id):
+        from jiuzhu.cases.models import Case
+
+        # uncorrelated (a statement may join cases itself): the few shared cases, by the partial index
+        return or_(cls.township_id == township_id,
+                   cls.id.in_(select(Case.household_id).where(Case.other_township_id == township_id)
+                              .correlate(None)))
+
     @property
     def coresident(self) -> list[Member]:
         return [m for m in self.members if m.coresident]
@@ -71,7 +94,7 @@ class ScopedThroughHousehold(Audited, OrgScoped):
 
     @classmethod
     def township_criteria(cls, township_id):
-        return cls.household_id.in_(select(Household.id).where(Household.township_id == township_id))
+        return cls.household_id.in_(select(Household.id).where(Household.township_criteria(township_id)))
 
     @classmethod
     def village_criteria(cls, village_id):

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -20,7 +21,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    or_,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,12 +47,25 @@ class Case(Audited, OrgScoped, Base):
     __table_args__ = (
         Index("ix_cases_tenant_township_status", "tenant_id", "township_id", "status"),
         Index("ix_cases_tenant_applied", "tenant_id", "applied_on"),
+        # the org scoping of a township: its shared cases (few), ``other_township_id = :t``
+        Index("ix_cases_other_township", "tenant_id", "other_township_id",
+              postgresql_where=text("other_township_id IS NOT NULL"),
+              sqlite_where=text("other_township_id IS NOT NULL")),
+        CheckConstraint("(other_township_id IS NULL AND other_township_role IS NULL) OR "
+                        "(other_township_id IS NOT NULL AND other_township_role IS NOT NULL "
+                        "AND other_township_role IN ('registered', 'emergency') "
+                        "AND other_township_id <> township_id)", name="other_township_role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: handled where the household lives (受理地): township and village
     township_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    #: a second township of the county that owns some of the case's steps (a case shared by two
+    #: townships): the household's registered township (户籍所在地, ``registered``) or where the
+    #: emergency happened (急难发生地, ``emergency``) — see ``StepSpec.township``
+    other_township_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    other_township_role: Mapped[str | None] = mapped_column(String(16))
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind), default=CaseKind.application)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
@@ -130,6 +146,16 @@ class Case(Audited, OrgScoped, Base):
     def __str__(self) -> str:
         return f"案件 {self.id}"
 
+    # A case shared by two townships is seen by both; a village sees its own village's cases only.
+    @classmethod
+    def township_criteria(cls, township_id):
+        return or_(cls.township_id == township_id, cls.other_township_id == township_id)
+
+    def in_org_scope(self, scope: Scope) -> bool:
+        if scope.village_id is None and scope.township_id is not None:
+            return scope.township_id in (self.township_id, self.other_township_id)
+        return super().in_org_scope(scope)
+
 
 class ScopedThroughCase(Audited, OrgScoped):
     """Rows that belong to a case, visible where the case is, recorded in the case's audit timeline."""
@@ -140,7 +166,7 @@ class ScopedThroughCase(Audited, OrgScoped):
 
     @classmethod
     def township_criteria(cls, township_id):
-        return cls.case_id.in_(select(Case.id).where(Case.township_id == township_id))
+        return cls.case_id.in_(select(Case.id).where(Case.township_criteria(township_id)))
 
     @classmethod
     def village_criteria(cls, village_id):

@@ -42,10 +42,12 @@ from jiuzhu.privacy.models import AccessKind
 from jiuzhu.privacy.services import record_access
 from jiuzhu.security.inputs import MAX_ID, parse_id
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
+from jiuzhu.tenancy.services import county_place, county_places, registered_village
 from jiuzhu.workflow import engine
 from jiuzhu.workflow.deadlines import effective_due, is_overdue
 from jiuzhu.workflow.formrender import field_views, read_form
 from jiuzhu.workflow.models import Step, StepStatus
+from jiuzhu.workflow.spec import StepTownship
 
 WORKERS = frozenset({Role.township_staff, Role.township_leader, Role.county_staff})
 #: the statuses in which a case is checked against the duplicate-benefit registry (open, or benefits running)
@@ -94,6 +96,10 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     level = user.role.org_level
     q = (select(Step, Case, head_name_column()).join(Case, Case.id == Step.case_id)
          .where(Step.status == StepStatus.open, Step.level == level))
+    if user.role.is_township:
+        # a case shared by two townships: each township's own steps only (``Step.township_id`` is the
+        # step's owner; the org scoping lets both see every step of the case, for its timeline)
+        q = q.where(Step.township_id == user.org_unit_id)
     if category:
         q = q.where(Case.categories.cast(db.String).like(f'%"{category}"%'))
     if village_id:
@@ -226,7 +232,10 @@ class CaseworkView(SecureBaseView):
                                                .order_by(OrgUnit.parent_id, OrgUnit.name)))
         probe = SimpleNamespace(categories=[c.value for c in plugin.categories], channel="window",
                                 household=None, tenant_id=tenant.id)
+        shared = getattr(plugin, "shared_townships", frozenset())
         return dict(plugin=plugin, villages=villages, materials=plugin.materials_for(probe),
+                    county_villages=county_places(db.session, OrgLevel.village) if "registered" in shared else None,
+                    county_townships=county_places(db.session, OrgLevel.township) if "emergency" in shared else None,
                     categories=plugin.categories, relations=list(Relation), healths=list(Health),
                     abilities=list(WorkAbility), channels=list(Channel), form=form or MultiDict(), errors=errors or [],
                     today=china_today(), member_rows=range(6), supporter_rows=range(2),
@@ -307,12 +316,28 @@ class CaseworkView(SecureBaseView):
         for message, field in engine.application_problems(current_user, plugin, categories, channel):
             refused.add(message, field)
         household = None
+        registered_unit = None
+        try:
+            registered_unit = registered_village(db.session, plugin, form.get("registered_unit_id"),
+                                                 form.get("registered_place"))
+        except ValidationError as exc:
+            for key, messages in exc.field_errors.items():
+                for message in messages:
+                    refused.add(message, key)
+        emergency_township_id = form.get("emergency_township_id") or None
+        if emergency_township_id is not None:
+            try:
+                county_place(db.session, emergency_township_id, OrgLevel.township, "emergency_township_id")
+            except ValidationError as exc:
+                for message in exc.field_errors["emergency_township_id"]:
+                    refused.add(message, "emergency_township_id")
         if village is not None:
             try:
                 household = register_household(
                     db.session, current_user, village=village, address=form.get("address", ""),
                     phone=form.get("phone") or None, members=members, supporters=supporters,
-                    registered_place=form.get("registered_place") or None, on=applied_on)
+                    registered_place=form.get("registered_place") or None, registered_unit=registered_unit,
+                    on=applied_on)
             except ValidationError as exc:
                 for message in exc.messages:
                     refused.add(message)
@@ -333,7 +358,8 @@ class CaseworkView(SecureBaseView):
                                 authorization_signed_on=dates["authorization_signed_on"],
                                 commitment_signed_on=dates["commitment_signed_on"],
                                 provided=form.getlist("provided"), via_platform=form.getlist("via_platform"),
-                                emergency_reason=(form.get("emergency_reason") if form.get("emergency") == "y" else None))
+                                emergency_reason=(form.get("emergency_reason") if form.get("emergency") == "y" else None),
+                                emergency_township_id=emergency_township_id)
 
     # -- the case page --------------------------------------------------------------------------
 
@@ -365,6 +391,8 @@ class CaseworkView(SecureBaseView):
             spec = workflow.step(step.key)
             mine = (spec.roles is not None and user.role in spec.roles) or (
                 spec.roles is None and user.role.org_level == spec.level and user.role is not Role.county_admin)
+            # a case shared by two townships: each acts on its own steps (``Step.township_id``)
+            mine = mine and (not user.role.is_township or step.township_id == user.org_unit_id)
             outcomes = []
             for outcome in spec.outcomes:
                 if outcome.decision is not None and user.role.is_village:
@@ -376,8 +404,17 @@ class CaseworkView(SecureBaseView):
                                                        and china_today() < step.runs_until)))
             actions.append(SimpleNamespace(step=step, spec=spec, mine=mine and bool(outcomes), outcomes=outcomes,
                                            skippable=spec.skip is not None and mine))
-        timeline = [SimpleNamespace(step=s, label=workflow.step(s.key).label if s.key in workflow.by_key else s.key)
+        def owner(s):  # the other township's steps are marked with its role (户籍所在地、急难发生地)
+            if case.other_township_id is not None and s.township_id == case.other_township_id:
+                return StepTownship(case.other_township_role).label
+            return None
+
+        timeline = [SimpleNamespace(step=s, label=workflow.step(s.key).label if s.key in workflow.by_key else s.key,
+                                    owner=owner(s))
                     for s in sorted(view.steps, key=lambda s: (s.opened_on, s.id))]
+        # what the case as a whole is handled by (extension, revocation): one township of a shared case
+        at_home = not user.role.is_township or user.org_unit_id == engine.case_township(case)
+        decides = not user.role.is_township or user.org_unit_id == engine.deciding_township(case)
         settings = plugin.tenant_settings(case.tenant_id)
         try:
             assessment = assess(case.household, plugin, settings, china_today())
@@ -411,7 +448,7 @@ class CaseworkView(SecureBaseView):
                            schedule=schedule, months=pay.months_due(schedule, today)[::-1] if schedule else [],
                            grants=grants,
                            may_pay_benefits=user.role in pay.BENEFIT_PAYERS,
-                           may_pay_relief=user.role in pay.RELIEF_PAYERS and not self._relief_step_open(
+                           may_pay_relief=user.role in pay.RELIEF_PAYERS and decides and not self._relief_step_open(
                                plugin, view.open_steps),
                            case=case, actions=actions, timeline=timeline, plugin=plugin,
                            records=plugin.case_records(case, view),
@@ -422,8 +459,10 @@ class CaseworkView(SecureBaseView):
                            finding_categories=plugin.finding_categories(case),
                            may_upload=user.role in (WORKERS | {Role.village_assistant}),
                            may_extend=(case.status.is_open and case.accepted_on and not case.extended
-                                       and workflow.limit.extended_workdays and user.role in WORKERS),
-                           may_revoke=user.role in plugin.revoking_roles())
+                                       and workflow.limit.extended_workdays and user.role in WORKERS and at_home),
+                           may_revoke=user.role in plugin.revoking_roles() and decides,
+                           shared_as=(StepTownship(case.other_township_role)
+                                      if case.other_township_id is not None else None))
 
     def _post(self, case_id, fn, success: str, labels: dict[str, str] | None = None):
         try:

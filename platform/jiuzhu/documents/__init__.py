@@ -59,9 +59,15 @@ def issuing_organ(session, case: Case, kind: str | None = None) -> Organ:
     tenant = session.get(Tenant, case.tenant_id)
     at_township = plugin.deciding_level == OrgLevel.township or kind in TOWNSHIP_NOTICES
     if at_township and case.township_id:
-        unit = session.get(OrgUnit, case.township_id)
+        # a case shared by two townships: the one that accepted it, or the one that decides
+        township_id = engine.case_township(case) if kind in TOWNSHIP_NOTICES else engine.deciding_township(case)
+        unit = session.get(OrgUnit, township_id)
+        if unit is None and township_id != case.township_id:  # the other township's, printed here
+            from jiuzhu.tenancy.services import county_places
+
+            unit = next(iter(county_places(session, OrgLevel.township, township_id)), None)
         if unit is not None:
-            return Organ(unit.government)
+            return Organ(OrgUnit.government.fget(unit))
     return Organ(f"{tenant.name}民政局")
 
 
@@ -169,6 +175,12 @@ def case_file_pdf(session, case: Case) -> bytes:
                                  .order_by(AssistanceRecord.done_on, AssistanceRecord.id)).all()
     township = session.get(OrgUnit, case.township_id) if case.township_id else None
     village = session.get(OrgUnit, case.village_id) if case.village_id else None
+    if township is None and case.township_id:  # printed by the other township of a shared case: names only
+        from jiuzhu.tenancy.services import county_places
+
+        township = next(iter(county_places(session, OrgLevel.township, case.township_id)), None)
+        village = next(iter(county_places(session, OrgLevel.village, case.village_id)), None) if case.village_id \
+            else None
     return render_pdf("documents/case_file.html", case=case, household=case.household, steps=steps, labels=labels, results=results, details=details, assistance=assistance,
                       plugin=plugin, tenant=session.get(Tenant, case.tenant_id), township=township, village=village,
                       organ=issuing_organ(session, case), printed=cn_date(china_today()), today=china_today())

@@ -295,6 +295,11 @@ def pay_relief(session, user: User, payment_id: int, *, on: dt.date, voucher_no:
     if payment is None:
         raise NotFound("该笔救助金不存在，或不在您的管辖范围内。")
     grant = payment.grant
+    from jiuzhu.workflow import engine
+
+    case = session.get(Case, payment.case_id)
+    # “由急难发生地审核并发放”: the township that approved the relief pays it, not another of the case
+    engine.check_township(user, case, engine.deciding_township(case), what="发放临时救助金")
     errors = []
     if payment.paid_on is not None:
         errors.append(f"第 {payment.stage} 次救助金已于 {payment.paid_on:%Y-%m-%d} 发放，不能重复发放。")

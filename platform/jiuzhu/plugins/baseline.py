@@ -354,6 +354,11 @@ class BaselinePlugin(JurisdictionPlugin):
     #: the rules have a simplified emergency path for temporary relief (急难), chosen at intake with a reason
     emergency_path: ClassVar[bool] = False
 
+    #: the second townships a case may have (``StepTownship`` values other than ``residence``): intake
+    #: asks for them (``registered``: the registered village among the county's; ``emergency``: the
+    #: township where the emergency happened), and the workflow's steps declared for them belong there
+    shared_townships: ClassVar[frozenset[str]] = frozenset()
+
     #: where the rules pay temporary relief through a step of their own (its form takes the voucher), that
     #: step's key: while it is open, the relief is paid there and not on the case page's 保障金发放
     relief_paid_at_step: ClassVar[str | None] = None

@@ -151,3 +151,80 @@ def import_org_tree(session, rows: list[OrgRow]) -> tuple[int, int]:
             add_org_unit(session, parent=town, name=village_name, division_code=village_code)
             added_v += 1
     return added_t, added_v
+
+
+# -- the county's places, for a case shared by two townships --------------------------------------
+
+@dataclass(frozen=True)
+class CountyPlace:
+    """An active township or village of the current county, as plain values (never an ORM object of
+    a wider scope in the caller's session)."""
+
+    id: int
+    name: str
+    level: OrgLevel
+    #: the township itself, or the village's township
+    township_id: int
+    township_name: str
+
+    @property
+    def full_name(self) -> str:
+        return self.name if self.level == OrgLevel.township else f"{self.township_name} · {self.name}"
+
+
+def county_places(session, level: OrgLevel, unit_id: int | None = None) -> list[CountyPlace]:
+    """Every active township (or village) of the current county, whoever asks: a township picks the
+    household's registered village (户籍所在地) or the emergency's township (急难发生地) among them.
+    Read in the county's scope (same tenant, row-level security unchanged), names and ids only."""
+    from sqlalchemy.orm import aliased
+
+    from jiuzhu.tenancy.context import require_scope
+
+    scope = require_scope()
+    parent = aliased(OrgUnit)
+    if level == OrgLevel.township:
+        query = (select(OrgUnit.id, OrgUnit.name, OrgUnit.id, OrgUnit.name)
+                 .where(OrgUnit.level == OrgLevel.township, OrgUnit.active.is_(True))
+                 .order_by(OrgUnit.name, OrgUnit.id))
+    else:
+        query = (select(OrgUnit.id, OrgUnit.name, parent.id, parent.name)
+                 .join(parent, parent.id == OrgUnit.parent_id)
+                 .where(OrgUnit.level == OrgLevel.village, OrgUnit.active.is_(True), parent.active.is_(True))
+                 .order_by(parent.name, OrgUnit.name, OrgUnit.id))
+    if unit_id is not None:
+        query = query.where(OrgUnit.id == unit_id)
+    with use_scope(Scope(tenant_id=scope.tenant_id)):
+        rows = session.execute(query).all()
+    return [CountyPlace(r[0], r[1], level, r[2], r[3]) for r in rows]
+
+
+def county_place(session, unit_id, level: OrgLevel, field: str) -> CountyPlace | None:
+    """The active township (or village) ``unit_id`` of the current county, or a refusal naming
+    ``field``; None for no value."""
+    if unit_id in (None, ""):
+        return None
+    try:
+        wanted = int(unit_id)
+    except (TypeError, ValueError):
+        wanted = None
+    found = None
+    if wanted is not None and 0 < wanted < 2**31:
+        found = next(iter(county_places(session, level, wanted)), None)
+    if found is None:
+        what = "乡镇（街道）" if level == OrgLevel.township else "村（社区）"
+        raise ValidationError(field_errors={field: [f"请从本县（区）的{what}中选择。"]})
+    return found
+
+
+def registered_village(session, plugin, unit_id, registered_place: str | None) -> CountyPlace | None:
+    """The household's registered village (户籍所在地) among the county's, where the plugin shares a case
+    with the registered township (景德镇 人户分离); a refusal naming the field otherwise."""
+    if unit_id in (None, ""):
+        return None
+    if "registered" not in getattr(plugin, "shared_townships", ()):
+        raise ValidationError(field_errors={"registered_unit_id": [
+            "本地规则不由户籍所在地乡镇（街道）分担办理，请在“户籍所在地”中填写文字。"]})
+    if (registered_place or "").strip():
+        raise ValidationError(field_errors={"registered_place": [
+            "户籍在本县（区）的，只选择户籍所在村（社区）；县外的，才填写户籍所在地。"]})
+    return county_place(session, unit_id, OrgLevel.village, "registered_unit_id")

@@ -26,9 +26,10 @@ from jiuzhu.cases.numbering import next_number
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from jiuzhu.tenancy.models import OrgLevel
+from jiuzhu.tenancy.services import county_place, county_places
 from jiuzhu.workflow import deadlines
 from jiuzhu.workflow.models import Step, StepStatus
-from jiuzhu.workflow.spec import Decision, Outcome, StepSpec, Workflow
+from jiuzhu.workflow.spec import Decision, Outcome, StepSpec, StepTownship, Workflow
 
 VILLAGE_RULE = ("村（社区）不能作出受理、不予受理、审核确认、不予确认、撤销或终止的决定；"
                 "可以代为申请、上传材料、协助调查和公示。")
@@ -56,6 +57,45 @@ def check_level(user: User, level: OrgLevel, roles: frozenset[Role] | None = Non
         return
     if user.role.org_level != level:
         raise PermissionDenied(f"{what or '该环节'}由{level.label}办理，{user.role.label}不能办理。")
+
+
+def owning_township(case: Case, spec: StepSpec) -> int:
+    """The township that owns ``spec`` on ``case``: the case's other township where the step is
+    declared for its role (``StepSpec.township``), else the case's own (residence) township."""
+    if (spec.township != StepTownship.residence and case.other_township_id is not None
+            and case.other_township_role == spec.township.value):
+        return case.other_township_id
+    return case.township_id
+
+
+def check_township(user: User, case: Case, township_id: int, spec: StepSpec | None = None,
+                   what: str = "") -> None:
+    """A township user acts only on what belongs to their township (a case shared by two townships:
+    each acts on its own steps). County users act anywhere in the county; villages are held by the
+    level and the village rule."""
+    if not user.role.is_township or user.org_unit_id == township_id:
+        return
+    if spec is not None:
+        owner = (spec.township.label if township_id == case.other_township_id
+                 else StepTownship.residence.label)
+        raise PermissionDenied(f"“{spec.label}”由{owner}办理，本乡镇（街道）不能办理。", code="other_township")
+    raise PermissionDenied(f"{what or '该操作'}由受理该案件的乡镇（街道）办理，本乡镇（街道）不能办理。",
+                           code="other_township")
+
+
+def case_township(case: Case) -> int:
+    """The township that handles the case as a whole (the one-time notice, materials, extension,
+    withdrawal, closing, review): the owner of its acceptance step (受理机关)."""
+    workflow = workflow_for(case)
+    spec = workflow.by_key.get("acceptance")
+    return owning_township(case, spec) if spec is not None else case.township_id
+
+
+def deciding_township(case: Case) -> int:
+    """The township that confirms or denies the case (and so may revoke where townships do)."""
+    workflow = workflow_for(case)
+    spec = next((s for s in workflow.steps if any(o.decision == Decision.approve for o in s.outcomes)), None)
+    return owning_township(case, spec) if spec is not None else case.township_id
 
 
 # -- reading a case -----------------------------------------------------------------------------
@@ -166,7 +206,7 @@ def _open_step(session, view: CaseView, spec: StepSpec, on: dt.date) -> Step | N
         return None
     if any(not view.closed(j) for j in spec.join):
         return None  # a partner is still running; the last one to close opens this step
-    step = Step(case_id=case.id, tenant_id=case.tenant_id, township_id=case.township_id,
+    step = Step(case_id=case.id, tenant_id=case.tenant_id, township_id=owning_township(case, spec),
                 village_id=case.village_id, key=spec.key, round=case.round, level=spec.level,
                 status=StepStatus.open, opened_on=on, data={})
     step.case = case
@@ -302,6 +342,7 @@ def act(session, user: User, step_id: int, outcome_key: str, *, data: dict | Non
         raise ValidationError(f"“{spec.label}”没有这一结果；可选：{allowed}。") from None
     check_may_decide(user, outcome.decision)
     check_level(user, spec.level, spec.roles, f"“{spec.label}”")
+    check_township(user, case, step.township_id, spec)
     if on < step.opened_on:
         raise ValidationError(f"办理日期不能早于本环节开始日期 {step.opened_on:%Y-%m-%d}。")
     if not outcome.early and step.runs_until and on < step.runs_until:
@@ -453,6 +494,7 @@ def skip(session, user: User, step_id: int, reason: str, *, on: dt.date | None =
     on = on or china_today()
     case, view, step, workflow, spec = _locked_open_step(session, step_id)
     check_level(user, spec.level, spec.roles, f"“{spec.label}”")
+    check_township(user, case, step.township_id, spec)
     if spec.skip is None:
         raise ValidationError(f"“{spec.label}”不能跳过。")
     reason = (reason or "").strip()
@@ -482,6 +524,7 @@ def extend(session, user: User, case_id: int, reason: str, *, on: dt.date | None
     workflow = workflow_for(case)
     if user.role.is_village:
         raise PermissionDenied("村（社区）不能延长办理时限。")
+    check_township(user, case, case_township(case), what="延长办理时限")
     reason = (reason or "").strip()
     errors = []
     if not case.status.is_open or case.accepted_on is None:
@@ -513,6 +556,8 @@ def _end_case(session, user: User, case_id: int, reason: str, on: dt.date | None
     if user.role not in roles:
         raise PermissionDenied(f"{user.role.label}不能{action}案件。")
     case = lock_case(session, case_id)
+    check_township(user, case, deciding_township(case) if decision == Decision.revoke else case_township(case),
+                   what=f"{action}案件")
     reason = (reason or "").strip()
     errors = []
     if case.status not in allowed:
@@ -576,6 +621,7 @@ def notify_missing_materials(session, user: User, case_id: int, *, on: dt.date |
     check_may_decide(user, None)
     if user.role.is_village:
         raise PermissionDenied("一次性告知书由受理机关出具，村（社区）不能出具。")
+    check_township(user, case, case_township(case), what="出具一次性告知书")
     if case.status != CaseStatus.pending_acceptance:
         raise ValidationError("只有待受理的案件需要出具一次性告知书。")
     missing = case.missing_materials
@@ -634,7 +680,7 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
               applied_on: dt.date | None = None, consent_classification: bool = False,
               authorization_signed_on: dt.date | None = None, commitment_signed_on: dt.date | None = None,
               provided: Iterable[str] = (), via_platform: Iterable[str] = (),
-              emergency_reason: str | None = None) -> Case:
+              emergency_reason: str | None = None, emergency_township_id: int | str | None = None) -> Case:
     """A new application, with its materials checklist and its first steps open. ``emergency_reason``:
     why a temporary relief takes the plugin's simplified emergency path (急难), where it has one."""
     from jiuzhu.tenancy.context import require_scope
@@ -659,6 +705,18 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
             field_errors["emergency_reason"] = ["急难程序只用于单独申请临时救助的案件。"]
         elif len(emergency_reason) > 500:
             field_errors["emergency_reason"] = ["急难情形说明不能超过 500 字。"]
+    emergency_township = None
+    if emergency_township_id not in (None, ""):
+        if StepTownship.emergency.value not in getattr(plugin, "shared_townships", ()):
+            field_errors["emergency_township_id"] = ["本地规则的临时救助不由急难发生地另行办理。"]
+        elif wanted != [Category.temporary_relief.value]:
+            field_errors["emergency_township_id"] = ["急难发生地只用于单独申请临时救助的案件。"]
+        else:
+            try:
+                emergency_township = county_place(session, emergency_township_id, OrgLevel.township,
+                                                  "emergency_township_id")
+            except ValidationError as exc:
+                field_errors.update(exc.field_errors)
     if errors or field_errors:
         raise ValidationError(*errors, field_errors=field_errors)
     channel = Channel(channel)
@@ -671,6 +729,7 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
                 applied_on=applied_on, round=1, submitted_by_id=user.id, paused_workdays=0,
                 emergency_reason=emergency_reason)
     case.household = household
+    _share(session, plugin, case, household, emergency_township)
     priority = plugin.priority_reason(household, applied_on)
     case.priority, case.priority_reason = priority is not None, priority
     provided, via_platform = set(provided), set(via_platform)
@@ -689,8 +748,25 @@ def open_case(session, user: User, *, household, categories: Iterable[str], chan
     _after_change(session, case, view, applied_on)
     record(session, entity_type="case", entity_id=case.id, action="open", case_id=case.id,
            after={"categories": wanted, "channel": channel.value, "applied_on": applied_on.isoformat(),
-                  "priority": case.priority, "household_id": household.id})
+                  "priority": case.priority, "household_id": household.id,
+                  "other_township_id": case.other_township_id, "other_township_role": case.other_township_role})
     return case
+
+
+def _share(session, plugin, case: Case, household, emergency_township) -> None:
+    """The case's second township, where the rules give it steps: where the emergency happened, or the
+    household's registered township when that is another township of the county (人户分离)."""
+    roles = {s.township for s in plugin.workflow_for(case).steps} - {StepTownship.residence}
+    other, role = None, None
+    if emergency_township is not None and StepTownship.emergency in roles:
+        other, role = emergency_township.township_id, StepTownship.emergency
+    elif StepTownship.registered in roles and household.registered_unit_id is not None:
+        place = next(iter(county_places(session, OrgLevel.village, household.registered_unit_id)
+                          or county_places(session, OrgLevel.township, household.registered_unit_id)), None)
+        if place is not None:
+            other, role = place.township_id, StepTownship.registered
+    if other is not None and other != case.township_id:
+        case.other_township_id, case.other_township_role = other, role.value
 
 
 def open_review(session, user: User, case_id: int, *, on: dt.date | None = None) -> Case:
@@ -699,6 +775,7 @@ def open_review(session, user: User, case_id: int, *, on: dt.date | None = None)
     if user.role not in TOWNSHIP_AND_COUNTY:
         raise PermissionDenied(f"{user.role.label}不能发起定期复核。")
     original = lock_case(session, case_id)
+    check_township(user, original, case_township(original), what="发起定期复核")
     if original.status != CaseStatus.approved:
         raise ValidationError("只有正在享受救助的案件可以复核。")
     running = session.scalar(select(Case.id).where(Case.review_of_id == original.id,
@@ -706,7 +783,8 @@ def open_review(session, user: User, case_id: int, *, on: dt.date | None = None)
     if running:
         raise ValidationError(f"该案件已有进行中的复核（案件 {running}）。")
     review = Case(tenant_id=original.tenant_id, township_id=original.township_id, village_id=original.village_id,
-                  household_id=original.household_id, kind=CaseKind.review, channel=original.channel,
+                  household_id=original.household_id, other_township_id=original.other_township_id,
+                  other_township_role=original.other_township_role, kind=CaseKind.review, channel=original.channel,
                   categories=list(original.categories), plugin_key=original.plugin_key, status=CaseStatus.in_review,
                   applied_on=on, accepted_on=on, round=1, review_of_id=original.id, submitted_by_id=user.id,
                   authorization_signed_on=original.authorization_signed_on, paused_workdays=0,

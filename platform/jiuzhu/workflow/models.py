@@ -17,6 +17,8 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     SmallInteger,
     String,
+    or_,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,7 +60,8 @@ class Step(OrgScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    #: copied from the case so worklists need no join
+    #: the township that owns (acts on) the step, so worklists need no join: the case's township, or
+    #: for a step a plugin gives to the case's other township (``StepSpec.township``) that one
     township_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     key: Mapped[str] = mapped_column(String(40))
@@ -89,6 +92,21 @@ class Step(OrgScoped, Base):
     __mapper_args__ = {"version_id_col": version}
 
     case: Mapped[Case] = relationship()
+
+    # Every township of the case sees all its steps (the case page's timeline); a township's own steps
+    # are those with its ``township_id`` (the worklist filters on it). Only a shared case's steps can
+    # belong to another township, so the second term reads the few shared cases (partial index).
+    @classmethod
+    def township_criteria(cls, township_id):
+        return or_(cls.township_id == township_id,
+                   cls.case_id.in_(select(Case.id).where(Case.other_township_id.is_not(None),
+                                                         Case.township_criteria(township_id)).correlate(None)))
+
+    def in_org_scope(self, scope) -> bool:
+        if scope.village_id is None and scope.township_id is not None and self.township_id != scope.township_id:
+            case = self.case
+            return case is not None and case.in_org_scope(scope)
+        return super().in_org_scope(scope)
 
     @property
     def is_open(self) -> bool:

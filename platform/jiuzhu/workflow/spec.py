@@ -104,6 +104,26 @@ class Applies:
     condition: str = ""
 
 
+class StepTownship(enum.StrEnum):
+    """Which township of a case owns a township-level step. A case is handled by the township where
+    the household lives (``Case.township_id``); a case may also have a second township of the county
+    (``Case.other_township_id``, with its role), and a step declared for that role belongs to it —
+    only its staff act on it, and it is on their worklist. Where the case has no such township, the
+    step stays with the residence township (e.g. a household registered outside the county)."""
+
+    #: 实际居住地 (受理地): the case's own township
+    residence = "residence"
+    #: 户籍所在地: the household's registered township, when it is another township of the county
+    registered = "registered"
+    #: 急难发生地: the township where the emergency happened (temporary relief)
+    emergency = "emergency"
+
+    @property
+    def label(self) -> str:
+        return {"residence": "实际居住地乡镇（街道）", "registered": "户籍所在地乡镇（街道）",
+                "emergency": "急难发生地乡镇（街道）"}[self.value]
+
+
 @dataclass(frozen=True)
 class StepSpec:
     key: str
@@ -127,6 +147,8 @@ class StepSpec:
     source: str = ""
     #: the step runs only for cases this holds for (None: every case)
     applies: Applies | None = None
+    #: the township of the case that owns this township-level step (see ``StepTownship``)
+    township: StepTownship = StepTownship.residence
 
     def outcome(self, key: str) -> Outcome:
         for o in self.outcomes:
@@ -209,6 +231,8 @@ def validate_workflow(workflow: Workflow) -> list[str]:
             problems.append(
                 f"环节“{step.label}（{step.key}）”让村（社区）作出决定（{decisions}）："
                 "村（社区）不能受理、不予受理、审核确认、不予确认、撤销或终止，任何插件都不能改变这一点")
+        if step.township != StepTownship.residence and step.level != OrgLevel.township:
+            problems.append(f"环节“{step.key}”属于{step.township.label}，须由乡镇（街道）层级办理")
         if step.roles is not None:
             wrong = [r for r in step.roles if r.org_level != step.level]
             if wrong:
