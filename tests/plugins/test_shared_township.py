@@ -78,7 +78,7 @@ def owners(app, county_user, case_id) -> dict[str, int]:
 
 def worklist(app, username) -> list[tuple[int, str]]:
     with acting(app, username) as user:
-        return [(step.case_id, step.key) for step, _case in db.session.execute(worklist_query(user)).all()]
+        return [(step.case_id, step.key) for step, *_ in db.session.execute(worklist_query(user)).all()]
 
 
 def settings(app, username, raw: dict, plugin) -> None:
