@@ -608,6 +608,33 @@ def test_rule_green_channel_first_in_every_worklist_shorter_limit_sooner_reminde
         assert message in " ".join(m for ms in err.value.field_errors.values() for m in ms)
 
 
+def test_green_channel_cases_stay_first_across_the_worklist_pages(app, county, client_for, monkeypatch):
+    """Paged (two rows a page here), the township's worklist gives every open step once: the
+    green-channel cases first, by deadline, then the others by deadline — the green ones are read in a
+    statement of their own, and the page that crosses from them to the others takes both."""
+    from jiuzhu.cases import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    plain = [apply(app, on=day, make=lambda s, u, n=n: young_family(s, u, region=REGION, seq=n))
+             for n, day in ((1, SEP_29), (2, OCT_20), (3, OCT_20))]
+    green = [apply(app, on=day, make=lambda s, u, n=n: elderly_man(s, u, region=REGION, born=D(1956, 3, 1), seq=n))
+             for n, day in ((1, OCT_20), (2, SEP_29))]
+    client = client_for("zy-t1-staff")
+    pages, url = [], "/admin/casework/"
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages.append([int(n) for n in re.findall(r'href="/admin/casework/(\d+)"', html)])
+        more = re.search(r'href="(/admin/casework/\?after=[^"]+)"', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert set(pages[0]) == set(green) and set(pages[1] + pages[2]) == set(plain)
+    # the same order as one page holding them all
+    monkeypatch.setattr(views, "PAGE_SIZE", 50)
+    whole = [int(n) for n in re.findall(r'href="/admin/casework/(\d+)"',
+                                        client.get("/admin/casework/").get_data(as_text=True))]
+    assert sum(pages, []) == whole
+
+
 def test_rule_hotline_tickets_have_a_deadline_in_the_warnings_flow(app, county, client_for):
     """“做好“12345”政务服务热线交办社会救助热线工单处置”: a hotline ticket enters the warnings flow with the
     county's deadline (5 working days unless it sets another), is visited and decided by its township,

@@ -51,6 +51,9 @@ class Case(Audited, OrgScoped, Base):
         Index("ix_cases_other_township", "tenant_id", "other_township_id",
               postgresql_where=text("other_township_id IS NOT NULL"),
               sqlite_where=text("other_township_id IS NOT NULL")),
+        # the worklist's green-channel statement: the few cases in a green channel (绿色通道)
+        Index("ix_cases_green_channel", "tenant_id", "township_id", postgresql_where=text("priority"),
+              sqlite_where=text("priority")),
         CheckConstraint("(other_township_id IS NULL AND other_township_role IS NULL) OR "
                         "(other_township_id IS NOT NULL AND other_township_role IS NOT NULL "
                         "AND other_township_role IN ('registered', 'emergency') "

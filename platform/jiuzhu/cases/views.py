@@ -90,9 +90,10 @@ def _after_due(due: dt.date | None, last_id: int):
     return and_(Step.due_on.is_(None), Step.id > int(last_id))
 
 
-def worklist_query(user, *, category=None, village_id=None, step_key=None, channel=None, after=None):
-    """Open steps the user's level acts on, in their scope: green-channel cases first (枞阳 “开通绿色通道…
-    快速响应、即时救助”), then by deadline (keyset on green channel, due date, id)."""
+def worklist_query(user, *, category=None, village_id=None, step_key=None, channel=None, green=None):
+    """Open steps the user's level acts on, in their scope, by deadline (none last), then id;
+    ``green``: only the steps of green-channel cases (True), only the others (False), or all (None).
+    A page puts green-channel cases first: see :func:`worklist_rows`."""
     level = user.role.org_level
     q = (select(Step, Case, head_name_column()).join(Case, Case.id == Step.case_id)
          .where(Step.status == StepStatus.open, Step.level == level))
@@ -100,6 +101,8 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
         # a case shared by two townships: each township's own steps only (``Step.township_id`` is the
         # step's owner; the org scoping lets both see every step of the case, for its timeline)
         q = q.where(Step.township_id == user.org_unit_id)
+    if green is not None:
+        q = q.where(Case.priority.is_(green))
     if category:
         q = q.where(Case.categories.cast(db.String).like(f'%"{category}"%'))
     if village_id:
@@ -108,15 +111,34 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
         q = q.where(Step.key == step_key)
     if channel:
         q = q.where(Case.channel == channel)
-    if after:
-        priority, due, last_id = after
-        later = and_(Case.priority.is_(priority), _after_due(due, last_id))
-        q = q.where(or_(later, Case.priority.is_(False)) if priority else later)
     # the page names each household by its head: a column of the page's one statement (neither the
     # households nor their members are loaded), and it decrypts nothing it never shows (the steps'
     # form data and reasons)
-    return q.order_by(Case.priority.desc(), Step.due_on.asc().nulls_last(), Step.id).options(
-        defer(Step.data), defer(Step.reason))
+    return q.order_by(Step.due_on.asc().nulls_last(), Step.id).options(defer(Step.data), defer(Step.reason))
+
+
+def worklist_rows(user, *, green_channel: bool, after=None, limit: int, **filters) -> list:
+    """Up to ``limit`` rows (step, case, head's name) of the worklist after the cursor ``after`` (green
+    channel, due date, step id): green-channel cases first (枞阳 “开通绿色通道…快速响应、即时救助”),
+    then by deadline. A county whose plugin has a green channel (``green_channel``) gets two
+    statements, each read in the order of an index: the green-channel steps, then the others — never
+    one statement that orders every open step of the township by a column of the cases (at 1,000,000
+    cases that sort took 0.4 s a page); any other county one."""
+    def section(green, cursor, n):
+        q = worklist_query(user, green=green, **filters)
+        if cursor:
+            q = q.where(_after_due(*cursor))
+        return db.session.execute(q.limit(n)).all()
+
+    if not green_channel:
+        return section(None, after[1:] if after else None, limit)
+    rows = []
+    if after is None or after[0]:  # the page starts among the green-channel steps
+        rows = section(True, after[1:] if after else None, limit)
+        if len(rows) >= limit:
+            return rows
+        after = None
+    return rows + section(False, after[1:] if after else None, limit - len(rows))
 
 
 def head_name_column():
@@ -155,10 +177,10 @@ class CaseworkView(SecureBaseView):
         plugin, tenant = _plugin()
         after = _uncursor(request.args.get("after"))
         filters = {k: request.args.get(k) or None for k in ("category", "village_id", "step_key", "channel")}
-        rows = db.session.execute(worklist_query(
-            current_user, category=filters["category"],
+        rows = worklist_rows(
+            current_user, green_channel=plugin.green_channel, category=filters["category"],
             village_id=parse_id(filters["village_id"]), step_key=filters["step_key"], channel=filters["channel"],
-            after=after if after and 0 < after[2] <= MAX_ID else None).limit(PAGE_SIZE + 1)).all()
+            after=after if after and 0 < after[2] <= MAX_ID else None, limit=PAGE_SIZE + 1)
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         today = china_today()

@@ -440,6 +440,12 @@ class BaselinePlugin(JurisdictionPlugin):
     def priority_reason(self, household, on: dt.date) -> str | None:
         return None
 
+    @property
+    def green_channel(self) -> bool:
+        """Whether this plugin puts some cases in a green channel (it answers ``priority_reason``):
+        the worklist then reads green-channel cases first, in a statement of their own."""
+        return type(self).priority_reason is not BaselinePlugin.priority_reason
+
     def case_records(self, case, view) -> list[tuple[str, str]]:
         """What the rules require the case page to keep in sight (label, text), beyond the core's fields."""
         return []
