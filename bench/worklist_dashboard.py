@@ -146,7 +146,7 @@ def main():
         return len(seen)
 
     bare_worklist = text("""
-        SELECT s.id, s.due_on, c.id FROM case_steps s JOIN cases c ON c.id = s.case_id
+        SELECT s.id, s.due_on, c.id FROM case_steps s JOIN cases c ON c.tenant_id = s.tenant_id AND c.id = s.case_id
         WHERE s.tenant_id = :t AND s.township_id = :town AND s.status = 'open' AND s.level = 'township'
         ORDER BY s.due_on NULLS LAST, s.id LIMIT 51""")
     bare_dashboard = [text("""SELECT township_id, count(*) FILTER (WHERE due_on < current_date), count(*)
