@@ -29,11 +29,12 @@ from jiuzhu.payments import services as pay
 from jiuzhu.payments.models import ReliefKind
 from jiuzhu.tenancy.models import Tenant
 from jiuzhu.workflow import engine
-from jiuzhu.workflow.models import Step, StepStatus
+from jiuzhu.workflow.models import Step
 from plugins.jingdezhen import plugin as jingdezhen
 from tests.api_helpers import api_redis  # noqa: F401 — the API's rate limits in this run's own Redis
 from tests.conftest import csrf_token
 from tests.factories import acting, household_of_four
+from tests.plugins.test_jingdezhen import do, open_step
 
 D = dt.date
 SEPT_30 = D(2026, 9, 30)
@@ -48,16 +49,6 @@ _seq = itertools.count(1)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-
-def open_step(case_id: int, key: str) -> Step:
-    return db.session.scalars(select(Step).where(Step.case_id == case_id, Step.key == key,
-                                                 Step.status == StepStatus.open)).one()
-
-
-def do(app, username, case_id, key, outcome, on, data=None, reason=None):
-    with acting(app, username) as user:
-        return engine.act(db.session, user, open_step(case_id, key).id, outcome, data=data, reason=reason, on=on).id
-
 
 def refused(app, username, case_id, key, outcome, on, data=None, match="本乡镇（街道）不能办理"):
     """The act is refused with the owner named, and the step is left exactly as it was."""
