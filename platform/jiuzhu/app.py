@@ -147,7 +147,8 @@ def _register_request_hooks(app: Flask) -> None:
         from jiuzhu.reminders.dispatch import unread_count
 
         if not g.get("jiuzhu_error_page") and current_user.is_authenticated and current_user.tenant_id:
-            return {"unread_count": unread_count(db.session, current_user.id)}
+            unread = g.get("jiuzhu_unread")  # read with the user (auth.blueprint._load_user)
+            return {"unread_count": unread_count(db.session, current_user.id) if unread is None else unread}
         return {"unread_count": 0}
 
     from jiuzhu.security.headers import init_headers
