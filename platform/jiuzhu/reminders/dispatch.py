@@ -162,22 +162,6 @@ class _County:
         return stored
 
 
-def recipients(session, r) -> list[User]:
-    """Township steps: the township's staff and leaders; county steps: county staff. Overdue work
-    is escalated to the county's staff as well. (One reminder's; a sweep reads them once, see _County.)"""
-    from jiuzhu.tenancy.models import org_units_of_township
-
-    roles: tuple[Role, ...] = COUNTY_ROLES if r.level == "county" else TOWNSHIP_ROLES
-    query = select(User).where(User.active.is_(True), User.role.in_(roles))
-    if r.level != "county":
-        query = query.where(User.org_unit_id.in_(org_units_of_township(r.township_id)))
-    users = list(session.scalars(query.order_by(User.id)))
-    if r.escalate and r.level != "county":
-        users += list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(COUNTY_ROLES))
-                                      .order_by(User.id)))
-    return users
-
-
 _HEADS = {ReminderKind.before: "【即将到期】", ReminderKind.due: "【今日到期】", ReminderKind.overdue: "【已超期】"}
 
 
@@ -428,4 +412,4 @@ def unread_count(session, user_id: int) -> int:
         Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 
 
-__all__ = ["claim", "dispatch_due", "recipients", "send_batch", "unread_count"]
+__all__ = ["claim", "dispatch_due", "send_batch", "unread_count"]
