@@ -86,7 +86,13 @@ class Household(Audited, OrgScoped, Base):
 
     def __str__(self) -> str:
         head = self.head
-        return f"{head.name}户" if head else f"户 {self.id}"
+        return household_label(head.name if head else None, self.id)
+
+
+def household_label(head_name: str | None, household_id: int) -> str:
+    """How screens name a household: 某某户 after its head, or 户 n with no head recorded (also for a
+    page that reads only the head's name, not the household)."""
+    return f"{head_name}户" if head_name else f"户 {household_id}"
 
 
 class ScopedThroughHousehold(Audited, OrgScoped):

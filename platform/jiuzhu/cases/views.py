@@ -26,7 +26,7 @@ from jiuzhu.auth.roles import Role
 from jiuzhu.calendar import workdays_between
 from jiuzhu.cases.assessment import assess
 from jiuzhu.cases.categories import CASE_STATUS_LABELS, CaseStatus, Category, Channel
-from jiuzhu.cases.households import Health, Household, Relation, WorkAbility
+from jiuzhu.cases.households import Health, Household, Relation, WorkAbility, household_label
 from jiuzhu.cases.models import Case
 from jiuzhu.cases.services import (
     MemberInput,
@@ -144,15 +144,10 @@ def worklist_rows(user, *, green_channel: bool, after=None, limit: int, **filter
 def head_name_column():
     """The name of the head of the case's household (``None`` when none is recorded), as a column of
     a statement that selects ``Case``: what ``str(case.household)`` shows, without loading it."""
-    from jiuzhu.cases.households import Member, Relation
+    from jiuzhu.cases.households import Member
 
     return (select(Member.name).where(Member.household_id == Case.household_id, Member.relation == Relation.head)
             .order_by(Member.id).limit(1).correlate(Case).scalar_subquery().label("head_name"))
-
-
-def household_label(head_name: str | None, household_id: int) -> str:
-    """As ``str(Household)``: 某某户, or 户 n with no head recorded."""
-    return f"{head_name}户" if head_name else f"户 {household_id}"
 
 
 def _pdf(data: bytes, filename: str):
