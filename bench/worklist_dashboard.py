@@ -8,6 +8,8 @@ each), and seeds with SQL ``--cases`` cases spread over the townships and the la
 with an open or closed step (about a fifth still open), so the county holds a million cases and a
 township its fifty thousand.
 
+``--statements PAGE`` prints the statements one request of the page sends; ``--profile PAGE`` where
+its time goes.
 It prints the median server time of, each timed through the Flask test client as a logged-in user,
 with the SQL statements each request sends:
 * the worklist (我的待办) of one township's staff, first page, against the bare SQL query behind it
@@ -64,6 +66,8 @@ def main():
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--profile", metavar="PAGE", choices=("worklist", "cases", "case", "dashboard"),
                         help="print where the server time of PAGE goes (cProfile, 50 requests) and stop")
+    parser.add_argument("--statements", metavar="PAGE", choices=("worklist", "cases", "case", "dashboard"),
+                        help="print the SQL statements one request of PAGE sends and stop")
     args = parser.parse_args()
     from flask_admin.contrib.sqla import ModelView
     from flask_migrate import upgrade
@@ -134,11 +138,21 @@ def main():
         case_id = conn.execute(text("SELECT id FROM cases WHERE township_id = :t ORDER BY id DESC LIMIT 1"),
                                {"t": town1}).scalar()
     seen = []
+    pages = {"worklist": (staff, "/admin/casework/"), "cases": (staff, "/admin/casework/cases"),
+             "case": (staff, f"/admin/casework/{case_id}"), "dashboard": (county, "/admin/dashboard/")}
     with app.app_context():
         from jiuzhu.extensions import db as _db
 
         engine = _db.engine
-    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(1))
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, params, *a: seen.append((statement, params)))
+    if args.statements:
+        client, url = pages[args.statements]
+        client.get(url)
+        seen.clear()
+        assert client.get(url).status_code == 200, url
+        for i, (statement, params) in enumerate(seen, 1):
+            print(f"-- {i}\n{' '.join(statement.split())}\n   {params!r}"[:4000])
+        return
 
     def statements(client, url):
         seen.clear()
@@ -162,9 +176,7 @@ def main():
         sql_worklist = median_ms(lambda: conn.execute(bare_worklist, {"t": tid, "town": town1}).all(), args.repeat)
         sql_dashboard = median_ms(lambda: [conn.execute(q, {"t": tid}).all() for q in bare_dashboard], args.repeat)
     if args.profile:
-        profile(args.profile, {"worklist": (staff, "/admin/casework/"), "cases": (staff, "/admin/casework/cases"),
-                               "case": (staff, f"/admin/casework/{case_id}"),
-                               "dashboard": (county, "/admin/dashboard/")}[args.profile])
+        profile(args.profile, pages[args.profile])
         return
     worklist = median_ms(lambda: staff.get("/admin/casework/"), args.repeat)
     dashboard = median_ms(lambda: county.get("/admin/dashboard/"), args.repeat)
