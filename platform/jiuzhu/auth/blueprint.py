@@ -55,24 +55,27 @@ def _tenant_usable(tenant: Tenant | None, tenant_id: int | None) -> bool:
 def _load_user(tenant_id: int | None, user_id: int) -> User | None:
     """Enter the user's tenant, load the user, and narrow the scope to their township/village.
 
-    One statement: the user, their org unit, their county and their unread messages (the count every
-    page's header shows). The county and the count are kept on ``g`` for the request (the identity
-    map holds objects weakly; pages asking for the county again then find it without SQL), and the
+    One statement: the user, their org unit, their county, the county's settings and their unread
+    messages (the count every page's header shows). The county and the count are kept on ``g`` for
+    the request (the identity map holds objects weakly; pages asking for the county again then find
+    it without SQL), the settings in the transaction's cache of them (``tenancy.models``), and the
     user and their unit count as read in the narrowed scope too — they lie in it by definition, and
     that is checked before they are stamped."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import joinedload
 
     from jiuzhu.reminders.models import Notification
+    from jiuzhu.tenancy.models import TenantSettings, remember_settings
 
     set_scope(Scope(tenant_id) if tenant_id else Scope.platform())
     unread = (select(func.count()).select_from(Notification)
               .where(Notification.user_id == User.id, Notification.read_at.is_(None))
               .correlate(User).scalar_subquery())
     row = db.session.execute(
-        select(User, Tenant, unread).outerjoin(Tenant, Tenant.id == User.tenant_id).where(User.id == user_id)
+        select(User, Tenant, TenantSettings, unread).outerjoin(Tenant, Tenant.id == User.tenant_id)
+        .outerjoin(TenantSettings, TenantSettings.tenant_id == User.tenant_id).where(User.id == user_id)
         .options(joinedload(User.org_unit))).first()
-    user, tenant, g.jiuzhu_unread = row if row is not None else (None, None, None)
+    user, tenant, settings, g.jiuzhu_unread = row if row is not None else (None, None, None, None)
     if user is None or not user.active or not _tenant_usable(tenant, tenant_id):
         set_scope(None)
         return None
@@ -84,6 +87,10 @@ def _load_user(tenant_id: int | None, user_id: int) -> User | None:
     restamp(user, scope)
     if user.org_unit is not None:
         restamp(user.org_unit, scope)
+    if settings is not None:
+        restamp(settings, scope)
+    if tenant is not None:  # the county's settings row (or its absence), as the county's pages ask for it
+        remember_settings(tenant, settings)
     return user
 
 

@@ -86,6 +86,16 @@ def _settings_row(tenant: Tenant) -> TenantSettings | None:
     return cache[key]
 
 
+def remember_settings(tenant: Tenant, row: TenantSettings | None) -> None:
+    """Keep ``row`` (read in this transaction, in the current scope) as ``tenant``'s settings row,
+    so :func:`_settings_row` asks no more: the user's own statement reads it (``auth.blueprint``)."""
+    from jiuzhu.tenancy.context import current_scope
+
+    session = object_session(tenant)
+    if session is not None and (row is None or row.tenant_id == tenant.id):
+        session.info.setdefault(_SETTINGS_CACHE, {})[(current_scope(), tenant.id)] = row
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_settings(session, transaction) -> None:
     if transaction.parent is None:
