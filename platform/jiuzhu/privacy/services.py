@@ -50,30 +50,48 @@ def record_access(session, kind: AccessKind, subject_type: str, subject_id: int 
             from jiuzhu.tenancy.context import Scope
 
             conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_setting(Scope(tenant_id))})
-        conn.execute(insert(PersonalDataAccess.__table__).values(**row))
-        if household_id is not None and user_id is not None:
-            _alert_if_unusual(conn, tenant_id, user_id, name, household_id)
+        if household_id is None or user_id is None:
+            conn.execute(insert(PersonalDataAccess.__table__).values(**row))
+        else:
+            _write_and_alert(conn, row)
 
 
-def _alert_if_unusual(conn, tenant_id: int, user_id: int, name: str, household_id: int) -> None:
-    from jiuzhu.auth.models import User
+def _write_and_alert(conn, row: dict) -> None:
+    """Write the look and alert the county admins if it is the one that passes the county's hourly
+    limit of households opened: on PostgreSQL the row and the counts in one statement."""
     from jiuzhu.auth.policy import SecurityPolicy
-    from jiuzhu.auth.roles import Role
-    from jiuzhu.reminders.models import Notification
 
+    tenant_id, user_id, household_id = row["tenant_id"], row["user_id"], row["household_id"]
     since = utcnow() - dt.timedelta(hours=1)
     t, policy = PersonalDataAccess.__table__, SecurityPolicy.__table__
     mine = (t.c.tenant_id == tenant_id, t.c.user_id == user_id, t.c.at >= since)
-    # one statement: the county's limit, this household's looks within the hour (the one just
-    # written included) and the households this account opened within the hour
-    limit, looks, opened = conn.execute(select(
+    # the county's limit, this household's looks within the hour and the households this account
+    # opened within the hour — before this look: a statement's subqueries do not see the row its
+    # own WITH writes
+    counts = select(
         select(policy.c.access_alert_per_hour).where(policy.c.tenant_id == tenant_id).scalar_subquery(),
         select(func.count()).where(*mine, t.c.household_id == household_id).scalar_subquery(),
         select(func.count(func.distinct(t.c.household_id))).where(*mine, t.c.household_id.is_not(None))
-        .scalar_subquery())).one()
-    limit = limit or DEFAULT_ALERT_PER_HOUR
-    if looks != 1:
+        .scalar_subquery())
+    if conn.dialect.name == "postgresql":
+        limit, looks, opened = conn.execute(counts.add_cte(
+            insert(t).values(**row).returning(t.c.id).cte("written"))).one()
+    else:
+        limit, looks, opened = conn.execute(counts).one()
+        conn.execute(insert(t).values(**row))
+    _alert_if_unusual(conn, tenant_id, user_id, row["user_name"], limit or DEFAULT_ALERT_PER_HOUR, looks, opened)
+
+
+def _alert_if_unusual(conn, tenant_id: int, user_id: int, name: str, limit: int, looks: int, opened: int) -> None:
+    """``looks``: this household's looks by the account within the hour before this one; ``opened``:
+    the households it opened within the hour before this one."""
+    from jiuzhu.auth.models import User
+    from jiuzhu.auth.roles import Role
+    from jiuzhu.reminders.models import Notification
+
+    if looks != 0:
         return  # a household already opened within the hour adds nothing
+    opened += 1
     if opened != limit + 1:  # exactly once, as the limit is passed
         return
     log.warning("unusual volume of personal data opened: tenant %s user %s, %s households in an hour",
