@@ -76,10 +76,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from jiuzhu.admin import init_admin
     from jiuzhu.documents import no_end_stop
-    from jiuzhu.i18n_terms import term
+    from jiuzhu.i18n_terms import install as install_translations
 
     app.jinja_env.filters["no_end_stop"] = no_end_stop
-    app.jinja_env.filters["term"] = term  # a domain word in the screen's language (never in documents)
+    install_translations(app)
     init_admin(app)
     return app
 
