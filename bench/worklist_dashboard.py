@@ -66,7 +66,7 @@ def main():
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--profile", metavar="PAGE", choices=("worklist", "cases", "case", "dashboard"),
                         help="print where the server time of PAGE goes (cProfile, 50 requests) and stop")
-    parser.add_argument("--statements", metavar="PAGE", choices=("worklist", "cases", "case", "dashboard"),
+    parser.add_argument("--statements", metavar="PAGE", choices=("worklist", "filtered", "cases", "case", "dashboard"),
                         help="print the SQL statements one request of PAGE sends and stop")
     args = parser.parse_args()
     from flask_admin.contrib.sqla import ModelView
@@ -138,7 +138,7 @@ def main():
         case_id = conn.execute(text("SELECT id FROM cases WHERE township_id = :t ORDER BY id DESC LIMIT 1"),
                                {"t": town1}).scalar()
     seen = []
-    pages = {"worklist": (staff, "/admin/casework/"), "cases": (staff, "/admin/casework/cases"),
+    pages = {"worklist": (staff, "/admin/casework/"), "filtered": (staff, "/admin/casework/?category=tekun"), "cases": (staff, "/admin/casework/cases"),
              "case": (staff, f"/admin/casework/{case_id}"), "dashboard": (county, "/admin/dashboard/")}
     with app.app_context():
         from jiuzhu.extensions import db as _db
@@ -151,7 +151,7 @@ def main():
         seen.clear()
         assert client.get(url).status_code == 200, url
         for i, (statement, params) in enumerate(seen, 1):
-            print(f"-- {i}\n{' '.join(statement.split())}\n   {params!r}"[:4000])
+            print(f"-- {i}\n{' '.join(statement.split())}\n   {params!r}")
         return
 
     def statements(client, url):
@@ -179,6 +179,7 @@ def main():
         profile(args.profile, pages[args.profile])
         return
     worklist = median_ms(lambda: staff.get("/admin/casework/"), args.repeat)
+    filtered = median_ms(lambda: staff.get("/admin/casework/?category=tekun"), args.repeat)
     dashboard = median_ms(lambda: county.get("/admin/dashboard/"), args.repeat)
     plain = median_ms(lambda: county.get("/admin/plain_steps/"), max(3, args.repeat // 4))
     cases = median_ms(lambda: staff.get("/admin/casework/cases"), args.repeat)
@@ -189,6 +190,7 @@ def main():
         ("plain", county, "/admin/plain_steps/"))}
     print(f"worklist, one township, first page:   server {worklist:8.1f} ms  {n['worklist']:2} statements   "
           f"bare SQL {sql_worklist:7.1f} ms   ratio {worklist / sql_worklist:5.1f}×")
+    print(f"worklist filtered by category (特困):  server {filtered:8.1f} ms")
     print(f"plain Flask-Admin ModelView of steps: server {plain:8.1f} ms  {n['plain']:2} statements   "
           f"(COUNT(*) and OFFSET paging)   worklist is {plain / worklist:5.1f}× faster")
     print(f"case list (案件查询), township:        server {cases:8.1f} ms  {n['cases']:2} statements")

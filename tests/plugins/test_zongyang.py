@@ -635,6 +635,41 @@ def test_green_channel_cases_stay_first_across_the_worklist_pages(app, county, c
     assert sum(pages, []) == whole
 
 
+def test_worklist_filters_on_the_cases_page_with_the_green_channel_first(app, county, client_for, monkeypatch):
+    """Filtered by category or by channel, the worklist gives exactly the open steps of the cases that
+    match, each once over the pages, green-channel cases first; another township's never."""
+    from jiuzhu.cases import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    online = [apply(app, on=day, channel="online", make=lambda s, u, n=n: young_family(s, u, region=REGION, seq=n))
+              for n, day in ((11, SEP_29), (12, OCT_20), (13, OCT_20))]
+    window = [apply(app, on=SEP_29, make=lambda s, u: young_family(s, u, region=REGION, seq=14))]
+    green_online = [apply(app, on=OCT_20, channel="online", make=lambda s, u: elderly_man(
+        s, u, region=REGION, born=D(1956, 3, 1), seq=15))]
+    green_window = [apply(app, on=SEP_29, make=lambda s, u: elderly_man(s, u, region=REGION, born=D(1957, 3, 1),
+                                                                         seq=16))]
+    elsewhere = apply(app, on=SEP_29, channel="online", username="zy-t2-staff",
+                      make=lambda s, u: young_family(s, u, region=REGION, seq=17))
+    client = client_for("zy-t1-staff")
+
+    def walk(url):
+        pages = []
+        while url:
+            html = client.get(url).get_data(as_text=True)
+            pages.append([int(n) for n in re.findall(r'href="/admin/casework/(\d+)"', html)])
+            more = re.search(r'href="(/admin/casework/\?after=[^"]+)"', html)
+            url = more.group(1).replace("&amp;", "&") if more else None
+        return pages
+
+    pages = walk("/admin/casework/?channel=online")
+    assert [len(p) for p in pages] == [2, 2]
+    assert pages[0][0] == green_online[0] and set(sum(pages, [])) == set(green_online + online)
+    assert elsewhere not in sum(pages, [])
+    assert sum(walk("/admin/casework/?channel=window"), []) == green_window + window
+    assert set(sum(walk("/admin/casework/?category=dibao"), [])) == set(online + window + green_online + green_window)
+    assert sum(walk("/admin/casework/?category=tekun"), []) == []
+
+
 def test_rule_hotline_tickets_have_a_deadline_in_the_warnings_flow(app, county, client_for):
     """“做好“12345”政务服务热线交办社会救助热线工单处置”: a hotline ticket enters the warnings flow with the
     county's deadline (5 working days unless it sets another), is visited and decided by its township,
