@@ -219,6 +219,7 @@ def profile(name, client_url):
     for _ in range(50):
         client.get(url)
     profiler.disable()
+    profiler.dump_stats(f"/tmp/jiuzhu-{name}.prof") if __import__("os").environ.get("JIUZHU_BENCH_DUMP") else None
     print(f"where 50 requests of the {name} spend their time (cumulative, then own time):")
     stats = pstats.Stats(profiler).strip_dirs()
     stats.sort_stats("cumulative").print_stats(45)

@@ -42,7 +42,7 @@ from jiuzhu.privacy.models import AccessKind
 from jiuzhu.privacy.services import record_access
 from jiuzhu.security.inputs import MAX_ID, parse_id
 from jiuzhu.tenancy.models import OrgLevel, OrgUnit, Tenant
-from jiuzhu.tenancy.services import county_place, county_places, registered_village
+from jiuzhu.tenancy.services import county_place, county_places, registered_village, villages_in_scope
 from jiuzhu.workflow import engine
 from jiuzhu.workflow.deadlines import effective_due, is_overdue
 from jiuzhu.workflow.formrender import field_views, read_form
@@ -223,10 +223,9 @@ class CaseworkView(SecureBaseView):
                                          household=household_label(head_name, case.household_id), left=left,
                                          due=due, overdue=is_overdue(due, today)))
         next_cursor = _cursor(bool(rows[-1][1].priority), rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
-        villages = db.session.scalars(select(OrgUnit).where(OrgUnit.level == OrgLevel.village).order_by(OrgUnit.name))
         steps = plugin.default_workflow().steps
         return self.render("cases/worklist.html", items=items, next_cursor=next_cursor, filters=filters,
-                           villages=list(villages), steps=steps, categories=plugin.categories, today=today,
+                           villages=villages_in_scope(db.session, tenant), steps=steps, categories=plugin.categories, today=today,
                            channels=list(Channel))
 
     # -- the case list --------------------------------------------------------------------------

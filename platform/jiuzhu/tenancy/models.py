@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -43,6 +44,11 @@ class Tenant(Base):
     division_code: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: set anew by the database with every change to the county's org units (migration 0074: the
+    #: writing transaction's id, by triggers in that transaction): what a list of places read once
+    #: is kept by — it says "changed", not "how often"
+    org_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"),
+                                             comment="Set anew by triggers with every change to the county's org units")
 
     @property
     def plugin_settings(self) -> dict[str, Any]:

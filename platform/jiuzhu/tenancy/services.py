@@ -172,6 +172,39 @@ class CountyPlace:
         return self.name if self.level == OrgLevel.township else f"{self.township_name} · {self.name}"
 
 
+@dataclass(frozen=True)
+class Village:
+    id: int
+    name: str
+
+
+#: the villages in a scope, by (database, scope, the county's org version): filled on first use,
+#: never stale (a change to the county's org units sets its version anew, so the next request reads
+#: them again)
+_VILLAGES: dict[tuple, tuple[Village, ...]] = {}
+_VILLAGES_KEPT = 4096
+
+
+def villages_in_scope(session, tenant: Tenant) -> tuple[Village, ...]:
+    """The villages the current scope sees (a township's own, all of a county's), by name: read once
+    per version of the county's org tree (``Tenant.org_version``, read with the user) and kept in the
+    process, by scope — a township's list is never another's."""
+    from jiuzhu.tenancy.context import require_scope
+
+    scope = require_scope()
+    if scope.tenant_id != tenant.id:
+        raise ValueError("a county's villages are read in that county's scope")
+    key = (session.get_bind().url.render_as_string(hide_password=True), scope, tenant.org_version)
+    found = _VILLAGES.get(key)
+    if found is None:
+        found = tuple(Village(i, n) for i, n in session.execute(
+            select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == OrgLevel.village).order_by(OrgUnit.name)))
+        if len(_VILLAGES) >= _VILLAGES_KEPT:
+            _VILLAGES.clear()
+        _VILLAGES[key] = found
+    return found
+
+
 def county_places(session, level: OrgLevel, unit_id: int | None = None) -> list[CountyPlace]:
     """Every active township (or village) of the current county, whoever asks: a township picks the
     household's registered village (户籍所在地) or the emergency's township (急难发生地) among them.
