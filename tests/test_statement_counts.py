@@ -105,3 +105,25 @@ def test_the_case_page_costs_the_same_at_its_first_step_and_far_along(app, count
     # indexes, whatever the household's size)
     assert len(late) <= 12, brief(late)
     assert sum("jiuzhu_registry_lookup" in s for s in late) == 1
+
+
+def test_lists_of_cases_neither_read_nor_decrypt_the_reasons_they_never_show(app, county, client_for):
+    """The worklist, the case list and the API's case list read each case without its reasons
+    (extension, emergency, decision, referral: personal data, encrypted) — opened on the case's own
+    page, not fifty rows at a time."""
+    from tests.api_helpers import auth, make_token
+
+    new_case(app, on=D(2026, 9, 30))
+    reasons = ("cases.extension_reason", "cases.emergency_reason", "cases.decision_reason", "cases.referral")
+    client = client_for("base-t1-staff")
+    secret = make_token(app, county, username="base-t1-staff")
+    api = app.test_client()
+    for url, fetch in (("/admin/casework/", client.get), ("/admin/casework/cases", client.get),
+                       ("/api/v1/cases", lambda u: api.get(u, headers=auth(secret)))):
+        fetch(url)
+        with counted(app) as seen:
+            assert fetch(url).status_code == 200
+        listing = [s for s in seen if "FROM cases" in s or "JOIN cases" in s]
+        assert listing, brief(seen)
+        assert not any(r in s for s in listing for r in reasons), (url, brief(listing))
+        assert any("cases.priority_reason" in s for s in listing) or url.startswith("/api/")

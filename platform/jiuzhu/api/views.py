@@ -27,7 +27,7 @@ from jiuzhu.api.tokens import authenticate
 from jiuzhu.audit.context import set_actor
 from jiuzhu.cases.categories import Channel
 from jiuzhu.cases.households import IncomeKind, Relation
-from jiuzhu.cases.models import Case
+from jiuzhu.cases.models import Case, unshown_in_lists
 from jiuzhu.cases.services import MemberInput, SupporterInput, register_household
 from jiuzhu.clock import china_today
 from jiuzhu.errors import PermissionDenied, ServiceError
@@ -410,7 +410,7 @@ def list_cases():
     if "after" in args:
         q = q.where(Case.id > _uncursor(args["after"]))
     limit = args["limit"]
-    rows = list(db.session.scalars(q.order_by(Case.id).limit(limit + 1)))
+    rows = list(db.session.scalars(q.order_by(Case.id).limit(limit + 1).options(*unshown_in_lists())))
     more = len(rows) > limit
     rows = rows[:limit]
     return jsonify({"items": [case_summary(c) for c in rows], "next": _cursor(rows[-1].id) if more else None})

@@ -160,6 +160,15 @@ class Case(Audited, OrgScoped, Base):
         return super().in_org_scope(scope)
 
 
+def unshown_in_lists() -> tuple:
+    """Loader options of a list of cases (screens, API): the reasons no list shows are neither loaded
+    nor decrypted — personal data is opened where it is shown, not fifty rows at a time."""
+    from sqlalchemy.orm import defer
+
+    return tuple(defer(c) for c in (Case.extension_reason, Case.emergency_reason, Case.decision_reason,
+                                    Case.referral))
+
+
 class ScopedThroughCase(Audited, OrgScoped):
     """Rows that belong to a case, visible where the case is, recorded in the case's audit timeline."""
 

@@ -27,7 +27,7 @@ from jiuzhu.calendar import workdays_between
 from jiuzhu.cases.assessment import assess
 from jiuzhu.cases.categories import CASE_STATUS_LABELS, CaseStatus, Category, Channel
 from jiuzhu.cases.households import Health, Household, Relation, WorkAbility, household_label
-from jiuzhu.cases.models import Case
+from jiuzhu.cases.models import Case, unshown_in_lists
 from jiuzhu.cases.services import (
     MemberInput,
     Refusals,
@@ -151,8 +151,8 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
         q = q.limit(limit)
     # the page names each household by its head: a column of the page's one statement (neither the
     # households nor their members are loaded), and it decrypts nothing it never shows (the steps'
-    # form data and reasons)
-    return q.order_by(*order).options(defer(Step.data), defer(Step.reason))
+    # form data and reasons, the cases' reasons)
+    return q.order_by(*order).options(defer(Step.data), defer(Step.reason), *unshown_in_lists())
 
 
 def worklist_rows(user, *, green_channel: bool, after=None, limit: int, **filters) -> list:
@@ -258,8 +258,7 @@ class CaseworkView(SecureBaseView):
                 or_(Member.name.contains(search), Member.id_number_bidx.in_(index_candidates("id_number", search))))))
         # each row names its household by its head, a column of this one statement (no N+1, and
         # neither households nor members loaded); the reasons a list never shows are not decrypted
-        q = q.options(*(defer(c) for c in (Case.extension_reason, Case.emergency_reason, Case.decision_reason,
-                                           Case.referral)))
+        q = q.options(*unshown_in_lists())
         rows = db.session.execute(q.limit(PAGE_SIZE + 1)).all()
         more = len(rows) > PAGE_SIZE
         rows = [(case, household_label(head, case.household_id)) for case, head in rows[:PAGE_SIZE]]
