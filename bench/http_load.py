@@ -62,34 +62,38 @@ def main():
         cases = conn.execute(text("SELECT count(*) FROM cases")).scalar()
         have = set(conn.execute(text("SELECT username FROM users WHERE username LIKE 'load-%'")).scalars())
     owner.dispose()
-    # one account per simulated user: a login ends the account's other sessions
+    # one account per simulated user (a login ends the account's other sessions), and an API token
+    # of its own (the API's limits count per token)
     wanted = [f"load-{i:03d}" for i in range(args.users)]
-    if set(wanted) - have:
-        from jiuzhu import create_app
-        from jiuzhu.auth.roles import Role
-        from jiuzhu.auth.services import create_user
-        from jiuzhu.extensions import db
-        from jiuzhu.tenancy.context import Scope, use_scope
-        from jiuzhu.tenancy.models import OrgUnit
-        from jiuzhu.tenancy.services import county_root
+    from jiuzhu import create_app
+    from jiuzhu.api.tokens import create_token
+    from jiuzhu.auth.models import User
+    from jiuzhu.auth.roles import Role
+    from jiuzhu.auth.services import create_user
+    from jiuzhu.extensions import db
+    from jiuzhu.tenancy.context import Scope, use_scope
+    from jiuzhu.tenancy.models import OrgUnit, Tenant
+    from jiuzhu.tenancy.services import county_root
 
-        app = create_app()
-        with app.app_context():
-            from sqlalchemy import select
+    app = create_app()
+    run = int(time.time())
+    with app.app_context():
+        from sqlalchemy import select
 
-            from jiuzhu.tenancy.models import Tenant
-
-            with use_scope(Scope.platform()):
-                tid = db.session.scalar(select(Tenant.id).where(Tenant.code == "big"))
-            with use_scope(Scope(tid)):
-                root, unit = county_root(db.session), db.session.get(OrgUnit, town)
-                for i, name in enumerate(wanted):
-                    if name not in have:
-                        create_user(db.session, username=name, full_name="压测", password=PASSWORD,
-                                    role=Role.county_staff if i % 2 == 0 else Role.township_staff,
-                                    org_unit=root if i % 2 == 0 else unit)
-                db.session.commit()
-            db.session.remove()
+        with use_scope(Scope.platform()):
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.code == "big"))
+        with use_scope(Scope(tid)):
+            root, unit = county_root(db.session), db.session.get(OrgUnit, town)
+            for i, name in enumerate(wanted):
+                if name not in have:
+                    create_user(db.session, username=name, full_name="压测", password=PASSWORD,
+                                role=Role.county_staff if i % 2 == 0 else Role.township_staff,
+                                org_unit=root if i % 2 == 0 else unit)
+            db.session.flush()
+            tokens = [create_token(db.session, None, name=f"load-{run}-{i:03d}", user=db.session.scalar(
+                select(User).where(User.username == name))).secret for i, name in enumerate(wanted)]
+            db.session.commit()
+        db.session.remove()
     port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "TZ": "Asia/Shanghai"}
     server = subprocess.Popen(
@@ -117,8 +121,9 @@ def main():
             time.sleep(args.ramp * i / args.users)
             session = requests.Session()
             county = i % 2 == 0
-            pages = (["/admin/dashboard/", "/admin/casework/", "/admin/casework/cases"] if county else
-                     ["/admin/casework/", "/admin/casework/cases", f"/admin/casework/{case_id}"])
+            pages = (["/admin/dashboard/", "/admin/casework/", "/admin/casework/cases", "/api/v1/cases"] if county
+                     else ["/admin/casework/", "/admin/casework/cases", f"/admin/casework/{case_id}", "/api/v1/cases"])
+            api = {"Authorization": f"Bearer {tokens[i]}"}
 
             def timed(method, url, expect=200, **kw):
                 t0 = time.perf_counter()
@@ -146,7 +151,8 @@ def main():
             n = 0
             pause = random.Random(i)
             while time.monotonic() < stop_at:
-                timed("GET", pages[n % len(pages)])
+                url = pages[n % len(pages)]
+                timed("GET", url, headers=api if url.startswith("/api/") else None)
                 n += 1
                 if args.think:
                     time.sleep(min(pause.expovariate(1 / args.think), max(0.0, stop_at - time.monotonic())))
