@@ -63,6 +63,31 @@ def test_a_second_login_ends_the_first_with_a_notice(app, county, client_for):
     assert logged_in(second)
 
 
+def test_two_logins_at_the_same_moment_get_two_generations(app, county):
+    """Both read the account before either writes: each still gets a generation of its own (the
+    database raises the counter), so the later login ends the earlier — read and raised in Python,
+    both got the same one and two sessions of one account lived on."""
+    from jiuzhu.auth import sessions
+
+    uid = county["users"]["ss-t1-staff"]
+    with app.app_context(), use_scope(Scope(county["id"])):
+        first, second = db.session.session_factory(), db.session.session_factory()
+        try:
+            a, b = first.get(User, uid), second.get(User, uid)
+            assert a.session_generation == b.session_generation  # both read the same
+            for user in (a, b):
+                sessions.end_sessions(user, sessions.EndReason.new_login)
+            first.flush()
+            first.commit()
+            generation_a = a.session_generation
+            second.flush()  # waited for nothing: the first committed
+            second.commit()
+            assert b.session_generation == generation_a + 1
+        finally:
+            first.close()
+            second.close()
+
+
 def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(app, county, client_for):
     other = client_for("ss-t1-leader")
     # (logging in again ended `other`; log it in by copying the cookie of the session we keep)

@@ -42,22 +42,35 @@ class EndReason(enum.StrEnum):
 
 
 def end_sessions(user, reason: EndReason) -> None:
-    """Every session of the user ends (the caller commits)."""
-    user.session_generation = (user.session_generation or 0) + 1
+    """Every session of the user ends (the caller commits). The counter is raised by the database
+    (``session_generation + 1`` in the UPDATE, under the row's lock), not by Python: two logins at
+    the same moment each get a generation of their own, and the later ends the earlier — read in
+    Python, both read the same value, wrote the same next one, and both sessions lived on."""
+    user.session_generation = type(user).session_generation + 1
     user.session_end_reason = reason.value
+
+
+def _generation(user) -> int:
+    """The user's generation as the database holds it, after any raise above (flushed first)."""
+    from sqlalchemy.orm import object_session
+
+    found = object_session(user)
+    if found is not None:
+        found.flush()
+    return user.session_generation
 
 
 def start(user, now: float | None = None) -> None:
     """The request logging the user in: older sessions end, this cookie carries the new generation."""
     end_sessions(user, EndReason.new_login)
     now = time.time() if now is None else now
-    session[GEN] = user.session_generation
+    session[GEN] = _generation(user)
     session[LOGIN_AT] = session[SEEN_AT] = int(now)
 
 
 def keep_current(user) -> None:
     """After a change that ended the user's sessions (a password change), this one continues."""
-    session[GEN] = user.session_generation
+    session[GEN] = _generation(user)
 
 
 def check(user, policy, now: float | None = None) -> EndReason | None:
