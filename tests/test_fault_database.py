@@ -82,9 +82,9 @@ class Load:
         with self.lock:
             self.statuses[status] += 1
 
-    def viewer(self) -> None:
-        client = self.app.test_client()
-        assert login(client, "fa-t1-staff", PASSWORD).status_code == 302
+    def viewer(self, username: str) -> None:
+        client = self.app.test_client()  # an account of its own: a login ends the account's other sessions
+        assert login(client, username, PASSWORD).status_code == 302
         while not self.stop.is_set():
             status = client.get("/admin/casework/").status_code
             self.record(status)
@@ -136,7 +136,8 @@ def test_postgresql_stopped_and_restarted_under_load(fault_app, own_services):
     county = World(fault_app).county("fa", plugin="baseline", townships=1, villages=1)
     secret = make_token(fault_app, county, role=Role.township_staff, unit_id=county["towns"][0])
     load = Load(fault_app, county, secret)
-    threads = [load.run(load.viewer), load.run(load.viewer), load.run(load.writer, "w1"),
+    threads = [load.run(load.viewer, "fa-t1-staff"), load.run(load.viewer, "fa-t1-leader"),
+               load.run(load.writer, "w1"),
                load.run(load.writer, "w2")]
 
     time.sleep(BEFORE)
