@@ -425,10 +425,12 @@ class CaseworkView(SecureBaseView):
         problems, so that form is shown again as it was sent, each problem beside its field."""
         from jiuzhu.cases.models import CaseMaterial
 
-        # what the page shows of the case, each in one statement however many rows (no N+1)
+        # what the page shows of the case, in a fixed number of statements however many rows (no
+        # N+1): the case with its household and the members joined (a few rows), the materials with
+        # their files joined, the notices
         case = db.session.get(Case, case_id, options=[
-            joinedload(Case.household).selectinload(Household.members),
-            selectinload(Case.materials).selectinload(CaseMaterial.files), selectinload(Case.notices)])
+            joinedload(Case.household).joinedload(Household.members),
+            selectinload(Case.materials).joinedload(CaseMaterial.files), selectinload(Case.notices)])
         if case is None:
             abort(404)
         record_access(db.session, AccessKind.view_case, "case", case.id, household_id=case.household_id)
