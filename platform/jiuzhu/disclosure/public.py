@@ -4,10 +4,23 @@ A page shows exactly what :func:`jiuzhu.disclosure.services.publicity_list` retu
 county's plugin — the rule's fields only, names masked, minors left out, within the display
 periods — and can be printed or downloaded as the sheet to post on the board. Nothing else of the
 county is read here: the request enters the county's scope only to compute that list.
+
+A rendered page (a county's index, a village's page, a page of a township) is kept in Redis for
+:data:`PAGE_TTL_SECONDS` under a key of the instance, the county, the unit and page, the China
+day, the language and the county's and the global *publicity generation*, which every committed
+write of the county (or of the platform) moves (:mod:`jiuzhu.disclosure.generation`). A hit costs
+the county's lookup and two Redis round trips instead of the list. The county is looked up first,
+so a code that is no county (or an inactive one) is a 404 before any cache is read, and a unit id
+is cached only under the county it was found in; a 404 is never cached. Redis unreachable: the
+page is rendered as if there were no cache. Browsers still get ``no-store``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import zlib
 from types import SimpleNamespace
 
 from flask import Blueprint, Response, abort, current_app, render_template
@@ -88,15 +101,70 @@ def _headers(response: Response) -> Response:
     return response
 
 
+#: how long a rendered page is kept: bounds how stale a page can be after a write that did not pass
+#: through the application (psql, a migration); the application's own writes replace it at once
+PAGE_TTL_SECONDS = 600
+#: stands in the stored page for the request's CSP nonce (NUL never occurs in a rendered page)
+_NONCE = "\x00nonce\x00"
+
+
+@functools.lru_cache(maxsize=64)
+def _rule_digest(rule) -> str:
+    """A digest of a plugin's disclosure rule: a deployment that changes the rule changes the key."""
+    return hashlib.sha256(repr(rule).encode()).hexdigest()[:12]
+
+
+def page_key(tenant: Tenant, plugin, what: str, today, generation: tuple[str, str]) -> str:
+    """The key of a rendered page: the instance, the county (its plugin and that plugin's rule), the
+    unit and page, the day, the language and the county's and the global publicity generation."""
+    from flask_babel import get_locale
+
+    from jiuzhu.instance import identity
+
+    county, everyone = generation
+    return (f"{identity().queue_name}:public-page:{tenant.id}:{tenant.plugin_key}:"
+            f"{_rule_digest(plugin.disclosure_rule)}:{what}:{today.isoformat()}:{get_locale()}:{county}:{everyone}")
+
+
+def _cached_page(tenant: Tenant, plugin, what: str, render) -> Response:
+    """The page from Redis, or ``render()``'d and kept there. ``render()`` returns the HTML and
+    whether to keep it (or aborts: a 404 is never kept)."""
+    from redis.exceptions import RedisError
+
+    from jiuzhu.disclosure.generation import generations
+    from jiuzhu.security.headers import csp_nonce
+
+    gens = generations(current_app._get_current_object())
+    try:
+        key = page_key(tenant, plugin, what, china_today(), gens.read(tenant.id))  # read before the list: see generation
+        client = gens.client()
+        stored = client.get(key)
+    except (RedisError, OSError):
+        return _headers(Response(render()[0]))
+    if stored is not None:
+        with contextlib.suppress(zlib.error, UnicodeDecodeError):  # unreadable: rendered and stored again
+            return _headers(Response(zlib.decompress(stored).decode().replace(_NONCE, csp_nonce())))
+    html, keep = render()  # a 404 aborts here: nothing is kept
+    if not keep:
+        return _headers(Response(html))
+    with contextlib.suppress(RedisError, OSError):
+        client.set(key, zlib.compress(html.replace(csp_nonce(), _NONCE).encode(), 1), ex=PAGE_TTL_SECONDS)
+    return _headers(Response(html))
+
+
 @bp.route("/<code>/")
 def county(code: str):
     tenant, plugin = _county(code)
-    with use_scope(Scope(tenant.id)):
-        units = db.session.scalars(select(OrgUnit).where(OrgUnit.level.in_([OrgLevel.township, OrgLevel.village]))
-                                   .order_by(OrgUnit.name)).all()  # one query, not one per township
-        tree = [(t, [v for v in units if v.parent_id == t.id]) for t in units if t.level == OrgLevel.township]
-        html = render_template("public/county.html", tenant=tenant, plugin=plugin, tree=tree, today=china_today())
-    return _headers(Response(html))
+
+    def render() -> tuple[str, bool]:
+        with use_scope(Scope(tenant.id)):
+            units = db.session.scalars(select(OrgUnit).where(OrgUnit.level.in_([OrgLevel.township, OrgLevel.village]))
+                                       .order_by(OrgUnit.name)).all()  # one query, not one per township
+            tree = [(t, [v for v in units if v.parent_id == t.id]) for t in units if t.level == OrgLevel.township]
+            return render_template("public/county.html", tenant=tenant, plugin=plugin, tree=tree,
+                                   today=china_today()), True
+
+    return _cached_page(tenant, plugin, "county", render)
 
 
 @bp.route("/<code>/<int:unit_id>/")
@@ -108,11 +176,17 @@ def place(code: str, unit_id: int):
         page = int(request.args.get("page", "1"))
     except ValueError:
         abort(404)
-    at = _place_lists(tenant, plugin, unit_id, page=page)
-    return _headers(Response(render_template(
-        "public/place.html", tenant=tenant, plugin=plugin, unit=at.unit, name=at.name, parent=at.parent,
-        villages=at.villages, lists=at.lists, today=at.today, rule=plugin.disclosure_rule, page=page, pages=at.pages,
-        contacts=at.contacts)))
+
+    def render() -> tuple[str, bool]:
+        at = _place_lists(tenant, plugin, unit_id, page=page)
+        html = render_template(
+            "public/place.html", tenant=tenant, plugin=plugin, unit=at.unit, name=at.name, parent=at.parent,
+            villages=at.villages, lists=at.lists, today=at.today, rule=plugin.disclosure_rule, page=page,
+            pages=at.pages, contacts=at.contacts)
+        # a village has one page whatever ``page`` says: kept only as page 1 (no copy per number asked for)
+        return html, page == 1 or at.unit.level == OrgLevel.township
+
+    return _cached_page(tenant, plugin, f"unit-{unit_id}-page-{page}", render)
 
 
 #: how long a rendered sheet is kept (a new day or a changed list is another sheet anyway)
