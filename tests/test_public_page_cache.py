@@ -244,3 +244,24 @@ def test_which_tables_a_statement_writes(statement, tables):
     from jiuzhu.disclosure.generation import written_tables
 
     assert written_tables(statement) == tables
+
+
+def test_a_kept_sheet_is_served_without_computing_the_list_until_a_write(app, county):
+    from tests.test_public_pages import run_jobs
+
+    approved(app)
+    village = unit_id(app, county["id"], "pub第1镇第1村")
+    url = f"/public/pub/{village}/sheet.pdf"
+    client = app.test_client()
+    assert client.get(url).status_code == 202
+    run_jobs(app)
+    ready = client.get(url)
+    assert ready.status_code == 200
+    with statements(app) as seen:
+        again = client.get(url)
+    assert again.data == ready.data and not reads_the_list(seen)
+    assert client.get(f"/public/opub/{village}/sheet.pdf").status_code == 404  # not under another county
+    approved(app)  # the list changes: the kept sheet is no longer this unit's
+    with statements(app) as seen:
+        assert client.get(url).status_code == 202
+    assert reads_the_list(seen)

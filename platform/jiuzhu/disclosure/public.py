@@ -244,18 +244,36 @@ def render_sheet(tenant_id: int, unit_id: int, key: str) -> int:
 def sheet(code: str, unit_id: int):
     """The sheet as PDF: rendered once by a worker for each version of the list and kept until the
     list changes (a PDF of a hundred rows takes over a second — not a web request's time). Until it
-    is ready the page says so and refreshes; with Redis unreachable it is rendered here."""
+    is ready the page says so and refreshes; with Redis unreachable it is rendered here.
+
+    Which version of the list a unit has is remembered, like a page, under the publicity generation
+    (:func:`page_key`): while no write of the county (or of the platform) came in, a kept sheet is
+    served without computing the list again."""
     from redis.exceptions import RedisError
 
+    from jiuzhu.disclosure.generation import generations
     from jiuzhu.documents import publicity_sheet_pdf
     from jiuzhu.instance import enqueue, redis_connection
 
     tenant, plugin = _county(code)
+    version_key = None
+    try:  # the version this unit's list had under these generations (read before the list), if known
+        gens = generations(current_app._get_current_object())
+        version_key = page_key(tenant, plugin, f"sheet-{unit_id}", china_today(), gens.read(tenant.id))
+        known = gens.client().get(version_key)
+        data = gens.client().get(known) if known is not None else None
+        if data is not None:
+            return _headers(Response(data, mimetype="application/pdf",
+                                     headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
+    except (RedisError, OSError):
+        version_key = None
     at = _place_lists(tenant, plugin, unit_id)
     place, version = _sheet_version(tenant, at)
     key = sheet_key(tenant, unit_id, version, at.lists)
     try:
         conn = redis_connection(fast=True)
+        if version_key is not None:
+            conn.set(version_key, key, ex=PAGE_TTL_SECONDS)
         data = conn.get(key)
         if data is None:
             job_id = "sheet-" + key.rsplit(":", 1)[1][:40]
