@@ -199,6 +199,16 @@ def test_a_county_never_gets_another_countys_page(app, county):
     assert "0951-1" not in again and "0951-1" in client.get(f"/public/opub/{other_village}/").get_data(as_text=True)
 
 
+def test_each_language_has_its_own_page(app, county):
+    approved(app)
+    village = unit_id(app, county["id"], "pub第1镇第1村")
+    client = app.test_client()
+    assert "社会救助公示" in client.get(f"/public/pub/{village}/").get_data(as_text=True)
+    english = client.get(f"/public/pub/{village}/?lang=en").get_data(as_text=True)
+    assert "Social assistance publicity" in english and "汪*国" in english
+    assert "社会救助公示" in app.test_client().get(f"/public/pub/{village}/").get_data(as_text=True)
+
+
 def test_a_new_day_is_a_new_page(app, county, monkeypatch):
     import jiuzhu.disclosure.public as public
 
