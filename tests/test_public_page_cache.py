@@ -157,16 +157,18 @@ def test_a_write_with_a_connection_of_its_own_moves_the_generation(app, county):
         before, everyone = gens.read(mine)
         others = gens.read(other)[0]
 
-        def write(tenant_id: int, commit: bool) -> None:
+        def write(tenant_id: int, commit: bool,
+                  statement: str = "UPDATE org_units SET contact_phone = '0559-1' WHERE tenant_id = :t") -> None:
             with db.engine.connect() as conn:
                 conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
                              {"t": tenant_setting(Scope(tenant_id))})
-                conn.execute(text("UPDATE org_units SET contact_phone = '0559-1' WHERE tenant_id = :t"),
-                             {"t": tenant_id})
+                assert conn.execute(text(statement), {"t": tenant_id}).rowcount > 0
                 conn.commit() if commit else conn.rollback()
 
         write(mine, commit=False)
         assert gens.read(mine) == (before, everyone)  # rolled back: nothing moved
+        write(mine, commit=True, statement="UPDATE users SET last_login_at = now() WHERE tenant_id = :t")
+        assert gens.read(mine) == (before, everyone)  # login bookkeeping: no list reads it
         write(mine, commit=True)
         after = gens.read(mine)
         assert after[0] != before and after[1] == everyone  # the county's, not the global one
