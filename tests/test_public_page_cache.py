@@ -236,6 +236,8 @@ def test_without_redis_pages_render_and_writes_commit(app, county, monkeypatch):
     approved(app)  # commits, although its generation cannot be moved
     response = client.get(f"/public/pub/{village}/")
     assert response.status_code == 200 and len(rows(response.get_data(as_text=True))) == 2
+    monkeypatch.setitem(app.config, "JIUZHU_REDIS_URL", "nowhere")  # misconfigured: the same
+    assert len(rows(client.get(f"/public/pub/{village}/").get_data(as_text=True))) == 2
     monkeypatch.undo()  # Redis is back: the move missed meanwhile is made before a page is read
     assert len(rows(client.get(f"/public/pub/{village}/").get_data(as_text=True))) == 2
 

@@ -139,7 +139,7 @@ def _cached_page(tenant: Tenant, plugin, what: str, render) -> Response:
         key = page_key(tenant, plugin, what, china_today(), gens.read(tenant.id))  # read before the list: see generation
         client = gens.client()
         stored = client.get(key)
-    except (RedisError, OSError):
+    except (RedisError, OSError, ValueError):  # ValueError: a malformed Redis URL
         return _headers(Response(render()[0]))
     if stored is not None:
         with contextlib.suppress(zlib.error, UnicodeDecodeError):  # unreadable: rendered and stored again
@@ -147,7 +147,7 @@ def _cached_page(tenant: Tenant, plugin, what: str, render) -> Response:
     html, keep = render()  # a 404 aborts here: nothing is kept
     if not keep:
         return _headers(Response(html))
-    with contextlib.suppress(RedisError, OSError):
+    with contextlib.suppress(RedisError, OSError, ValueError):
         client.set(key, zlib.compress(html.replace(csp_nonce(), _NONCE).encode(), 1), ex=PAGE_TTL_SECONDS)
     return _headers(Response(html))
 
@@ -265,7 +265,7 @@ def sheet(code: str, unit_id: int):
         if data is not None:
             return _headers(Response(data, mimetype="application/pdf",
                                      headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
-    except (RedisError, OSError):
+    except (RedisError, OSError, ValueError):  # ValueError: a malformed Redis URL
         version_key = None
     at = _place_lists(tenant, plugin, unit_id)
     place, version = _sheet_version(tenant, at)
