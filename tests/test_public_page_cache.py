@@ -238,6 +238,8 @@ def test_without_redis_pages_render_and_writes_commit(app, county, monkeypatch):
     assert response.status_code == 200 and len(rows(response.get_data(as_text=True))) == 2
     monkeypatch.setitem(app.config, "JIUZHU_REDIS_URL", "nowhere")  # misconfigured: the same
     assert len(rows(client.get(f"/public/pub/{village}/").get_data(as_text=True))) == 2
+    sheet = client.get(f"/public/pub/{village}/sheet.pdf")  # rendered in the request, as without Redis
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
     monkeypatch.undo()  # Redis is back: the move missed meanwhile is made before a page is read
     assert len(rows(client.get(f"/public/pub/{village}/").get_data(as_text=True))) == 2
 

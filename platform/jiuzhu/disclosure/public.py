@@ -291,7 +291,7 @@ def sheet(code: str, unit_id: int):
             html = render_template("public/sheet_pending.html", tenant=tenant, name=at.name, parent=at.parent,
                                    unit=at.unit, today=at.today)
             return _headers(Response(html, status=202, headers={"Retry-After": "3"}))
-    except RedisError:
+    except (RedisError, OSError, ValueError):
         data = publicity_sheet_pdf(tenant, plugin, at.lists, at.today, place, at.contacts)
     return _headers(Response(data, mimetype="application/pdf",
                              headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
