@@ -1,9 +1,9 @@
 """The publicity generation: what a cached public page is keyed by, moved by every committed write.
 
-A public page (:mod:`jiuzhu.disclosure.public`) is kept in Redis under a key that carries two
-*generations*: its county's, and a global one. A generation is a random token in the instance's
-Redis namespace, replaced after every committed transaction that wrote to the database through the
-application's engine:
+A public page (:mod:`jiuzhu.disclosure.public`) is kept in Redis together with the two
+*generations* it was rendered under — its county's and a global one — and served only while both
+are still current. A generation is a random token in the instance's Redis namespace, replaced after
+every committed transaction that wrote to the database through the application's engine:
 
 * Writes are seen at the engine, not in the ORM: every INSERT, UPDATE, DELETE, MERGE, COPY or
   TRUNCATE statement on a connection of the application's engine (ORM flushes, Core DML and raw
@@ -13,11 +13,11 @@ application's engine:
   is current on that connection. Row-level security lets a transaction write that county's rows
   only, so that county's generation is the one to move.
 * A write in the platform's scope (a tenant, a plugin change), or with no setting at all (the
-  SQLite demo; a role that bypasses row-level security), moves the global generation, which is in
-  every key: when unsure, every county's pages go.
+  SQLite demo; a role that bypasses row-level security), moves the global generation, which every
+  page is kept under: when unsure, every county's pages go.
 * The tokens are replaced only *after* the commit (when the connection goes back to the pool, or
-  begins its next transaction): a page is keyed by the generations read before its list is read,
-  so a page rendered from rows older than a commit is never stored under a generation that follows
+  begins its next transaction): a page is kept with the generations read before its list is read,
+  so a page rendered from rows older than a commit is never kept with a generation that follows
   that commit. A rolled-back transaction moves nothing.
 * Tables that cannot change a publicity list and are written on every page view or sweep are left
   out (:data:`UNRELATED_TABLES`): the PIPL access log, the inbox and reminder outbox, login
@@ -125,9 +125,10 @@ class Generations:
 
         return f"{identity(self.app).queue_name}:publicity-generation:{subject}"
 
-    def read(self, tenant_id: int) -> tuple[str, str]:
-        """The county's and the global generation, in one round trip (a missing one is set first, to
-        a new token); raises what the client raises (the caller renders without the cache)."""
+    def read(self, tenant_id: int, key: str | None = None) -> tuple[bytes, bytes | None]:
+        """The county's and the global generation (``b"<county>:<global>"``; a missing one is set
+        first, to a new token) and what is kept under ``key``, in one round trip; raises what the
+        client raises (the caller then renders without the cache)."""
         if self._unannounced:  # Redis is back: this process's missed moves first, before any page is read
             self.move(set())
         county, everyone = self.key(tenant_id), self.key(GLOBAL)
@@ -135,8 +136,11 @@ class Generations:
         pipe.set(county, secrets.token_hex(8), nx=True)
         pipe.set(everyone, secrets.token_hex(8), nx=True)
         pipe.mget(county, everyone)
-        mine, theirs = pipe.execute()[-1]
-        return mine.decode(), theirs.decode()
+        if key is not None:
+            pipe.get(key)
+        results = pipe.execute()
+        mine, theirs = results[2]
+        return mine + b":" + theirs, results[3] if key is not None else None
 
     def move(self, subjects: set[str]) -> None:
         """Give each subject (a county id, or :data:`GLOBAL`) a new generation; never raises."""

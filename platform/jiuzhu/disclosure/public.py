@@ -7,9 +7,10 @@ county is read here: the request enters the county's scope only to compute that 
 
 A rendered page (a county's index, a village's page, a page of a township) is kept in Redis for
 :data:`PAGE_TTL_SECONDS` under a key of the instance, the county, the unit and page, the China
-day, the language and the county's and the global *publicity generation*, which every committed
-write of the county (or of the platform) moves (:mod:`jiuzhu.disclosure.generation`). A hit costs
-the county's lookup and two Redis round trips instead of the list. The county is looked up first,
+day and the language, together with the county's and the global *publicity generation* it was
+rendered under, which every committed write of the county (or of the platform) moves
+(:mod:`jiuzhu.disclosure.generation`); it is served only while both are current. A hit costs the
+county's lookup and one Redis round trip instead of the list. The county is looked up first,
 so a code that is no county (or an inactive one) is a 404 before any cache is read, and a unit id
 is cached only under the county it was found in; a 404 is never cached. Redis unreachable: the
 page is rendered as if there were no cache. Browsers still get ``no-store``.
@@ -114,16 +115,42 @@ def _rule_digest(rule) -> str:
     return hashlib.sha256(repr(rule).encode()).hexdigest()[:12]
 
 
-def page_key(tenant: Tenant, plugin, what: str, today, generation: tuple[str, str]) -> str:
-    """The key of a rendered page: the instance, the county (its plugin and that plugin's rule), the
-    unit and page, the day, the language and the county's and the global publicity generation."""
+def page_key(tenant: Tenant, plugin, what: str, today) -> str:
+    """Where a rendered page is kept: the instance, the county (its plugin and that plugin's rule), the
+    unit and page, the day and the language. One key per page (the generations are kept in its value),
+    so that the pages of a county that writes all day take the room of one copy each."""
     from flask_babel import get_locale
 
     from jiuzhu.instance import identity
 
-    county, everyone = generation
     return (f"{identity().queue_name}:public-page:{tenant.id}:{tenant.plugin_key}:"
-            f"{_rule_digest(plugin.disclosure_rule)}:{what}:{today.isoformat()}:{get_locale()}:{county}:{everyone}")
+            f"{_rule_digest(plugin.disclosure_rule)}:{what}:{today.isoformat()}:{get_locale()}")
+
+
+def _kept(tenant: Tenant, plugin, what: str) -> tuple[str, bytes, bytes | None]:
+    """The key of ``what``, the current generations (read before any list: see ``generation``) and
+    what is kept under the key if it was kept under these very generations — in one round trip.
+    Raises what the Redis client raises."""
+    from jiuzhu.disclosure.generation import generations
+
+    key = page_key(tenant, plugin, what, china_today())
+    generation, stored = generations(current_app._get_current_object()).read(tenant.id, key)
+    if stored is not None:
+        kept_under, _, value = stored.partition(b"\n")
+        if kept_under == generation:
+            return key, generation, value
+    return key, generation, None
+
+
+def _keep(key: str, generation: bytes, value: bytes) -> None:
+    """Keep ``value`` under ``key`` with the generations it was made under (errors swallowed)."""
+    from redis.exceptions import RedisError
+
+    from jiuzhu.disclosure.generation import generations
+
+    with contextlib.suppress(RedisError, OSError, ValueError):
+        generations(current_app._get_current_object()).client().set(key, generation + b"\n" + value,
+                                                                     ex=PAGE_TTL_SECONDS)
 
 
 def _cached_page(tenant: Tenant, plugin, what: str, render) -> Response:
@@ -131,24 +158,18 @@ def _cached_page(tenant: Tenant, plugin, what: str, render) -> Response:
     whether to keep it (or aborts: a 404 is never kept)."""
     from redis.exceptions import RedisError
 
-    from jiuzhu.disclosure.generation import generations
     from jiuzhu.security.headers import csp_nonce
 
-    gens = generations(current_app._get_current_object())
     try:
-        key = page_key(tenant, plugin, what, china_today(), gens.read(tenant.id))  # read before the list: see generation
-        client = gens.client()
-        stored = client.get(key)
+        key, generation, stored = _kept(tenant, plugin, what)
     except (RedisError, OSError, ValueError):  # ValueError: a malformed Redis URL
         return _headers(Response(render()[0]))
     if stored is not None:
-        with contextlib.suppress(zlib.error, UnicodeDecodeError):  # unreadable: rendered and stored again
+        with contextlib.suppress(zlib.error, UnicodeDecodeError):  # unreadable: rendered and kept again
             return _headers(Response(zlib.decompress(stored).decode().replace(_NONCE, csp_nonce())))
     html, keep = render()  # a 404 aborts here: nothing is kept
-    if not keep:
-        return _headers(Response(html))
-    with contextlib.suppress(RedisError, OSError, ValueError):
-        client.set(key, zlib.compress(html.replace(csp_nonce(), _NONCE).encode(), 1), ex=PAGE_TTL_SECONDS)
+    if keep:
+        _keep(key, generation, zlib.compress(html.replace(csp_nonce(), _NONCE).encode(), 1))
     return _headers(Response(html))
 
 
@@ -257,11 +278,9 @@ def sheet(code: str, unit_id: int):
 
     tenant, plugin = _county(code)
     version_key = None
-    try:  # the version this unit's list had under these generations (read before the list), if known
-        gens = generations(current_app._get_current_object())
-        version_key = page_key(tenant, plugin, f"sheet-{unit_id}", china_today(), gens.read(tenant.id))
-        known = gens.client().get(version_key)
-        data = gens.client().get(known) if known is not None else None
+    try:  # the version this unit's list had under the current generations, if known
+        version_key, generation, known = _kept(tenant, plugin, f"sheet-{unit_id}")
+        data = generations(current_app._get_current_object()).client().get(known) if known is not None else None
         if data is not None:
             return _headers(Response(data, mimetype="application/pdf",
                                      headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
@@ -270,10 +289,10 @@ def sheet(code: str, unit_id: int):
     at = _place_lists(tenant, plugin, unit_id)
     place, version = _sheet_version(tenant, at)
     key = sheet_key(tenant, unit_id, version, at.lists)
+    if version_key is not None:
+        _keep(version_key, generation, key.encode())
     try:
         conn = redis_connection(fast=True)
-        if version_key is not None:
-            conn.set(version_key, key, ex=PAGE_TTL_SECONDS)
         data = conn.get(key)
         if data is None:
             job_id = "sheet-" + key.rsplit(":", 1)[1][:40]
