@@ -140,6 +140,10 @@ class Generations:
             pipe.get(key)
         results = pipe.execute()
         mine, theirs = results[2]
+        if mine is None or theirs is None:  # evicted between the commands: as if Redis were away
+            from redis.exceptions import RedisError
+
+            raise RedisError("publicity generation missing")
         return mine + b":" + theirs, results[3] if key is not None else None
 
     def move(self, subjects: set[str]) -> None:
