@@ -12,7 +12,8 @@ It starts a redis-server of its own (the pages are kept there) and prints the me
 through the Flask test client with nobody logged in, of: a village's page rendered (a cache miss: the
 county's publicity generation is moved before each request, as a write of the county would) and
 served from the cache, each against the bare SQL that finds the village's households, with the
-statements each request sends; an empty village's page; a township's page, rendered and cached; and a
+statements each request sends; the county's lookup alone (what every request, cached or not, does
+first: an unknown code's 404); an empty village's page; a township's page, rendered and cached; and a
 village's sheet as PDF as the worker's job renders it (Redis out of reach for that one request).
 
 ``--profile`` prints where 50 renderings of the village page (cache misses) spend their time.
@@ -157,6 +158,8 @@ def run(args, redis_url: str) -> None:
     village_cold, village_warm = median_of(cold(village_url), args.repeat), median_of(warm(village_url), args.repeat)
     stmts_cold, stmts_warm = statements(app, client, village_url, cold=lambda: gens.move({str(tid)}))
     nobody = median_of(cold(f"/public/big/{empty}/"), args.repeat)
+    # the floor of a page from the cache: a code that is no county is looked up (the same read), then a 404 page
+    floor = median_ms(lambda: client.get("/public/nowhere/"), args.repeat)
     few = max(3, args.repeat // 3)
     township_cold, township_warm = median_of(cold(town_url), few), median_of(warm(town_url), few)
     # the sheet as the worker renders it: with Redis out of reach the request renders it itself
@@ -169,13 +172,14 @@ def run(args, redis_url: str) -> None:
     print(f"the same page from the cache:               server {village_warm:8.1f} ms  "
           f"{village_warm / sql:6.1f}× bare SQL  {stmts_warm} statements")
     print(f"the bare SQL of the village's households:   {sql:8.2f} ms")
+    print(f"the county's lookup alone (an unknown code's 404): {floor:6.1f} ms  {floor / sql:6.1f}× bare SQL")
     print(f"an empty village's page, rendered:           server {nobody:8.1f} ms")
     print(f"a township's page, first page, rendered:     server {township_cold:8.1f} ms   cached {township_warm:.1f} ms")
     print(f"a village's sheet as PDF (the job):          server {sheet:8.1f} ms   {size / 1024:,.0f} KiB")
     households = f"{args.households:,} households"
     print(f"RESULT\tpublic village page, cached\t{households}\t{village_warm:.1f} ms\t"
           f"{in_busy:,} households; {village_warm / sql:.1f}× its bare SQL ({sql:.2f} ms); "
-          f"{stmts_warm} statements")
+          f"{stmts_warm} statements; the county's lookup alone {floor:.1f} ms")
     print(f"RESULT\tpublic village page, rendered\t{households}\t{village_cold:.1f} ms\t"
           f"the first request after a write of the county; {village_cold / sql:.1f}× its bare SQL; "
           f"{stmts_cold} statements")
