@@ -182,6 +182,12 @@ def test_a_write_with_a_connection_of_its_own_moves_the_generation(app, county):
         assert tokens(other)[0] == others  # nor another county's
         client = redis_connection(app)
         assert client.get(gens.key(GLOBAL)).decode() == everyone
+        # the platform's list of counties, whatever the scope of the write: every county's pages
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_setting(Scope(mine))})
+            conn.execute(text("UPDATE tenants SET name = name WHERE id = :t"), {"t": mine})
+            conn.commit()
+        assert tokens(other)[1] != everyone
 
 
 def test_a_county_never_gets_another_countys_page(app, county):

@@ -1,4 +1,4 @@
-"""The publicity generation: what a cached public page is keyed by, moved by every committed write.
+"""The publicity generation: what a kept public page is checked against, moved by every committed write.
 
 A public page (:mod:`jiuzhu.disclosure.public`) is kept in Redis together with the two
 *generations* it was rendered under — its county's and a global one — and served only while both
@@ -14,7 +14,8 @@ every committed transaction that wrote to the database through the application's
   only, so that county's generation is the one to move.
 * A write in the platform's scope (a tenant, a plugin change), or with no setting at all (the
   SQLite demo; a role that bypasses row-level security), moves the global generation, which every
-  page is kept under: when unsure, every county's pages go.
+  page is kept under: when unsure, every county's pages go. So does a write to the platform's list
+  of counties (:data:`PLATFORM_TABLES`) in whatever scope.
 * The tokens are replaced only *after* the commit (when the connection goes back to the pool, or
   begins its next transaction): a page is kept with the generations read before its list is read,
   so a page rendered from rows older than a commit is never kept with a generation that follows
@@ -25,7 +26,7 @@ every committed transaction that wrote to the database through the application's
 * A token, not a counter: a generation lost from Redis (eviction, a restart) comes back as a new
   random token and never as a value an old page was stored under.
 * Redis errors never break a write: a failed replacement is logged (without personal data) and
-  retried with the process's next one; the pages' time to live (:data:`PAGE_TTL_SECONDS` in
+  retried with the process's next move or page read; the pages' time to live (:data:`PAGE_TTL_SECONDS` in
   ``public``) bounds how long a page can be stale — also for writes that do not pass through the
   application (psql, migrations, another instance's tools).
 """
@@ -54,6 +55,8 @@ UNRELATED_TABLES = frozenset({
 
 #: the subject of a write in the platform's scope, or of one whose county is not known
 GLOBAL = "all"
+#: rows of the platform, not of one county, that pages show (a county's name, code, plugin, whether active)
+PLATFORM_TABLES = frozenset({"tenants"})
 
 _WRITE_RE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO|COPY|TRUNCATE(?:\s+TABLE)?)\s+'
                        r'(?:ONLY\s+)?"?(?:\w+"?\."?)?(\w+)', re.IGNORECASE)
@@ -192,10 +195,13 @@ def _watch(engine, gens: Generations) -> None:
         tables = written_tables(statement)
         if tables == []:
             return
-        if tables is not None and all(t.lower() in UNRELATED_TABLES for t in tables):
+        names = {t.lower() for t in tables} if tables is not None else None
+        if names is not None and names <= UNRELATED_TABLES:
             return
-        subject = info.get(_SETTING, GLOBAL)
-        info.setdefault(_WRITTEN, set()).add(subject)
+        written = info.setdefault(_WRITTEN, set())
+        written.add(info.get(_SETTING, GLOBAL))
+        if names is not None and names & PLATFORM_TABLES:
+            written.add(GLOBAL)
 
     def commit(conn):
         info = conn.info
