@@ -63,16 +63,19 @@ def main():
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    import shutil
     import tempfile
     from pathlib import Path
 
     from tests.services import RedisServer
 
-    redis = RedisServer(Path(tempfile.mkdtemp(prefix="jiuzhu-bench-redis-"))).start()
+    where = Path(tempfile.mkdtemp(prefix="jiuzhu-bench-redis-"))
+    redis = RedisServer(where).start()
     try:
         run(args, redis.url)
     finally:
         redis.stop()
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def run(args, redis_url: str) -> None:
