@@ -65,6 +65,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from jiuzhu.privacy import init_privacy
 
     init_privacy(app)
+    from jiuzhu.disclosure.generation import init_publicity_generation
+
+    init_publicity_generation(app)  # committed writes move the cached public pages' generation
     _register_signals()
     from jiuzhu.ops import init_ops
 

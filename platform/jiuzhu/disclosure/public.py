@@ -4,10 +4,24 @@ A page shows exactly what :func:`jiuzhu.disclosure.services.publicity_list` retu
 county's plugin — the rule's fields only, names masked, minors left out, within the display
 periods — and can be printed or downloaded as the sheet to post on the board. Nothing else of the
 county is read here: the request enters the county's scope only to compute that list.
+
+A rendered page (a county's index, a village's page, a page of a township) is kept in Redis for
+:data:`PAGE_TTL_SECONDS` under a key of the instance, the county, the unit and page, the China
+day and the language, together with the county's and the global *publicity generation* it was
+rendered under, which every committed write of the county (or of the platform) moves
+(:mod:`jiuzhu.disclosure.generation`); it is served only while both are current. A hit costs the
+county's lookup and one Redis round trip instead of the list. The county is looked up first,
+so a code that is no county (or an inactive one) is a 404 before any cache is read, and a unit id
+is cached only under the county it was found in; a 404 is never cached. Redis unreachable: the
+page is rendered as if there were no cache. Browsers still get ``no-store``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import zlib
 from types import SimpleNamespace
 
 from flask import Blueprint, Response, abort, current_app, render_template
@@ -88,15 +102,90 @@ def _headers(response: Response) -> Response:
     return response
 
 
+#: how long a rendered page is kept: bounds how stale a page can be after a write that did not pass
+#: through the application (psql, a migration); the application's own writes replace it at once
+PAGE_TTL_SECONDS = 600
+#: stands in the stored page for the request's CSP nonce (NUL never occurs in a rendered page)
+_NONCE = "\x00nonce\x00"
+
+
+@functools.lru_cache(maxsize=64)
+def _rule_digest(rule) -> str:
+    """A digest of a plugin's disclosure rule: a deployment that changes the rule changes the key."""
+    return hashlib.sha256(repr(rule).encode()).hexdigest()[:12]
+
+
+def page_key(tenant: Tenant, plugin, what: str, today) -> str:
+    """Where a rendered page is kept: the instance, the county (its plugin and that plugin's rule), the
+    unit and page, the day and the language. One key per page (the generations are kept in its value),
+    so that the pages of a county that writes all day take the room of one copy each."""
+    from flask_babel import get_locale
+
+    from jiuzhu.instance import identity
+
+    return (f"{identity().queue_name}:public-page:{tenant.id}:{tenant.plugin_key}:"
+            f"{_rule_digest(plugin.disclosure_rule)}:{what}:{today.isoformat()}:{get_locale()}")
+
+
+def _kept(tenant: Tenant, plugin, what: str) -> tuple[str, bytes, bytes | None]:
+    """The key of ``what``, the current generations (read before any list: see ``generation``) and
+    what is kept under the key if it was kept under these very generations — in one round trip.
+    Raises what the Redis client raises."""
+    from jiuzhu.disclosure.generation import generations
+
+    key = page_key(tenant, plugin, what, china_today())
+    generation, stored = generations(current_app._get_current_object()).read(tenant.id, key)
+    if stored is not None:
+        kept_under, _, value = stored.partition(b"\n")
+        if kept_under == generation:
+            return key, generation, value
+    return key, generation, None
+
+
+def _keep(key: str, generation: bytes, value: bytes) -> None:
+    """Keep ``value`` under ``key`` with the generations it was made under (errors swallowed)."""
+    from redis.exceptions import RedisError
+
+    from jiuzhu.disclosure.generation import generations
+
+    with contextlib.suppress(RedisError, OSError, ValueError):
+        generations(current_app._get_current_object()).client().set(key, generation + b"\n" + value,
+                                                                     ex=PAGE_TTL_SECONDS)
+
+
+def _cached_page(tenant: Tenant, plugin, what: str, render) -> Response:
+    """The page from Redis, or ``render()``'d and kept there. ``render()`` returns the HTML and
+    whether to keep it (or aborts: a 404 is never kept)."""
+    from redis.exceptions import RedisError
+
+    from jiuzhu.security.headers import csp_nonce
+
+    try:
+        key, generation, stored = _kept(tenant, plugin, what)
+    except (RedisError, OSError, ValueError):  # ValueError: a malformed Redis URL
+        return _headers(Response(render()[0]))
+    if stored is not None:
+        with contextlib.suppress(zlib.error, UnicodeDecodeError):  # unreadable: rendered and kept again
+            return _headers(Response(zlib.decompress(stored).decode().replace(_NONCE, csp_nonce())))
+    html, keep = render()  # a 404 aborts here: nothing is kept
+    if keep:
+        _keep(key, generation, zlib.compress(html.replace(csp_nonce(), _NONCE).encode(), 1))
+    return _headers(Response(html))
+
+
 @bp.route("/<code>/")
 def county(code: str):
     tenant, plugin = _county(code)
-    with use_scope(Scope(tenant.id)):
-        units = db.session.scalars(select(OrgUnit).where(OrgUnit.level.in_([OrgLevel.township, OrgLevel.village]))
-                                   .order_by(OrgUnit.name)).all()  # one query, not one per township
-        tree = [(t, [v for v in units if v.parent_id == t.id]) for t in units if t.level == OrgLevel.township]
-        html = render_template("public/county.html", tenant=tenant, plugin=plugin, tree=tree, today=china_today())
-    return _headers(Response(html))
+
+    def render() -> tuple[str, bool]:
+        with use_scope(Scope(tenant.id)):
+            units = db.session.scalars(select(OrgUnit).where(OrgUnit.level.in_([OrgLevel.township, OrgLevel.village]))
+                                       .order_by(OrgUnit.name)).all()  # one query, not one per township
+            tree = [(t, [v for v in units if v.parent_id == t.id]) for t in units if t.level == OrgLevel.township]
+            return render_template("public/county.html", tenant=tenant, plugin=plugin, tree=tree,
+                                   today=china_today()), True
+
+    return _cached_page(tenant, plugin, "county", render)
 
 
 @bp.route("/<code>/<int:unit_id>/")
@@ -108,11 +197,17 @@ def place(code: str, unit_id: int):
         page = int(request.args.get("page", "1"))
     except ValueError:
         abort(404)
-    at = _place_lists(tenant, plugin, unit_id, page=page)
-    return _headers(Response(render_template(
-        "public/place.html", tenant=tenant, plugin=plugin, unit=at.unit, name=at.name, parent=at.parent,
-        villages=at.villages, lists=at.lists, today=at.today, rule=plugin.disclosure_rule, page=page, pages=at.pages,
-        contacts=at.contacts)))
+
+    def render() -> tuple[str, bool]:
+        at = _place_lists(tenant, plugin, unit_id, page=page)
+        html = render_template(
+            "public/place.html", tenant=tenant, plugin=plugin, unit=at.unit, name=at.name, parent=at.parent,
+            villages=at.villages, lists=at.lists, today=at.today, rule=plugin.disclosure_rule, page=page,
+            pages=at.pages, contacts=at.contacts)
+        # a village has one page whatever ``page`` says: kept only as page 1 (no copy per number asked for)
+        return html, page == 1 or at.unit.level == OrgLevel.township
+
+    return _cached_page(tenant, plugin, f"unit-{unit_id}-page-{page}", render)
 
 
 #: how long a rendered sheet is kept (a new day or a changed list is another sheet anyway)
@@ -170,16 +265,32 @@ def render_sheet(tenant_id: int, unit_id: int, key: str) -> int:
 def sheet(code: str, unit_id: int):
     """The sheet as PDF: rendered once by a worker for each version of the list and kept until the
     list changes (a PDF of a hundred rows takes over a second — not a web request's time). Until it
-    is ready the page says so and refreshes; with Redis unreachable it is rendered here."""
+    is ready the page says so and refreshes; with Redis unreachable it is rendered here.
+
+    Which version of the list a unit has is remembered, like a page, under the publicity generation
+    (:func:`page_key`): while no write of the county (or of the platform) came in, a kept sheet is
+    served without computing the list again."""
     from redis.exceptions import RedisError
 
+    from jiuzhu.disclosure.generation import generations
     from jiuzhu.documents import publicity_sheet_pdf
     from jiuzhu.instance import enqueue, redis_connection
 
     tenant, plugin = _county(code)
+    version_key = None
+    try:  # the version this unit's list had under the current generations, if known
+        version_key, generation, known = _kept(tenant, plugin, f"sheet-{unit_id}")
+        data = generations(current_app._get_current_object()).client().get(known) if known is not None else None
+        if data is not None:
+            return _headers(Response(data, mimetype="application/pdf",
+                                     headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
+    except (RedisError, OSError, ValueError):  # ValueError: a malformed Redis URL
+        version_key = None
     at = _place_lists(tenant, plugin, unit_id)
     place, version = _sheet_version(tenant, at)
     key = sheet_key(tenant, unit_id, version, at.lists)
+    if version_key is not None:
+        _keep(version_key, generation, key.encode())
     try:
         conn = redis_connection(fast=True)
         data = conn.get(key)
@@ -199,7 +310,7 @@ def sheet(code: str, unit_id: int):
             html = render_template("public/sheet_pending.html", tenant=tenant, name=at.name, parent=at.parent,
                                    unit=at.unit, today=at.today)
             return _headers(Response(html, status=202, headers={"Retry-After": "3"}))
-    except RedisError:
+    except (RedisError, OSError, ValueError):
         data = publicity_sheet_pdf(tenant, plugin, at.lists, at.today, place, at.contacts)
     return _headers(Response(data, mimetype="application/pdf",
                              headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
