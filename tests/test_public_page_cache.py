@@ -91,6 +91,15 @@ def test_a_page_asked_for_twice_is_served_from_the_cache(app, county):
     for _ in range(2):  # a village has one page, whatever page is asked for: not one copy per number
         assert rows(client.get(f"/public/pub/{village}/?page=7").get_data(as_text=True)) == rows(body)
     assert not [k for k in page_keys(app) if ":unit-" in k and f":unit-{village}-page-1:" not in k]
+    # nothing is kept for good: the pages for minutes, the generations for a day
+    from jiuzhu.disclosure.generation import GENERATION_TTL_SECONDS
+    from jiuzhu.disclosure.public import PAGE_TTL_SECONDS
+
+    with app.app_context():
+        conn = redis_connection(app)
+        generations = conn.keys(f"{identity(app).queue_name}:publicity-generation:*")
+        assert generations and all(0 < conn.ttl(k) <= GENERATION_TTL_SECONDS for k in generations)
+        assert all(0 < conn.ttl(k) <= PAGE_TTL_SECONDS for k in page_keys(app))
 
 
 def test_every_change_of_what_a_page_shows_is_on_the_very_next_request(app, county):

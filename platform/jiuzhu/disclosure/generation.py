@@ -53,6 +53,11 @@ UNRELATED_TABLES = frozenset({
     "api_idempotency", "api_tokens",  # API bookkeeping (last use of a token)
 })
 
+#: how long a generation is kept without a write (a day; far longer than a page is kept): one that
+#: expired comes back as a new token, so at worst a page is rendered again — and an instance that
+#: stopped (a benchmark, a staging copy) leaves nothing behind in a shared Redis for good
+GENERATION_TTL_SECONDS = 86400
+
 #: the subject of a write in the platform's scope, or of one whose county is not known
 GLOBAL = "all"
 #: rows of the platform, not of one county, that pages show (a county's name, code, plugin, whether active)
@@ -136,8 +141,8 @@ class Generations:
             self.move(set())
         county, everyone = self.key(tenant_id), self.key(GLOBAL)
         pipe = self.client().pipeline(transaction=False)
-        pipe.set(county, secrets.token_hex(8), nx=True)
-        pipe.set(everyone, secrets.token_hex(8), nx=True)
+        pipe.set(county, secrets.token_hex(8), nx=True, ex=GENERATION_TTL_SECONDS)
+        pipe.set(everyone, secrets.token_hex(8), nx=True, ex=GENERATION_TTL_SECONDS)
         pipe.mget(county, everyone)
         if key is not None:
             pipe.get(key)
@@ -159,7 +164,7 @@ class Generations:
         try:
             pipe = self.client().pipeline(transaction=False)
             for subject in subjects:
-                pipe.set(self.key(subject), secrets.token_hex(8))
+                pipe.set(self.key(subject), secrets.token_hex(8), ex=GENERATION_TTL_SECONDS)
             pipe.execute()
         except Exception as exc:  # noqa: BLE001 — RedisError, OSError: a write must never fail for a cache
             with self._lock:
