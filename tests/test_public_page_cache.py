@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from jiuzhu.cases.households import Member
 from jiuzhu.clock import china_today
@@ -19,6 +18,7 @@ from jiuzhu.instance import identity, redis_connection
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import Tenant
 from tests.test_public_pages import approved, unit_id
+from tests.test_statement_counts import counted as statements  # the statements the app's engine sends
 
 
 @pytest.fixture
@@ -26,23 +26,6 @@ def county(world):
     info = world.county("pub", plugin="jingdezhen", townships=2, villages=2)
     world.county("opub", plugin="ningxia", townships=1, villages=1)
     return info
-
-
-@contextmanager
-def statements(app):
-    """The SQL statements the app's engine sends inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def reads_the_list(seen: list[str]) -> bool:
