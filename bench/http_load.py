@@ -35,8 +35,10 @@ import time
 from pathlib import Path
 
 import requests
+import requests.adapters
 from sqlalchemy import text
 from support import ROOT, bench_database
+from urllib3.util.retry import Retry
 
 PASSWORD = "Bench-pass-1"
 
@@ -123,6 +125,12 @@ def main():
         def user(i: int):
             time.sleep(args.ramp * i / args.users)
             session = requests.Session()
+            # a page asked again once when the server had just closed the idle connection it was sent
+            # on (gunicorn's keepalive is 5 s, the users' pauses average up to that): what a browser,
+            # or nginx in front of gunicorn, does for a GET; a POST is never repeated
+            session.mount("http://", requests.adapters.HTTPAdapter(max_retries=Retry(
+                total=1, connect=1, read=1, status=0, other=0, allowed_methods=frozenset({"GET"}),
+                raise_on_status=False)))
             county = i % 2 == 0
             pages = (["/admin/dashboard/", "/admin/casework/", "/admin/casework/cases", "/api/v1/cases"] if county
                      else ["/admin/casework/", "/admin/casework/cases", f"/admin/casework/{case_id}", "/api/v1/cases"])
