@@ -206,6 +206,25 @@ def test_a_county_never_gets_another_countys_page(app, county):
     assert "0951-1" not in again and "0951-1" in client.get(f"/public/opub/{other_village}/").get_data(as_text=True)
 
 
+def test_a_county_made_anew_behind_the_applications_back_never_gets_the_old_countys_page(app, county,
+                                                                                        owner_engine):
+    """A database emptied or restored outside the application moves no generation, and its counties
+    may come back under the same ids: the page of the county that had the id before is not served."""
+    approved(app)
+    village = unit_id(app, county["id"], "pub第1镇第1村")
+    client = app.test_client()
+    client.get(f"/public/pub/{village}/")  # kept now
+    with statements(app) as kept:
+        client.get(f"/public/pub/{village}/")
+    assert not reads_the_list(kept)
+    with owner_engine.begin() as conn:  # the same id, another county: created at another moment
+        conn.execute(text("UPDATE tenants SET created_at = created_at + interval '1 day' WHERE id = :id"),
+                     {"id": county["id"]})
+    with statements(app) as anew:
+        client.get(f"/public/pub/{village}/")
+    assert reads_the_list(anew)
+
+
 def test_each_language_has_its_own_page(app, county):
     approved(app)
     village = unit_id(app, county["id"], "pub第1镇第1村")

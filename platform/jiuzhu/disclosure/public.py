@@ -116,14 +116,18 @@ def _rule_digest(rule) -> str:
 
 
 def page_key(tenant: Tenant, plugin, what: str, today) -> str:
-    """Where a rendered page is kept: the instance, the county (its plugin and that plugin's rule), the
-    unit and page, the day and the language. One key per page (the generations are kept in its value),
-    so that the pages of a county that writes all day take the room of one copy each."""
+    """Where a rendered page is kept: the instance, the county (its id and when it was created: a
+    database emptied or restored behind the application's back, which moves no generation, makes
+    its counties anew — so no page of an earlier county with the same id is served; its plugin and
+    that plugin's rule), the unit and page, the day and the language. One key per page (the
+    generations are kept in its value), so that the pages of a county that writes all day take the
+    room of one copy each."""
     from flask_babel import get_locale
 
     from jiuzhu.instance import identity
 
-    return (f"{identity().queue_name}:public-page:{tenant.id}:{tenant.plugin_key}:"
+    created = tenant.created_at.strftime("%Y%m%d%H%M%S%f") if tenant.created_at else "-"
+    return (f"{identity().queue_name}:public-page:{tenant.id}:{created}:{tenant.plugin_key}:"
             f"{_rule_digest(plugin.disclosure_rule)}:{what}:{today.isoformat()}:{get_locale()}")
 
 
