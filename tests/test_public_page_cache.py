@@ -305,3 +305,23 @@ def test_a_kept_sheet_is_served_without_computing_the_list_until_a_write(app, co
     with statements(app) as seen:
         assert client.get(url).status_code == 202
     assert reads_the_list(seen)
+
+
+def test_a_connection_the_server_cuts_mid_transaction_rolls_back_as_an_outage(app, county):
+    """A write, then the server cuts the connection (as in an outage): the rollback raises nothing of
+    ours (the request answers 503, not 500) and no generation moves for what never committed."""
+    import sqlalchemy.exc
+
+    from jiuzhu.disclosure.generation import generations
+
+    village = unit_id(app, county["id"], "pub第1镇第1村")
+    with app.app_context():
+        before = generations(app).read(county["id"])[0]
+        with use_scope(Scope(county["id"])):
+            db.session.execute(text("UPDATE org_units SET contact_phone = '0798-1' WHERE id = :id"), {"id": village})
+            with pytest.raises(sqlalchemy.exc.OperationalError) as cut:
+                db.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+            assert cut.value.connection_invalidated
+            db.session.rollback()
+            db.session.remove()
+        assert generations(app).read(county["id"])[0] == before

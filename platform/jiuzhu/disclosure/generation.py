@@ -191,6 +191,19 @@ def init_publicity_generation(app: Flask) -> None:
         _watch(engine, gens)
 
 
+def _info(conn) -> dict | None:
+    """The connection's ``info``, or None for a connection cut meanwhile (the server went away and
+    SQLAlchemy invalidated it): asking a cut connection for it raises, which turned the rollback of a
+    request that met an outage into a 500 instead of a 503. Nothing it wrote will commit, and the
+    pool drops its ``info`` with it."""
+    if conn.invalidated or conn.closed:
+        return None
+    try:
+        return conn.info
+    except Exception:  # noqa: BLE001 — an invalid transaction's connection: as above
+        return None
+
+
 def _watch(engine, gens: Generations) -> None:
     def after_cursor_execute(conn, cursor, statement, parameters, context, executemany):
         info = conn.info
@@ -209,15 +222,19 @@ def _watch(engine, gens: Generations) -> None:
             written.add(GLOBAL)
 
     def commit(conn):
-        info = conn.info
+        info = _info(conn)
+        if info is None:
+            return
         written = info.pop(_WRITTEN, None)
         info.pop(_SETTING, None)  # transaction-local: gone with the transaction
         if written:
             info.setdefault(_COMMITTED, set()).update(written)
 
     def rollback(conn):
-        conn.info.pop(_WRITTEN, None)
-        conn.info.pop(_SETTING, None)
+        info = _info(conn)
+        if info is not None:
+            info.pop(_WRITTEN, None)
+            info.pop(_SETTING, None)
 
     def announce(info) -> None:
         committed = info.pop(_COMMITTED, None)
@@ -233,9 +250,10 @@ def _watch(engine, gens: Generations) -> None:
         info = record.info
         info.pop(_SETTING, None)
         # writes neither committed nor rolled back through the connection (autocommit, a raw DBAPI
-        # commit): announced as well — a generation moved for nothing costs one page render
+        # commit): announced as well — a generation moved for nothing costs one page render; but not
+        # those of a connection cut meanwhile (no DBAPI connection any more): they never committed
         leftover = info.pop(_WRITTEN, None)
-        if leftover:
+        if leftover and dbapi_connection is not None:
             info.setdefault(_COMMITTED, set()).update(leftover)
         announce(info)
 
