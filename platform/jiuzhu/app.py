@@ -78,10 +78,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
 
     from jiuzhu.admin import init_admin
+    from jiuzhu.admin.badges import due_badge
     from jiuzhu.documents import no_end_stop
     from jiuzhu.i18n_terms import install as install_translations
 
     app.jinja_env.filters["no_end_stop"] = no_end_stop
+    app.jinja_env.globals["due_badge"] = due_badge
     install_translations(app)
     init_admin(app)
     return app
