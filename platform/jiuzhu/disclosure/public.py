@@ -278,7 +278,7 @@ def sheet(code: str, unit_id: int):
 
     from jiuzhu.disclosure.generation import generations
     from jiuzhu.documents import publicity_sheet_pdf
-    from jiuzhu.instance import enqueue, redis_connection
+    from jiuzhu.instance import enqueue
 
     tenant, plugin = _county(code)
     version_key = None
@@ -296,7 +296,7 @@ def sheet(code: str, unit_id: int):
     if version_key is not None:
         _keep(version_key, generation, key.encode())
     try:
-        conn = redis_connection(fast=True)
+        conn = generations(current_app._get_current_object()).client()  # the process's client, not a new one
         data = conn.get(key)
         if data is None:
             job_id = "sheet-" + key.rsplit(":", 1)[1][:40]
