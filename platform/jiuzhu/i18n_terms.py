@@ -63,7 +63,7 @@ def term(word):
     """A domain word (a label held as data) in the request's language; unknown words as they are."""
     if not word:
         return word
-    return translations().ugettext(str(word))
+    return gettext(str(word))
 
 
 _TRANSLATIONS = "jiuzhu.translations"
@@ -82,12 +82,17 @@ def translations():
     return found
 
 
+def gettext(message: str) -> str:
+    """``message`` in the request's language (:func:`translations`)."""
+    return translations().ugettext(message)
+
+
 def install(app) -> None:
     """Templates' ``_``, ``ngettext``, ``pgettext`` and ``npgettext`` and the ``term`` filter through
     :func:`translations` (the same words as Flask-Babel's, found once per request)."""
     app.jinja_env.filters["term"] = term  # a domain word in the screen's language (never in documents)
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: translations().ugettext(s),
+        gettext=gettext,
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),

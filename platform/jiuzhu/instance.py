@@ -20,6 +20,7 @@ import functools
 import hashlib
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -104,6 +105,26 @@ def redis_connection(app: Flask | None = None, *, fast: bool = False):
     timeouts = (0.5, 0.5) if fast else (2, 5)
     return Redis.from_url(app.config["JIUZHU_REDIS_URL"], socket_connect_timeout=timeouts[0],
                           socket_timeout=timeouts[1], health_check_interval=30)
+
+
+_shared_lock = threading.Lock()
+
+
+def shared_redis(app: Flask | None = None):
+    """The app's one fast client (``redis_connection(fast=True)``) for work done on every request or
+    job — rate limits, publicity generations and pages, the daily late-payment mark — rather than a
+    new client, and a new connection, each time. Made under a lock: two threads making it at once
+    would each build one, and the one dropped closes its connections under the other's feet (“I/O
+    operation on closed file” on a worker's first requests). Made again if the Redis URL changed."""
+    app = app or current_app._get_current_object()
+    url = app.config["JIUZHU_REDIS_URL"]
+    found = app.extensions.get("jiuzhu.redis.shared")
+    if found is None or found[0] != url:
+        with _shared_lock:
+            found = app.extensions.get("jiuzhu.redis.shared")
+            if found is None or found[0] != url:
+                found = app.extensions["jiuzhu.redis.shared"] = (url, redis_connection(app, fast=True))
+    return found[1]
 
 
 def queue(app: Flask | None = None, connection=None):

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from jiuzhu.i18n_terms import translations
-
-
-def _(message: str) -> str:  # the request's translation (Babel extracts the messages by this name)
-    return translations().ugettext(message)
+from jiuzhu.i18n_terms import gettext as _  # Babel extracts the messages by this name
 
 
 def due_badge(left: int | None, provisional: bool = False) -> Markup:

@@ -8,34 +8,14 @@ failure once a minute. Counters live in the instance's namespace (``jiuzhu:<inst
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from flask import Flask
 
-from jiuzhu.instance import identity, redis_connection
+from jiuzhu.instance import identity, shared_redis
 
 log = logging.getLogger(__name__)
 WINDOW = 60
-
-
-_client_lock = threading.Lock()
-
-
-def _redis(app: Flask):
-    """One client per app. Made under a lock: two threads making it at once would each build one,
-    and the one dropped closes its connections under the other's feet (“I/O operation on closed
-    file” on a worker's first requests)."""
-    url = app.config["JIUZHU_REDIS_URL"]
-    client = app.extensions.get("jiuzhu.api.redis")
-    if client is None or app.extensions.get("jiuzhu.api.redis_url") != url:
-        with _client_lock:
-            client = app.extensions.get("jiuzhu.api.redis")
-            if client is None or app.extensions.get("jiuzhu.api.redis_url") != url:
-                client = redis_connection(app, fast=True)
-                app.extensions["jiuzhu.api.redis"] = client
-                app.extensions["jiuzhu.api.redis_url"] = url
-    return client
 
 
 _last_warning = [0.0]
@@ -49,7 +29,7 @@ def hit(app: Flask, token_id: int, now: float | None = None) -> tuple[bool, int,
     retry_after = max(1, int((window + 1) * WINDOW - now + 0.999))
     key = identity(app).key("api", "rate", token_id, window)
     try:
-        pipe = _redis(app).pipeline()
+        pipe = shared_redis(app).pipeline()
         pipe.incr(key)
         pipe.expire(key, WINDOW + 5)
         count = int(pipe.execute()[0])

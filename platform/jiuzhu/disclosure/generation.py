@@ -111,22 +111,13 @@ class Generations:
     def __init__(self, app: Flask):
         self.app = app
         self._lock = threading.Lock()
-        self._client = None
-        self._client_url = None
         self._unannounced: set[str] = set()
         self._last_warning = 0.0
 
     def client(self):
-        from jiuzhu.instance import redis_connection
+        from jiuzhu.instance import shared_redis
 
-        url = self.app.config["JIUZHU_REDIS_URL"]
-        client = self._client
-        if client is None or self._client_url != url:
-            with self._lock:
-                if self._client is None or self._client_url != url:
-                    self._client, self._client_url = redis_connection(self.app, fast=True), url
-                client = self._client
-        return client
+        return shared_redis(self.app)
 
     def key(self, subject: str | int) -> str:
         from jiuzhu.instance import identity

@@ -150,11 +150,10 @@ def _keep(key: str, generation: bytes, value: bytes) -> None:
     """Keep ``value`` under ``key`` with the generations it was made under (errors swallowed)."""
     from redis.exceptions import RedisError
 
-    from jiuzhu.disclosure.generation import generations
+    from jiuzhu.instance import shared_redis
 
     with contextlib.suppress(RedisError, OSError, ValueError):
-        generations(current_app._get_current_object()).client().set(key, generation + b"\n" + value,
-                                                                     ex=PAGE_TTL_SECONDS)
+        shared_redis().set(key, generation + b"\n" + value, ex=PAGE_TTL_SECONDS)
 
 
 def _cached_page(tenant: Tenant, plugin, what: str, render) -> Response:
@@ -276,15 +275,14 @@ def sheet(code: str, unit_id: int):
     served without computing the list again."""
     from redis.exceptions import RedisError
 
-    from jiuzhu.disclosure.generation import generations
     from jiuzhu.documents import publicity_sheet_pdf
-    from jiuzhu.instance import enqueue
+    from jiuzhu.instance import enqueue, shared_redis
 
     tenant, plugin = _county(code)
     version_key = None
     try:  # the version this unit's list had under the current generations, if known
         version_key, generation, known = _kept(tenant, plugin, f"sheet-{unit_id}")
-        data = generations(current_app._get_current_object()).client().get(known) if known is not None else None
+        data = shared_redis().get(known) if known is not None else None
         if data is not None:
             return _headers(Response(data, mimetype="application/pdf",
                                      headers={"Content-Disposition": f"inline; filename=publicity-{unit_id}.pdf"}))
@@ -296,7 +294,7 @@ def sheet(code: str, unit_id: int):
     if version_key is not None:
         _keep(version_key, generation, key.encode())
     try:
-        conn = generations(current_app._get_current_object()).client()  # the process's client, not a new one
+        conn = shared_redis()  # the process's client, not a new one
         data = conn.get(key)
         if data is None:
             job_id = "sheet-" + key.rsplit(":", 1)[1][:40]

@@ -189,22 +189,16 @@ def send_tenant_reminders(tenant_id: int, *, batch: int | None = None, today: st
         return {"sent": sent, "delivered": delivered, "failed": failed}
 
 
-_redis_clients: dict[str, object] = {}
-
-
 def _first_sweep_of_the_day(app: Flask, tenant_id: int, day) -> bool:
     """True once per county and China day (a key in the instance's Redis namespace, kept two days): the
     late-payment planning reads every schedule, which the five-minute sweep need not redo. Without Redis
     (run inline) it plans each time — idempotent, only slower."""
-    from jiuzhu.instance import identity, redis_connection
+    from jiuzhu.instance import identity, shared_redis
 
     try:
         key = identity(app).key("late-payments", tenant_id, day.isoformat())
-        url = app.config["JIUZHU_REDIS_URL"]
-        client = _redis_clients.get(url)
-        if client is None:  # one client (and its pooled connection) per worker process, not one per job
-            client = _redis_clients[url] = redis_connection(app, fast=True)
-        return bool(client.set(key, "1", nx=True, ex=2 * 86400))
+        # one client (and its pooled connection) per worker process, not one per job
+        return bool(shared_redis(app).set(key, "1", nx=True, ex=2 * 86400))
     except Exception:  # noqa: BLE001 — no Redis: plan anyway (the outbox's key makes it idempotent)
         return True
 

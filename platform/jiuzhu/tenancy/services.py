@@ -194,7 +194,7 @@ def villages_in_scope(session, tenant: Tenant) -> tuple[Village, ...]:
     scope = require_scope()
     if scope.tenant_id != tenant.id:
         raise ValueError("a county's villages are read in that county's scope")
-    key = (session.get_bind().url.render_as_string(hide_password=True), scope, tenant.org_version)
+    key = (session.get_bind().url, scope, tenant.org_version)
     found = _VILLAGES.get(key)
     if found is None:
         found = tuple(Village(i, n) for i, n in session.execute(
