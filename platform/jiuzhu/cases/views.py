@@ -111,14 +111,15 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     id), at most ``limit``. ``green``: only the steps of green-channel cases (True), only the others
     (False), or all (None). A page puts green-channel cases first: see :func:`worklist_rows`.
 
-    Without a filter on the cases, the page of steps is chosen from the steps alone, in the order of
-    their index, and only its rows are joined to their cases: joined first, PostgreSQL counted the
-    township's selectivity twice (once in the query, once in the org scoping), expected a dozen
-    rows, and joined and sorted every open step of the township (at 1,000,000 cases most of the
-    page's time; 137 ms with a filter on the cases). A filter on the cases (category, channel) is
-    checked step by step, each step's case found by its key, until the page is full.
-    Green-channel cases are few: their steps are found from the cases' partial index."""
+    The page of steps is chosen from the steps alone, in the order of their index, and only its
+    rows are joined to their cases: joined first, PostgreSQL counted the township's selectivity
+    twice (once in the query, once in the org scoping), expected a dozen rows, and joined and sorted
+    every open step of the township (at 1,000,000 cases most of the page's time; 137 ms with a
+    filter on the cases). A filter on the cases (category, channel) is checked step by step, each
+    step's case found by its key, until the page is full. Green-channel cases are few: their steps
+    are found from the cases' partial index instead."""
     order = (Step.due_on.asc().nulls_last(), Step.id)
+    steps = _open_steps(user, village_id=village_id, step_key=step_key) + ([_after_due(*after)] if after else [])
     of_case = []  # what the user asked of the cases
     if category:
         of_case.append(Case.categories.cast(db.String).like(f'%"{category}"%'))
@@ -127,11 +128,9 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     if green:
         # ``cases.priority`` as such: the form the partial index's predicate is proved by
         q = (select(Step, Case, head_name_column()).join(Case, Case.id == Step.case_id)
-             .where(*_open_steps(user, village_id=village_id, step_key=step_key), Case.priority, *of_case))
-        if after:
-            q = q.where(_after_due(*after))
+             .where(*steps, Case.priority, *of_case))
     else:
-        page = select(Step.id).where(*_open_steps(user, village_id=village_id, step_key=step_key))
+        page = select(Step.id).where(*steps)
         if green is False:  # the others, after the green channel's (see worklist_rows)
             page = page.where(Step.case_id.not_in(select(Case.id).where(Case.priority)))
         if of_case:
@@ -139,12 +138,7 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
             # full: a scalar subquery, which PostgreSQL keeps per row (an EXISTS it turns into a
             # join, and it then read every case of the township of the category first)
             page = page.where(select(and_(*of_case)).where(Case.id == Step.case_id).scalar_subquery().is_(True))
-        if after:
-            page = page.where(_after_due(*after))
-        page = page.order_by(*order)
-        if limit is not None:
-            page = page.limit(limit)
-        page = page.subquery()
+        page = page.order_by(*order).limit(limit).subquery()
         q = (select(Step, Case, head_name_column()).join(page, page.c.id == Step.id)
              .join(Case, Case.id == Step.case_id))
     if limit is not None:
