@@ -138,19 +138,7 @@ def install_signed_tenant(op) -> None:
     op.execute("REVOKE ALL ON jiuzhu_rls_key FROM PUBLIC")
     op.execute(f"REVOKE ALL ON jiuzhu_rls_key FROM {app_role()}")
     store_rls_key(op.get_bind(), current_app.config["SECRET_KEY"])
-    op.execute("""
-        CREATE OR REPLACE FUNCTION jiuzhu_current_tenant() RETURNS int
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-        AS $$
-          SELECT CASE WHEN split_part(v, ':', 2) = encode(hmac(split_part(v, ':', 1)::bytea,
-                                                               (SELECT key FROM jiuzhu_rls_key), 'sha256'), 'hex')
-                      THEN CASE WHEN split_part(v, ':', 1) = 'platform' THEN 0
-                                ELSE split_part(v, ':', 1)::int END
-                 END
-          FROM (SELECT coalesce(current_setting('app.tenant_id', true), '') AS v) setting
-        $$""")
-    op.execute("REVOKE ALL ON FUNCTION jiuzhu_current_tenant() FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION jiuzhu_current_tenant() TO {app_role()}")
+    create_current_tenant(op)
     # a table whose tenant_id may be NULL holds platform rows too (the operator's own account)
     policies = op.get_bind().execute(text("""
         SELECT p.tablename, c.is_nullable = 'YES'
@@ -159,6 +147,33 @@ def install_signed_tenant(op) -> None:
         WHERE p.schemaname = 'public' AND p.policyname = 'tenant_isolation'""")).all()
     for table, platform_rows in policies:
         enable_tenant_rls(op, table, platform_rows=platform_rows)
+
+
+#: ``jiuzhu_current_tenant()``: the tenant of ``app.tenant_id`` if its HMAC is right, 0 for the
+#: platform, NULL otherwise. PL/pgSQL, not SQL: every reference to a tenant table in a statement
+#: calls it once (an InitPlan each), and a ``SECURITY DEFINER`` SQL function is planned anew at every
+#: call, while PL/pgSQL keeps its plan for the session (about 0.08 ms against 0.015 ms a call; a page
+#: statement reaches seven or eight tables).
+CURRENT_TENANT_FUNCTION = """
+    CREATE OR REPLACE FUNCTION jiuzhu_current_tenant() RETURNS int
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+    DECLARE
+      v text := coalesce(current_setting('app.tenant_id', true), '');
+      subject text := split_part(v, ':', 1);
+    BEGIN
+      IF split_part(v, ':', 2) = encode(hmac(subject::bytea, (SELECT key FROM jiuzhu_rls_key), 'sha256'), 'hex') THEN
+        RETURN CASE WHEN subject = 'platform' THEN 0 ELSE subject::int END;
+      END IF;
+      RETURN NULL;
+    END $$"""
+
+
+def create_current_tenant(op, definition: str = CURRENT_TENANT_FUNCTION) -> None:
+    """(Re)define ``jiuzhu_current_tenant()``, callable by the application role only."""
+    op.execute(definition)
+    op.execute("REVOKE ALL ON FUNCTION jiuzhu_current_tenant() FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION jiuzhu_current_tenant() TO {app_role()}")
 
 
 def store_rls_key(connection, secret_key: str) -> None:
