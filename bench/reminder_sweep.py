@@ -104,6 +104,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="reuse an already seeded jiuzhu_bench")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--database", default="jiuzhu_bench", help="the benchmark's own database (recreated)")
+    parser.add_argument("--profile", action="store_true",
+                        help="with one worker: print where the whole sweep's time goes (cProfile)")
     parser.add_argument("--workers", type=int, default=1,
                         help="sweep with this many worker processes (default: every county's job in this one)")
     args = parser.parse_args()
@@ -177,12 +179,26 @@ def main():
             sent, whole, rss_before, rss_after = parallel_sweep(tenant_ids, args.workers, args.batch)
         else:
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            profiler = None
+            if args.profile:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             t0 = time.perf_counter()
             sent = 0
             for tid in tenant_ids:
                 result = send_tenant_reminders(tid, today=TODAY.isoformat(), batch=args.batch)
                 sent += result.get("sent", 0)
             whole = time.perf_counter() - t0
+            if profiler is not None:
+                import pstats
+
+                profiler.disable()
+                print("where the sweep's time goes (cumulative, then own time; profiled, so slower):")
+                stats = pstats.Stats(profiler).strip_dirs()
+                stats.sort_stats("cumulative").print_stats(40)
+                stats.sort_stats("tottime").print_stats(20)
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"whole sweep (claim, inbox, mark sent):     {whole * 1000:9.1f} ms  ({sent:,} reminders, "
               f"{sent / whole:,.0f}/s)")
