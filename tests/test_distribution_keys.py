@@ -97,6 +97,60 @@ def test_every_county_table_is_keyed_by_tenant_id(app, owner_engine):
                                "lacks tenant_id"]
 
 
+#: the tables the reminder sweep fills in bulk, tied to their county through a NOT NULL composite key
+#: (migration 0076) instead of a key of their own to ``tenants``
+TIED_THROUGH = {"notifications": "users", "deliveries": "reminders", "reminders": "org_units",
+                "supervision_items": "org_units"}
+
+
+def test_a_tenant_filter_is_served_by_a_key_and_nothing_keeps_a_second_copy(app, owner_engine):
+    """Every county table has a primary or unique key leading with tenant_id (what ``tenant_id = …``
+    and the checks of ``tenants``' own keys read), and no single-column tenant_id index beside it:
+    every write paid for that copy, nothing read it."""
+    with owner_engine.connect() as conn:
+        county, _ = tables(conn)
+        leading = set(conn.execute(text("""
+            SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[0]
+             WHERE c.relnamespace = 'public'::regnamespace AND (x.indisprimary OR x.indisunique)
+               AND a.attname = 'tenant_id'""")).scalars())
+        copies = conn.execute(text("""
+            SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+              JOIN pg_class c ON c.oid = x.indrelid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[0]
+             WHERE c.relnamespace = 'public'::regnamespace AND x.indnatts = 1 AND a.attname = 'tenant_id'
+               AND x.indpred IS NULL AND NOT x.indisunique""")).scalars().all()
+    assert county - leading == set()
+    assert copies == []
+
+
+def test_the_sweeps_tables_stay_tied_to_an_existing_county(app, world, owner_engine):
+    """Without a key of their own to ``tenants``, the rows the sweep writes still cannot name a county
+    that does not exist, nor another county's parent; and a county with such rows cannot be deleted."""
+    a, b = world.county("tia", townships=1, villages=1), world.county("tib", townships=1, villages=1)
+    with owner_engine.connect() as conn:
+        keys = conn.execute(text(KEYS)).mappings().all()
+        for table, parent in TIED_THROUGH.items():
+            mine = [k for k in keys if k["tbl"] == table and k["contype"] == "f"]
+            assert not any(k["ref"] == "tenants" for k in mine), table
+            tie = [k for k in mine if k["ref"] == parent and k["ordered"][0] == "tenant_id"]
+            assert tie, (table, [k["conname"] for k in mine])
+            column = tie[0]["ordered"][1]
+            assert conn.execute(text("SELECT is_nullable FROM information_schema.columns "
+                                     "WHERE table_name = :t AND column_name = :c"),
+                                {"t": table, "c": column}).scalar() == "NO", (table, column)
+    insert = text("INSERT INTO notifications (tenant_id, user_id, title, body, created_at) "
+                  "VALUES (:t, :u, '标题', '正文', now())")
+    with owner_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :s, true)"), {"s": signed_tenant(a["id"])})
+        for tenant, user in ((a["id"] + b["id"] + 1000, a["users"]["tia-t1-staff"]),  # no such county
+                             (a["id"], b["users"]["tib-t1-staff"])):  # another county's user
+            with pytest.raises(IntegrityError, match="fk_notifications_user_id_users"), conn.begin_nested():
+                conn.execute(insert, {"t": tenant, "u": user})
+        conn.execute(insert, {"t": a["id"], "u": a["users"]["tia-t1-staff"]})
+    with owner_engine.begin() as conn, pytest.raises(IntegrityError, match="fk_.*_tenant_id_tenants"):
+        conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": a["id"]})
+
+
 def test_a_row_cannot_point_at_another_countys_parent(app, world, owner_engine):
     a, b = world.county("dka", townships=1, villages=1), world.county("dkb", townships=1, villages=1)
     with owner_engine.begin() as conn:  # the database owner, writing directly, in county a
@@ -134,6 +188,7 @@ def test_the_migration_goes_down_and_up_again(database_urls):
                 assert problems_in(conn)[0] == []
             downgrade(revision="0061")
             with engine.connect() as conn:
+                assert conn.execute(text("SELECT to_regclass('ix_notifications_tenant_id')")).scalar() is not None
                 problems, _ = problems_in(conn)
                 assert "cases: primary key ['id'] lacks tenant_id" in problems
                 assert "case_steps: foreign key fk_case_steps_case_id_cases to cases lacks tenant_id" in problems
@@ -145,6 +200,7 @@ def test_the_migration_goes_down_and_up_again(database_urls):
             upgrade()
             with engine.connect() as conn:
                 assert problems_in(conn)[0] == []
+                assert conn.execute(text("SELECT to_regclass('ix_notifications_tenant_id')")).scalar() is None
                 fk = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
                                        "WHERE conname = 'fk_legal_supporters_supported_member_id_household_members'")
                                   ).scalar()

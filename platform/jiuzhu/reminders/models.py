@@ -65,6 +65,7 @@ class ReminderStatus(enum.StrEnum):
 class Reminder(OrgScoped, Base):
     """One reminder to send, once: about a deadline of a step, a case, a publicity or a warning."""
 
+    __tenant_key__ = False  # (tenant_id, township_id) → org_units ties each row to its county (0076)
     __tablename__ = "reminders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "subject", "subject_id", "kind", "offset", "due_on"),
@@ -103,6 +104,7 @@ class Reminder(OrgScoped, Base):
 class Notification(TenantScoped, Base):
     """The in-app inbox: always delivered, in the same transaction that marks the reminder sent."""
 
+    __tenant_key__ = False  # (tenant_id, user_id) → users ties each row to its county (0076)
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("tenant_id", "reminder_id", "user_id"),
@@ -162,6 +164,7 @@ class DeliveryStatus(enum.StrEnum):
 class Delivery(TenantScoped, Base):
     """One message to one recipient over one external channel, retried with back-off."""
 
+    __tenant_key__ = False  # (tenant_id, reminder_id) → reminders ties each row to its county (0076)
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("tenant_id", "reminder_id", "channel", "user_id"),
@@ -192,6 +195,7 @@ class Delivery(TenantScoped, Base):
 class SupervisionItem(OrgScoped, Base):
     """The county's supervision list (督办): overdue work, until it is done."""
 
+    __tenant_key__ = False  # (tenant_id, township_id) → org_units ties each row to its county (0076)
     __tablename__ = "supervision_items"
     __table_args__ = (UniqueConstraint("tenant_id", "subject", "subject_id", "due_on"),)
 

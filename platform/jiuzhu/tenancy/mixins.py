@@ -13,15 +13,22 @@ class TenantScoped:
 
     ``__tenant_nullable__ = True`` lets platform-level rows (tenant_id NULL) exist, seen only in
     the platform scope — used for the platform operator's own user account.
+
+    ``tenant_id`` has no index of its own: on PostgreSQL every county table's primary key (``users``:
+    a unique key) leads with it (migrations 0062, 0076), which serves every ``tenant_id = …``.
+    ``__tenant_key__ = False``: no foreign key to ``tenants`` either, for a table a NOT NULL composite
+    key ``(tenant_id, x)`` already ties to a county table (the rows the reminder sweep writes in bulk:
+    a second check and a share lock on the county's row per row written, for nothing).
     """
 
     __tenant_nullable__ = False
+    __tenant_key__ = True
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
+        keys = [ForeignKey("tenants.id", ondelete="RESTRICT")] if cls.__tenant_key__ else []
         return mapped_column(
-            ForeignKey("tenants.id", ondelete="RESTRICT"),
-            index=True,
+            *keys,
             nullable=cls.__tenant_nullable__,
             comment="Owning tenant (county); filtered centrally and by row-level security.",
         )
