@@ -98,6 +98,38 @@ def test_village_scope_sees_its_village(ctx, two):
         assert set(db.session.scalars(select(User.username))) == {"aa-t1-village"}
 
 
+def test_scopes_share_compiled_sql_yet_each_reads_with_its_own_ids(ctx, two):
+    """A scope's criteria work out their part of a statement's cache key once (``ScopeCriteria``):
+    townships (and counties) of the same shape share one compiled statement, each bringing its own
+    ids; a village's, a township's and a county's criteria never share one. Read in turn, every
+    scope still sees exactly its own rows, whichever compiled the statement first."""
+    from jiuzhu.tenancy.scoping import _tenant_options
+
+    a, b = two
+    (t1, t2), v = a["towns"], a["villages"][0][0]
+    scopes = {"county a": Scope(a["id"]), "county b": Scope(b["id"]), "t1": Scope(a["id"], township_id=t1),
+              "t2": Scope(a["id"], township_id=t2), "village": Scope(a["id"], township_id=t1, village_id=v),
+              "b t1": Scope(b["id"], township_id=b["towns"][0])}
+    keys = {name: select(OrgUnit.id).options(*_tenant_options(scope))._generate_cache_key()
+            for name, scope in scopes.items()}
+    for _ in range(2):  # worked out once, then reused: the same answer
+        again = select(OrgUnit.id).options(*_tenant_options(scopes["t2"]))._generate_cache_key()
+        assert again == keys["t2"]
+        assert [p.value for p in again.bindparams] == [p.value for p in keys["t2"].bindparams]
+    assert keys["t1"].key == keys["t2"].key == keys["b t1"].key
+    assert keys["county a"].key == keys["county b"].key
+    assert len({keys["county a"].key, keys["t1"].key, keys["village"].key}) == 3
+    values = {name: {p.value for p in k.bindparams} for name, k in keys.items()}
+    assert t1 in values["t1"] and t2 not in values["t1"] and t2 in values["t2"]
+    assert b["id"] in values["b t1"] and a["id"] not in values["b t1"]
+    expected = {"t1": {t1, *a["villages"][0]}, "t2": {t2, *a["villages"][1]}, "village": {v}}
+    for order in (("t1", "t2", "village"), ("village", "t2", "t1")):
+        for name in order:
+            with use_scope(scopes[name]):
+                assert set(db.session.scalars(select(OrgUnit.id))) == expected[name], name
+            db.session.rollback()
+
+
 def test_township_cannot_write_outside_its_township(ctx, two):
     a, _ = two
     t1, t2 = a["towns"]
