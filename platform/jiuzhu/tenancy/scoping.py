@@ -114,7 +114,8 @@ class ScopeCriteria(LoaderCriteriaOption):
     a key), and the option's bound parameters — the scope's own ids, which the compiled SQL takes
     its values from — are handed on at each statement exactly as a walk would hand them on. Two
     scopes' options of the same shape get the same key and so share compiled SQL, each bringing
-    its own values: as before."""
+    its own values: as before. It rests on SQLAlchemy 2.0's cache-key internals (``_gen_cache_key``;
+    the project pins ``<2.1``); ``tests/test_scoping.py`` checks both sides of that bargain."""
 
     inherit_cache = True
     _cache_key_traversal = LoaderCriteriaOption._traverse_internals  # (HasCacheKey's default says "none")
