@@ -6,12 +6,12 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from jiuzhu.admin.base import HomeView
 from jiuzhu.auth.roles import Role
 from jiuzhu.extensions import db
+from jiuzhu.i18n_terms import lazy as _l
 
 CATEGORY_ORG = _l("组织与用户")
 CATEGORY_PLATFORM = _l("平台管理")

@@ -7,7 +7,6 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -23,6 +22,7 @@ from jiuzhu.auth.services import is_dormant
 from jiuzhu.auth.throttle import current_lock, record_attempt
 from jiuzhu.db import utcnow
 from jiuzhu.extensions import db, login_manager
+from jiuzhu.i18n_terms import lazy as _l
 from jiuzhu.tenancy.context import Scope, reset_scope, set_scope
 from jiuzhu.tenancy.models import Tenant
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -25,6 +24,7 @@ from jiuzhu.auth.policy import policy_for
 from jiuzhu.auth.throttle import current_lock, record_attempt
 from jiuzhu.db import utcnow
 from jiuzhu.extensions import db
+from jiuzhu.i18n_terms import lazy as _l
 from jiuzhu.tenancy.context import set_scope
 
 PENDING = "_jz_mfa"
