@@ -50,6 +50,20 @@ def run_redis(tmp_path_factory) -> Iterator[services.RedisServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def every_app_on_the_runs_redis(run_redis) -> Iterator[None]:
+    """An app a test builds without saying which Redis (the SQLite demo's, a CLI run in a
+    subprocess) takes the run's own, not the default one on the host: that one may be another
+    instance's, and the apps' writes move publicity generations there."""
+    before = os.environ.get("JIUZHU_REDIS_URL")
+    os.environ["JIUZHU_REDIS_URL"] = run_redis.url
+    yield
+    if before is None:
+        os.environ.pop("JIUZHU_REDIS_URL", None)
+    else:
+        os.environ["JIUZHU_REDIS_URL"] = before
+
+
 @pytest.fixture(scope="session")
 def database_urls(run_redis, tmp_path_factory) -> Iterator[dict[str, str]]:
     server = make_url(PG_SERVER)

@@ -134,6 +134,29 @@ def test_every_key_the_run_writes_is_in_its_namespace(app, county, client_for):
         assert identity(app).owns(Job.fetch(jid, connection=conn).meta)
 
 
+def test_an_app_a_test_builds_without_a_redis_url_writes_to_the_runs_own(run_redis, tmp_path):
+    """The SQLite demo a test builds (no Redis named) moves its publicity generation in the run's own
+    Redis after a write — not in the host's default one, which may be another instance's."""
+    from flask_migrate import upgrade
+
+    from jiuzhu import create_app
+    from jiuzhu.tenancy.services import create_tenant
+    from tests.conftest import TEST_KEYS
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}", "SECRET_KEY": "x",
+                      "JIUZHU_PASSWORD_HASHING": "fast", "JIUZHU_KEYS": TEST_KEYS})
+    assert app.config["JIUZHU_REDIS_URL"] == run_redis.url
+    with app.app_context():
+        upgrade()
+        with use_scope(Scope.platform()):
+            create_tenant(db.session, app.extensions["jiuzhu.plugins"], code="rds", name="本县", plugin_key="baseline")
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    keys = [k.decode() for k in Redis.from_url(run_redis.url).scan_iter(f"{identity(app).queue_name}:*")]
+    assert f"{identity(app).queue_name}:publicity-generation:all" in keys
+
+
 def test_the_default_name_comes_from_the_database_and_web_and_owner_agree():
     app_url = "postgresql+psycopg://jiuzhu_app:secret@db.example:5432/jiuzhu"
     owner_url = "postgresql+psycopg://owner:other@db.example:5432/jiuzhu"
