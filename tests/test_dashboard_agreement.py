@@ -100,3 +100,38 @@ def test_the_case_counts_follow_every_change_of_a_case(app, county, client_for, 
     dashboard = client_for("base-county").get("/admin/dashboard/").get_data(as_text=True)
     rates = dashboard.split('data-testid="rates"')[1]
     assert "<tr><td>base第1镇</td><td>0</td><td>1</td><td>0%</td></tr>" in rates
+
+
+def open_steps_shown(html: str) -> dict[str, int]:
+    """The dashboard's last column (在办环节) by township."""
+    table = html.split('data-testid="load"')[1].split("</table>")[0]
+    return {name: int(n) for name, n in re.findall(r"<tr[^>]*><td>([^<]+)</td><td>\d+</td><td>\d+</td><td>(\d+)</td>",
+                                                    table)}
+
+
+def test_the_dashboard_counts_every_open_step_with_or_without_a_deadline_and_reads_the_townships_once(
+        app, county, client_for, owner_engine):
+    from tests.test_statement_counts import brief, counted
+
+    ids = [new_case(app, on=D(2026, 10, 1)) for _ in range(4)]
+    with owner_engine.begin() as conn:  # two steps with a deadline of their own, two running to their case's
+        for case_id, due in zip(ids, [D(2026, 11, 20), D(2026, 12, 1), None, None], strict=True):
+            conn.execute(text("UPDATE case_steps SET due_on = :d WHERE case_id = :c AND status = 'open'"),
+                         {"d": due, "c": case_id})
+        actual = dict(conn.execute(text(
+            "SELECT o.name, count(s.id) FROM org_units o LEFT JOIN case_steps s ON s.township_id = o.id "
+            "AND s.status = 'open' WHERE o.level = 'township' AND o.tenant_id = :t GROUP BY o.name"),
+            {"t": county["id"]}).all())
+    assert sum(actual.values()) == 4
+    client = client_for("base-county")
+    assert open_steps_shown(client.get("/admin/dashboard/").get_data(as_text=True)) == actual
+    with counted(app) as seen:
+        assert open_steps_shown(client.get("/admin/dashboard/").get_data(as_text=True)) == actual
+    # the townships' names are kept by the org tree's version: not read again for each table
+    assert not any("FROM org_units" in s and "org_units.level" in s for s in seen), brief(seen)
+    # the RLS setting, the user; the open steps by deadline (counters), those without one with their
+    # case's; the applications by month, the decisions by township, the cases by status
+    assert len(seen) <= 7, brief(seen)
+    # a township's leader sees its own township only, and the same count
+    leader = client_for("base-t1-leader").get("/admin/dashboard/").get_data(as_text=True)
+    assert open_steps_shown(leader) == {"base第1镇": actual["base第1镇"]}

@@ -37,6 +37,14 @@ class TownshipLoad:
 
 
 def townships(session) -> dict[int, str]:
+    """The townships in the current scope by name, id → name: in a page, kept per version of the
+    county's org tree (a dashboard asks for them for each of its tables, and reads them at most once);
+    elsewhere (jobs, exports) read."""
+    from jiuzhu.tenancy.services import county_of_request, places_in_scope
+
+    tenant = county_of_request()
+    if tenant is not None:
+        return {p.id: p.name for p in places_in_scope(session, tenant, OrgLevel.township)}
     return dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == OrgLevel.township)
                                 .order_by(OrgUnit.name)).all())
 
@@ -49,17 +57,15 @@ def load_by_township(session, today: dt.date, soon_workdays: int = 3) -> list[To
 
     late = overdue_before(today)
     soon = add_workdays(today, soon_workdays).due
-    if _counters(session):  # the counters of open steps by deadline
+    counters = _counters(session)
+    if counters:  # the counters of open steps by deadline
         n = OpenStepCount.n
-        own = session.execute(
+        own = session.execute(  # (the open steps with no deadline of their own are counted below)
             select(OpenStepCount.township_id,
                    func.coalesce(func.sum(n).filter(OpenStepCount.due_on < late), 0),
                    func.coalesce(func.sum(n).filter(OpenStepCount.due_on >= late, OpenStepCount.due_on <= soon), 0),
                    func.sum(n))
             .group_by(OpenStepCount.township_id)).all()
-        own += session.execute(  # …and the open steps with no deadline at all
-            select(Step.township_id, literal_column("0"), literal_column("0"), func.count())
-            .where(Step.status == StepStatus.open, Step.due_on.is_(None)).group_by(Step.township_id)).all()
     else:
         own = session.execute(
             select(Step.township_id,
@@ -77,9 +83,11 @@ def load_by_township(session, today: dt.date, soon_workdays: int = 3) -> list[To
         .join(Case, Case.id == Step.case_id)
         .where(Step.status == StepStatus.open, Step.due_on.is_(None)).group_by(Step.township_id)).all()
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for township_id, overdue, due_soon, _ in inherited:
+    for township_id, overdue, due_soon, n in inherited:
         totals[township_id][0] += overdue
         totals[township_id][1] += due_soon
+        if counters:  # the counters count only steps with a deadline of their own: these are the rest
+            totals[township_id][2] += n
     for township_id, overdue, due_soon, n in own:
         totals[township_id][0] += int(overdue)
         totals[township_id][1] += int(due_soon)

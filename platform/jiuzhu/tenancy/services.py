@@ -173,36 +173,56 @@ class CountyPlace:
 
 
 @dataclass(frozen=True)
-class Village:
+class Place:
     id: int
     name: str
 
 
-#: the villages in a scope, by (database, scope, the county's org version): filled on first use,
-#: never stale (a change to the county's org units sets its version anew, so the next request reads
-#: them again)
-_VILLAGES: dict[tuple, tuple[Village, ...]] = {}
-_VILLAGES_KEPT = 4096
+Village = Place
+
+#: the townships or villages in a scope, by (database, scope, level, the county's org version): filled
+#: on first use, never stale (a change to the county's org units sets its version anew, so the next
+#: request reads them again)
+_PLACES: dict[tuple, tuple[Place, ...]] = {}
+_PLACES_KEPT = 4096
 
 
-def villages_in_scope(session, tenant: Tenant) -> tuple[Village, ...]:
-    """The villages the current scope sees (a township's own, all of a county's), by name: read once
-    per version of the county's org tree (``Tenant.org_version``, read with the user) and kept in the
-    process, by scope — a township's list is never another's."""
+def places_in_scope(session, tenant: Tenant, level: OrgLevel) -> tuple[Place, ...]:
+    """The townships or villages (``level``) the current scope sees (a township's own, all of a
+    county's), by name: read once per version of the county's org tree (``Tenant.org_version``, read
+    with the user) and kept in the process, by scope — a township's list is never another's."""
     from jiuzhu.tenancy.context import require_scope
 
     scope = require_scope()
     if scope.tenant_id != tenant.id:
-        raise ValueError("a county's villages are read in that county's scope")
-    key = (session.get_bind().url, scope, tenant.org_version)
-    found = _VILLAGES.get(key)
+        raise ValueError("a county's places are read in that county's scope")
+    key = (session.get_bind().url, scope, level, tenant.org_version)
+    found = _PLACES.get(key)
     if found is None:
-        found = tuple(Village(i, n) for i, n in session.execute(
-            select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == OrgLevel.village).order_by(OrgUnit.name)))
-        if len(_VILLAGES) >= _VILLAGES_KEPT:
-            _VILLAGES.clear()
-        _VILLAGES[key] = found
+        found = tuple(Place(i, n) for i, n in session.execute(
+            select(OrgUnit.id, OrgUnit.name).where(OrgUnit.level == level).order_by(OrgUnit.name)))
+        if len(_PLACES) >= _PLACES_KEPT:
+            _PLACES.clear()
+        _PLACES[key] = found
     return found
+
+
+def villages_in_scope(session, tenant: Tenant) -> tuple[Place, ...]:
+    """The villages the current scope sees, by name (see :func:`places_in_scope`)."""
+    return places_in_scope(session, tenant, OrgLevel.village)
+
+
+def county_of_request() -> Tenant | None:
+    """The county read with the logged-in user in this request (its org version as of this
+    request's transaction), when it is the current scope's county; else None (a job, the platform)."""
+    from flask import g, has_request_context
+
+    from jiuzhu.tenancy.context import current_scope
+
+    if not has_request_context():
+        return None
+    tenant, scope = g.get("jiuzhu_tenant"), current_scope()
+    return tenant if tenant is not None and scope is not None and scope.tenant_id == tenant.id else None
 
 
 def county_places(session, level: OrgLevel, unit_id: int | None = None) -> list[CountyPlace]:
