@@ -128,3 +128,43 @@ def test_lists_of_cases_neither_read_nor_decrypt_the_reasons_they_never_show(app
         assert listing, brief(seen)
         assert not any(r in s for s in listing for r in reasons), (url, brief(listing))
         assert any("cases.priority_reason" in s for s in listing) or url.startswith("/api/")
+
+
+def test_an_ordinary_page_neither_reads_nor_decrypts_the_users_secrets(app, county, client_for, owner_engine,
+                                                                       monkeypatch):
+    """Every request loads the logged-in user; it leaves out what no ordinary page reads — the
+    password hash and history, the second factor's secret and recovery codes, the phone (encrypted)
+    — so they are not decrypted at every click. The county admin here has all of them."""
+    from sqlalchemy import select, text
+
+    from jiuzhu.crypto import types
+
+    client = client_for("base-admin")  # a county admin binds an authenticator at the first login
+    from jiuzhu.auth.models import User
+    from jiuzhu.tenancy.context import Scope, use_scope
+
+    with app.app_context(), use_scope(Scope(county["id"])):
+        db.session.scalars(select(User).where(User.username == "base-admin")).one().phone = "13800000000"
+        db.session.commit()
+        db.session.remove()
+    with owner_engine.connect() as conn:
+        assert conn.execute(text("SELECT totp_secret IS NOT NULL AND phone IS NOT NULL FROM users "
+                                 "WHERE username = 'base-admin'")).scalar()
+    decrypted: list[str] = []
+    decrypt = types._Encrypted.decrypt
+
+    def spy(self, stored, tenant_id):
+        decrypted.append(self.context)
+        return decrypt(self, stored, tenant_id)
+
+    monkeypatch.setattr(types._Encrypted, "decrypt", spy)
+    for url in ("/admin/", "/admin/casework/cases", "/admin/dashboard/"):
+        client.get(url)
+        decrypted.clear()
+        with counted(app) as seen:
+            assert client.get(url).status_code == 200, url
+        user_reads = [s for s in seen if "FROM users" in s]
+        assert user_reads, brief(seen)
+        for column in ("password_hash", "password_history", "totp_secret", "recovery_codes", "users.phone"):
+            assert not any(column in s for s in user_reads), (url, column, brief(user_reads))
+        assert not any(c.startswith("users.") for c in decrypted), (url, decrypted)

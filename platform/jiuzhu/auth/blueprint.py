@@ -52,6 +52,13 @@ def _tenant_usable(tenant: Tenant | None, tenant_id: int | None) -> bool:
     return bool(tenant and tenant.active and tenant.plugin_key in current_app.extensions["jiuzhu.plugins"])
 
 
+#: what the user's row holds that no ordinary page reads: the password and its history, the second
+#: factor's secret and recovery codes, the phone (encrypted: not decrypted at every request). Left
+#: out of the user's per-request statement; the login, password and MFA screens read them when they
+#: need them (one statement then).
+UNREAD_PER_REQUEST = (User.password_hash, User.password_history, User.totp_secret, User.recovery_codes, User.phone)
+
+
 def _load_user(tenant_id: int | None, user_id: int) -> User | None:
     """Enter the user's tenant, load the user, and narrow the scope to their township/village.
 
@@ -62,7 +69,7 @@ def _load_user(tenant_id: int | None, user_id: int) -> User | None:
     user and their unit count as read in the narrowed scope too — they lie in it by definition, and
     that is checked before they are stamped."""
     from sqlalchemy import func, select
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import defer, joinedload
 
     from jiuzhu.reminders.models import Notification
     from jiuzhu.tenancy.models import TenantSettings, remember_settings
@@ -74,7 +81,7 @@ def _load_user(tenant_id: int | None, user_id: int) -> User | None:
     row = db.session.execute(
         select(User, Tenant, TenantSettings, unread).outerjoin(Tenant, Tenant.id == User.tenant_id)
         .outerjoin(TenantSettings, TenantSettings.tenant_id == User.tenant_id).where(User.id == user_id)
-        .options(joinedload(User.org_unit))).first()
+        .options(joinedload(User.org_unit), *(defer(c) for c in UNREAD_PER_REQUEST))).first()
     user, tenant, settings, g.jiuzhu_unread = row if row is not None else (None, None, None, None)
     if user is None or not user.active or not _tenant_usable(tenant, tenant_id):
         set_scope(None)
