@@ -197,3 +197,35 @@ def test_searching_cases_by_id_number(app, county, client_for):
     assert f"/admin/casework/{case_id}" in html
     html = staff.get("/admin/casework/cases", query_string={"q": FATHER[:-1] + "0"}).get_data(as_text=True)
     assert f"/admin/casework/{case_id}\"" not in html
+
+
+def test_a_search_is_an_id_number_or_part_of_a_name_and_typed_wildcards_are_plain_characters(app, county,
+                                                                                              client_for):
+    """案件查询: words with a digit are an ID number, looked up by its blind index only (no name has a
+    digit: reading every member's name for it made such a search as slow as the slowest); others are
+    part of a name, where ``%`` and ``_`` are characters like any other, not ``LIKE``'s wildcards."""
+    from jiuzhu.workflow import engine
+    from tests.test_statement_counts import brief, counted
+
+    case_id = open_case_for(app, "pd-t1-staff")
+    with acting(app, "pd-t2-staff") as user:  # the same name in another township: never listed
+        namesake = register_household(db.session, user, village=village_of(user), address="x", members=[
+            MemberInput("汪建国", make_id_number("341021", dt.date(1970, 1, 1), 99), "head")])
+        other = engine.open_case(db.session, user, household=namesake, categories=["dibao"], channel="window",
+                                 applied_on=dt.date(2026, 3, 2)).id
+    staff = client_for("pd-t1-staff")
+    link = f'/admin/casework/{case_id}"'
+
+    def found(q: str) -> bool:
+        html = staff.get("/admin/casework/cases", query_string={"q": q}).get_data(as_text=True)
+        assert f'/admin/casework/{other}"' not in html
+        return link in html
+
+    assert found("汪建国") and found("建") and found(FATHER) and found(FATHER.lower())
+    assert not found("汪%国") and not found("汪_国") and not found("%") and not found("_")
+    assert not found("汪建国1")  # a digit: an ID number, which this is not
+    with counted(app) as seen:
+        staff.get("/admin/casework/cases", query_string={"q": FATHER})
+    listing = [s for s in seen if "FROM cases" in s]
+    assert listing and not any("LIKE" in s.upper() for s in listing), brief(listing)
+    assert any("id_number_bidx" in s for s in listing), brief(listing)

@@ -244,12 +244,10 @@ class CaseworkView(SecureBaseView):
             q = q.where(Case.id < after)
         search = (request.args.get("q") or "").strip()
         if search:
-            from jiuzhu.cases.households import Member
-            from jiuzhu.crypto.types import index_candidates
+            from jiuzhu.cases.search import households_matching
 
-            # a name by its part; an ID number exactly, through its blind index (the number is encrypted)
-            q = q.where(Case.household_id.in_(select(Member.household_id).where(
-                or_(Member.name.contains(search), Member.id_number_bidx.in_(index_candidates("id_number", search))))))
+            # an ID number exactly, through its blind index (the number is encrypted); else a name by its part
+            q = q.where(Case.household_id.in_(households_matching(search)))
         # each row names its household by its head, a column of this one statement (no N+1, and
         # neither households nor members loaded); the reasons a list never shows are not decrypted
         q = q.options(*unshown_in_lists())
