@@ -15,7 +15,8 @@ with the SQL statements each request sends:
 * the worklist (我的待办) of one township's staff, first page, against the bare SQL query behind it
   and against a plain Flask-Admin ``ModelView`` list of the same steps table (the default screen
   one would get without the worklist), as a county user;
-* the case list (案件查询) and a case page, as the township's staff;
+* the case list (案件查询), also searched by part of a name (one many members have, one none has) and
+  by an ID number, and a case page, as the township's staff (each household has two members);
 * the county dashboard, against the bare SQL aggregates it replaced (counting the cases).
 ``--keep`` reuses the seeded database (and migrates it to the head first).
 The last lines (``RESULT``) are what ``bench/run-all`` tabulates.
@@ -57,6 +58,29 @@ SELECT :tenant, c.id, c.township_id, NULL, 'home_investigation', 1, 'township',
        current_date + (c.id % 40) - 10, false, false, :no_data, 1
 FROM c
 """)
+
+
+#: two members a household, the head and a spouse, with common names: after the cases, and after
+#: ANALYZE (the members' triggers keep the benefit registry and, planned on empty tables, read every
+#: case for each member)
+MEMBERS = text("""
+INSERT INTO household_members (tenant_id, household_id, name, id_number, id_number_bidx, birth_date, sex, relation,
+                               coresident, disability_grade, health, work_ability, working)
+SELECT :tenant, h.id,
+       substr(:surnames, 1 + (h.id * 7 + r) % char_length(:surnames), 1)
+         || substr(:given, 1 + (h.id * 13 + r * 5) % char_length(:given), 1)
+         || CASE WHEN (h.id + r) % 2 = 0 THEN substr(:given, 1 + (h.id * 3 + r) % char_length(:given), 1) ELSE '' END,
+       :id_number, md5(h.id || '-' || r), date '1960-01-01' + (h.id % 15000),
+       CASE WHEN r = 0 THEN 'male' ELSE 'female' END, CASE WHEN r = 0 THEN 'head' ELSE 'spouse' END,
+       true, 0, 'healthy', 'full', false
+FROM households AS h CROSS JOIN generate_series(0, 1) AS r
+WHERE h.tenant_id = :tenant
+""")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志文斌海燕"
+SEEDED_ID = "340000196001011234"  # one envelope for every member (the blind indexes are placeholders)
+#: 案件查询 searched by part of a name many members have, by one no member has, and by an ID number
+SEARCHES = {"common name": "王伟", "rare name": "建国华", "ID number": "340000199001011235"}
 
 
 def main():
@@ -115,6 +139,11 @@ def main():
                     conn.execute(SEED, {"tenant": tid, "towns": town_ids, "ntowns": TOWNSHIPS,
                                         "n": min(batch, args.cases - start),
                                         "no_data": encrypted("case_steps.data", {}, tid)})
+            with owner.begin() as conn:  # the members' triggers (the benefit registry) plan on these figures
+                conn.execute(text("ANALYZE"))
+            with owner.begin() as conn:
+                conn.execute(MEMBERS, {"tenant": tid, "surnames": SURNAMES, "given": GIVEN,
+                                       "id_number": encrypted("household_members.id_number", SEEDED_ID, tid)})
             with owner.begin() as conn:
                 conn.execute(text("ANALYZE"))
             print(f"seeded {args.cases:,} cases in {TOWNSHIPS} townships in {time.perf_counter() - t0:.1f} s")
@@ -204,6 +233,10 @@ def main():
     plain = median_ms(lambda: county.get("/admin/plain_steps/"), max(3, args.repeat // 4))
     cases = median_ms(lambda: staff.get("/admin/casework/cases"), args.repeat)
     case = median_ms(lambda: staff.get(f"/admin/casework/{case_id}"), args.repeat)
+    from urllib.parse import quote
+
+    searched = {what: median_ms(lambda q=q: staff.get(f"/admin/casework/cases?q={quote(q)}"), max(3, args.repeat // 4))
+                for what, q in SEARCHES.items()}
     n = {name: statements(client, url) for name, client, url in (
         ("worklist", staff, "/admin/casework/"), ("dashboard", county, "/admin/dashboard/"),
         ("cases", staff, "/admin/casework/cases"), ("case", staff, f"/admin/casework/{case_id}"),
@@ -219,6 +252,8 @@ def main():
           f"(COUNT(*) and OFFSET paging)   worklist is {plain / worklist:5.1f}× faster")
     print(f"case list (案件查询), township:        server {cases:8.1f} ms  {n['cases']:2} statements   "
           f"waiting for the database {db_ms['cases']:.1f} ms")
+    for what, ms in searched.items():
+        print(f"case list searched, {what + ':':21} server {ms:8.1f} ms")
     print(f"case page, township:                  server {case:8.1f} ms  {n['case']:2} statements   "
           f"waiting for the database {db_ms['case']:.1f} ms")
     print(f"dashboard, whole county:              server {dashboard:8.1f} ms  {n['dashboard']:2} statements   "
@@ -228,6 +263,8 @@ def main():
     for name, ms, extra in (("worklist, first page", worklist, f"{n['worklist']} stmts; "
                              f"{plain / worklist:.1f}× faster than plain ModelView ({plain:.1f} ms)"),
                             ("case list (案件查询)", cases, f"{n['cases']} stmts"),
+                            *((f"case list searched by {what}", ms, f"q={SEARCHES[what]}")
+                              for what, ms in searched.items()),
                             ("case page", case, f"{n['case']} stmts"),
                             ("dashboard", dashboard, f"{n['dashboard']} stmts; "
                              f"bare SQL counting cases {sql_dashboard:.1f} ms")):
