@@ -176,3 +176,22 @@ def test_a_user_email_is_checked_not_crashed(app, county, client_for):
         assert resp.status_code == (302 if ok else 200), email
         if not ok:
             assert "电子邮箱格式不正确" in resp.get_data(as_text=True)
+
+
+def test_a_worklist_category_with_like_wildcards_matches_no_category(app, world, client_for):
+    """The worklist's 类别 filter compares the category as typed: ``%`` or ``_`` in a crafted URL are
+    characters, not wildcards that would match every category."""
+    import datetime as dt
+
+    from tests.test_workflow_baseline import new_case
+
+    world.county("base", plugin="baseline", townships=1, villages=1)
+    case_id = new_case(app, on=dt.date(2026, 9, 30))  # 低保 (dibao)
+    staff = client_for("base-t1-staff")
+
+    def listed(category: str) -> bool:
+        html = staff.get("/admin/casework/", query_string={"category": category}).get_data(as_text=True)
+        return f'/admin/casework/{case_id}"' in html
+
+    assert listed("dibao") and not listed("tekun")
+    assert not listed("%") and not listed("dib_o") and not listed("%dibao%")

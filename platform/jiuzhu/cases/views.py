@@ -122,7 +122,8 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     steps = _open_steps(user, village_id=village_id, step_key=step_key) + ([_after_due(*after)] if after else [])
     of_case = []  # what the user asked of the cases
     if category:
-        of_case.append(Case.categories.cast(db.String).like(f'%"{category}"%'))
+        # the category as typed, its % and _ plain characters (a crafted % matched every category)
+        of_case.append(Case.categories.cast(db.String).contains(f'"{category}"', autoescape=True))
     if channel:
         of_case.append(Case.channel == channel)
     if green:
