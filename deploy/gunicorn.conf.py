@@ -56,8 +56,10 @@ control_socket_disable = True
 # Metrics from every worker are added up from files in one directory (prometheus-client's
 # multiprocess mode). It must be known before a worker imports the client; systemd and the
 # container set it, otherwise a fresh temporary directory is used.
+#: the directory made here when none was given: it goes when the server stops (one given is the service's)
+_own_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jiuzhu-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir = tempfile.mkdtemp(prefix="jiuzhu-metrics-")
 
 
 def on_starting(server):
@@ -75,3 +77,11 @@ def child_exit(server, worker):
     from jiuzhu.ops.metrics import mark_process_dead
 
     mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The server stops: the metrics directory made above (none was given) goes with it."""
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

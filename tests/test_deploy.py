@@ -61,7 +61,7 @@ class Gunicorn:
         self.port = services.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "gunicorn.log"
-        self.multiproc = Path(env["PROMETHEUS_MULTIPROC_DIR"])
+        self.multiproc = Path(env["PROMETHEUS_MULTIPROC_DIR"]) if "PROMETHEUS_MULTIPROC_DIR" in env else None
         self.proc = subprocess.Popen(
             [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -95,15 +95,38 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def served_env(database_urls, **extra) -> dict[str, str]:
+    """What gunicorn is started with here: the run's database and Redis, as the application role."""
+    return app_env(
+        JIUZHU_DATABASE_URL=database_urls["app"], JIUZHU_DB_APP_ROLE=APP_ROLE, JIUZHU_REDIS_URL=database_urls["redis"],
+        JIUZHU_INSTANCE=INSTANCE, JIUZHU_PASSWORD_HASHING="fast", JIUZHU_SECURE_COOKIES="0",
+        JIUZHU_SECRET_KEY=SECRET_KEY, JIUZHU_KEYS=TEST_KEYS, **extra)
+
+
 @pytest.fixture
 def gunicorn(database_urls, app, tmp_path):
     multiproc = tmp_path / "metrics"
-    server = Gunicorn(app_env(
-        JIUZHU_DATABASE_URL=database_urls["app"], JIUZHU_DB_APP_ROLE=APP_ROLE, JIUZHU_REDIS_URL=database_urls["redis"],
-        JIUZHU_INSTANCE=INSTANCE, JIUZHU_PASSWORD_HASHING="fast", JIUZHU_SECURE_COOKIES="0",
-        JIUZHU_SECRET_KEY=SECRET_KEY, JIUZHU_KEYS=TEST_KEYS, JIUZHU_METRICS_TOKEN=METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc), WEB_CONCURRENCY="2"), tmp_path)
+    server = Gunicorn(served_env(database_urls, JIUZHU_METRICS_TOKEN=METRICS_TOKEN,
+                                 PROMETHEUS_MULTIPROC_DIR=str(multiproc), WEB_CONCURRENCY="2"), tmp_path)
     yield server
     server.stop()
+
+
+def test_gunicorn_started_without_a_metrics_directory_leaves_none_behind(database_urls, app, tmp_path):
+    """Run by hand (no service sets ``PROMETHEUS_MULTIPROC_DIR``), the shipped configuration makes a
+    temporary metrics directory of its own; it goes when the server stops instead of piling up in the
+    host's temporary directory (one a service gives is the service's, and stays)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    server = Gunicorn(served_env(database_urls, TMPDIR=str(temp), WEB_CONCURRENCY="1"), tmp_path)
+    try:
+        server.wait_ready()
+        made = list(temp.glob("jiuzhu-metrics-*"))
+        assert len(made) == 1 and any(made[0].glob("*.db")), made
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0, server.log.read_text()[-2000:]
+    assert not list(temp.glob("jiuzhu-metrics-*"))
 
 
 def test_gunicorn_with_the_shipped_config_is_ready_logs_in_and_shows_the_worklist(gunicorn, world):
