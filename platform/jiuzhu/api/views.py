@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import zlib
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -163,6 +164,7 @@ def idempotent(fn):
         digest = hashlib.sha256(json.dumps([request.method, request.path, body], sort_keys=True,
                                            ensure_ascii=False).encode()).hexdigest()
         token_id = principal().token_id
+        _hold_key(token_id, key)
         stored = _stored(token_id, key)
         if stored is not None:
             return _replay(stored, digest)
@@ -180,6 +182,23 @@ def idempotent(fn):
         return jsonify(payload), status
 
     return wrapper
+
+
+#: the class half of a key's lock, ``pg_advisory_xact_lock(KEY_LOCK, hash of token and key)``
+KEY_LOCK = zlib.crc32(b"jiuzhu api idempotency key") & 0x7FFFFFFF
+
+
+def _hold_key(token_id: int, key: str) -> None:
+    """PostgreSQL: hold the key for this transaction, so that a parallel delivery of the same key waits
+    for this one to end and then finds its answer. Without it the second could run the write while
+    the first was committing, and be refused by what the first had just written (a household
+    registered twice: 422) instead of getting the first's answer. Two different keys may share a
+    lock (the hash): they then only wait for each other."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"),
+                           {"c": KEY_LOCK, "k": zlib.crc32(f"{token_id}:{key}".encode()) & 0x7FFFFFFF})
 
 
 def _stored(token_id: int, key: str) -> IdempotentRequest | None:
