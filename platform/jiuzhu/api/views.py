@@ -16,7 +16,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import String, select
+from sqlalchemy import String, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -195,8 +195,6 @@ def _hold_key(token_id: int, key: str) -> None:
     registered twice: 422) instead of getting the first's answer. Two different keys may share a
     lock (the hash): they then only wait for each other."""
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-
         db.session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"),
                            {"c": KEY_LOCK, "k": zlib.crc32(f"{token_id}:{key}".encode()) & 0x7FFFFFFF})
 

@@ -57,11 +57,10 @@ PAGE_SIZE = 50
 
 
 def _plugin():
-    from flask import g
+    from jiuzhu.tenancy.services import county_of_request
 
-    tenant = g.get("jiuzhu_tenant")  # loaded with the user (one statement)
-    if tenant is None or tenant.id != current_user.tenant_id:
-        tenant = db.session.get(Tenant, current_user.tenant_id)
+    # the county loaded with the user (one statement), else read
+    tenant = county_of_request() or db.session.get(Tenant, current_user.tenant_id)
     return current_app.extensions["jiuzhu.plugins"].get(tenant.plugin_key), tenant
 
 
