@@ -16,21 +16,37 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 APP_PASSWORD = "jiuzhu-bench"
-#: the benchmarks' own application role: a real instance's role (and its password) is never touched
-APP_ROLE = "jiuzhu_bench_app"
+
+
+def app_role(database: str) -> str:
+    """A benchmark database's own application role, ``<database>_app``: a real instance's role (and
+    its password) is never touched, and two benchmarks started at once never race to create or
+    alter the same role."""
+    return f"{database}_app"
+
+
+def bench_server():
+    """The PostgreSQL server the benchmarks use (JIUZHU_BENCH_PG, default the local one)."""
+    return make_url(os.environ.get("JIUZHU_BENCH_PG",
+                                   "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
+
+
+def instance_name(database: str) -> str:
+    """A benchmark database's instance name: the namespace of its Redis keys and RQ queue."""
+    return f"bench-{database.replace('_', '-')}"[:40]
 
 
 def bench_database(name: str, *, keep: bool, secure_cookies: bool = True):
     """Point the app at database ``name`` on JIUZHU_BENCH_PG (default the local server), as the
     non-owner application role; (re)create it unless ``keep``. Returns the owner's engine."""
-    server = make_url(os.environ.get("JIUZHU_BENCH_PG",
-                                     "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
+    server = bench_server()
     owner_url = server.set(database=name)
-    app_url = owner_url.set(username=APP_ROLE, password=APP_PASSWORD)
+    role = app_role(name)
+    app_url = owner_url.set(username=role, password=APP_PASSWORD)
     os.environ.update({"JIUZHU_DATABASE_URL": app_url.render_as_string(hide_password=False),
                        "JIUZHU_DATABASE_ADMIN_URL": owner_url.render_as_string(hide_password=False),
-                       "JIUZHU_DB_APP_ROLE": APP_ROLE, "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD,
-                       "JIUZHU_SECRET_KEY": "bench", "JIUZHU_INSTANCE": f"bench-{name.replace('_', '-')}"[:40],
+                       "JIUZHU_DB_APP_ROLE": role, "JIUZHU_DB_APP_PASSWORD": APP_PASSWORD,
+                       "JIUZHU_SECRET_KEY": "bench", "JIUZHU_INSTANCE": instance_name(name),
                        "JIUZHU_PASSWORD_HASHING": "fast"})
     if not secure_cookies:
         os.environ["JIUZHU_SECURE_COOKIES"] = "0"
