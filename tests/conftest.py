@@ -80,10 +80,12 @@ def database_urls(run_redis, tmp_path_factory) -> Iterator[dict[str, str]]:
            "redis": run_redis.url,
            # the audit anchors of this run (emptied after each test, like the database)
            "anchors": str(tmp_path_factory.mktemp("anchors"))}
-    # the run's database goes with it: nothing of a run is left on the shared server
+    # the run's database and its worker's role go with it: nothing of a run is left on the shared
+    # server (the role is this worker's own, and was granted nothing outside the run's databases)
     admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP ROLE IF EXISTS "{APP_ROLE}"'))
     admin_engine.dispose()
 
 
