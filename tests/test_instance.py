@@ -153,8 +153,8 @@ def test_an_app_a_test_builds_without_a_redis_url_writes_to_the_runs_own(run_red
             db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    keys = [k.decode() for k in Redis.from_url(run_redis.url).scan_iter(f"{identity(app).queue_name}:*")]
-    assert f"{identity(app).queue_name}:publicity-generation:all" in keys
+    keys = [k.decode() for k in Redis.from_url(run_redis.url).scan_iter(identity(app).key("*"))]
+    assert identity(app).key("publicity-generation", "all") in keys
 
 
 def test_the_default_name_comes_from_the_database_and_web_and_owner_agree():

@@ -34,7 +34,7 @@ def reads_the_list(seen: list[str]) -> bool:
 
 def page_keys(app) -> list[str]:
     with app.app_context():
-        return [k.decode() for k in redis_connection(app).keys(f"{identity(app).queue_name}:public-page:*")]
+        return [k.decode() for k in redis_connection(app).keys(identity(app).key("public-page", "*"))]
 
 
 def rows(html: str) -> list[str]:
@@ -80,7 +80,7 @@ def test_a_page_asked_for_twice_is_served_from_the_cache(app, county):
 
     with app.app_context():
         conn = redis_connection(app)
-        generations = conn.keys(f"{identity(app).queue_name}:publicity-generation:*")
+        generations = conn.keys(identity(app).key("publicity-generation", "*"))
         assert generations and all(0 < conn.ttl(k) <= GENERATION_TTL_SECONDS for k in generations)
         assert all(0 < conn.ttl(k) <= PAGE_TTL_SECONDS for k in page_keys(app))
 

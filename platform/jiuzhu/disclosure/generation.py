@@ -122,7 +122,7 @@ class Generations:
     def key(self, subject: str | int) -> str:
         from jiuzhu.instance import identity
 
-        return f"{identity(self.app).queue_name}:publicity-generation:{subject}"
+        return identity(self.app).key("publicity-generation", subject)
 
     def read(self, tenant_id: int, key: str | None = None) -> tuple[bytes, bytes | None]:
         """The county's and the global generation (``b"<county>:<global>"``; a missing one is set

@@ -127,8 +127,8 @@ def page_key(tenant: Tenant, plugin, what: str, today) -> str:
     from jiuzhu.instance import identity
 
     created = tenant.created_at.strftime("%Y%m%d%H%M%S%f") if tenant.created_at else "-"
-    return (f"{identity().queue_name}:public-page:{tenant.id}:{created}:{tenant.plugin_key}:"
-            f"{_rule_digest(plugin.disclosure_rule)}:{what}:{today.isoformat()}:{get_locale()}")
+    return identity().key("public-page", tenant.id, created, tenant.plugin_key, _rule_digest(plugin.disclosure_rule),
+                          what, today.isoformat(), get_locale())
 
 
 def _kept(tenant: Tenant, plugin, what: str) -> tuple[str, bytes, bytes | None]:
@@ -240,7 +240,7 @@ def sheet_key(tenant: Tenant, unit_id: int, title: str, lists: dict) -> str:
                [[place.name, place.unit_id, place.external, [list(row.as_public().items()) for row in rows]]
                 for place, rows in lists.items()]]
     digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
-    return f"{identity().queue_name}:sheet:{digest}"
+    return identity().key("sheet", digest)
 
 
 def render_sheet(tenant_id: int, unit_id: int, key: str) -> int:
