@@ -12,7 +12,10 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
+    Integer,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     or_,
@@ -95,8 +98,8 @@ def household_label(head_name: str | None, household_id: int) -> str:
     return f"{head_name}户" if head_name else f"户 {household_id}"
 
 
-class ScopedThroughHousehold(Audited, OrgScoped):
-    """Rows that belong to a household, visible where the household is, audited."""
+class ThroughHousehold(OrgScoped):
+    """Rows that belong to a household (a ``household_id`` column), visible where the household is."""
 
     @classmethod
     def township_criteria(cls, township_id):
@@ -109,6 +112,10 @@ class ScopedThroughHousehold(Audited, OrgScoped):
     def in_org_scope(self, scope: Scope) -> bool:
         household = self.household
         return household is None or household.in_org_scope(scope)
+
+
+class ScopedThroughHousehold(Audited, ThroughHousehold):
+    """Rows that belong to a household, visible where the household is, audited."""
 
 
 class Relation(enum.StrEnum):
@@ -184,6 +191,28 @@ class Member(ScopedThroughHousehold, Base):
     @property
     def severely_disabled(self) -> bool:
         return self.disability_grade in (1, 2)
+
+
+class MemberNameGram(ThroughHousehold, Base):
+    """Each pair of adjacent characters of a member's name, with the member and its household: how
+    案件查询 finds a name by its part without reading every name of the county (:mod:`jiuzhu.cases.search`).
+
+    Kept by triggers on ``household_members`` in the writing transaction (PostgreSQL, migration 0077)
+    and removed with the member; never written by the application, never exported with a county (an
+    import's members make them anew). The demo's SQLite has none: its search reads the names."""
+
+    __tablename__ = "member_name_grams"
+    __tenant_key__ = False  # tied to its county by (tenant_id, member_id)
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "gram", "member_id", name="pk_member_name_grams"),
+                      # a member's pairs, for its update and its removal
+                      Index("ix_member_name_grams_member", "tenant_id", "member_id"))
+
+    gram: Mapped[str] = mapped_column(String(2))
+    member_id: Mapped[int] = mapped_column(ForeignKey("household_members.id", ondelete="CASCADE"))
+    household_id: Mapped[int] = mapped_column(Integer)
+
+    def in_org_scope(self, scope: Scope) -> bool:
+        return scope.township_id is None and scope.village_id is None  # the triggers write them, never a township
 
 
 class IncomeKind(enum.StrEnum):

@@ -183,9 +183,10 @@ def _decoder(column):
     return lambda v: v
 
 
-#: counters the database keeps from other rows by triggers (migration 0051): never archived — an import
-#: rebuilds them as it inserts the rows they count — but removed with the county
-DERIVED = frozenset({"case_counts", "open_step_counts"})
+#: what the database keeps from other rows by triggers — the counters (migration 0051), the pairs of
+#: the members' names (0077): never archived — an import rebuilds them as it inserts the rows they
+#: come from — but removed with the county
+DERIVED = frozenset({"case_counts", "open_step_counts", "member_name_grams"})
 
 
 def tenant_tables(*, derived: bool = False) -> list[Table]:
