@@ -227,16 +227,23 @@ def main():
     if args.profile:
         profile(args.profile, pages[args.profile])
         return
-    worklist = median_ms(lambda: staff.get("/admin/casework/"), args.repeat)
-    filtered = median_ms(lambda: staff.get("/admin/casework/?category=tekun"), args.repeat)
-    dashboard = median_ms(lambda: county.get("/admin/dashboard/"), args.repeat)
-    plain = median_ms(lambda: county.get("/admin/plain_steps/"), max(3, args.repeat // 4))
-    cases = median_ms(lambda: staff.get("/admin/casework/cases"), args.repeat)
-    case = median_ms(lambda: staff.get(f"/admin/casework/{case_id}"), args.repeat)
+    def shown(client, url):  # a page that failed is not timed: its error would pass for speed
+        assert (status := client.get(url).status_code) == 200, (url, status)
+
+    worklist = median_ms(lambda: shown(staff, "/admin/casework/"), args.repeat)
+    filtered = median_ms(lambda: shown(staff, "/admin/casework/?category=tekun"), args.repeat)
+    dashboard = median_ms(lambda: shown(county, "/admin/dashboard/"), args.repeat)
+    plain = median_ms(lambda: shown(county, "/admin/plain_steps/"), max(3, args.repeat // 4))
+    cases = median_ms(lambda: shown(staff, "/admin/casework/cases"), args.repeat)
+    case = median_ms(lambda: shown(staff, f"/admin/casework/{case_id}"), args.repeat)
     from urllib.parse import quote
 
-    searched = {what: median_ms(lambda q=q: staff.get(f"/admin/casework/cases?q={quote(q)}"), max(3, args.repeat // 4))
+    searched = {what: median_ms(lambda q=q: shown(staff, f"/admin/casework/cases?q={quote(q)}"),
+                                max(3, args.repeat // 4))
                 for what, q in SEARCHES.items()}
+    # the county's staff search every township: a name nobody has was the slowest (every case read)
+    searched["rare name, whole county"] = median_ms(
+        lambda: shown(county, f"/admin/casework/cases?q={quote(SEARCHES['rare name'])}"), max(3, args.repeat // 4))
     n = {name: statements(client, url) for name, client, url in (
         ("worklist", staff, "/admin/casework/"), ("dashboard", county, "/admin/dashboard/"),
         ("cases", staff, "/admin/casework/cases"), ("case", staff, f"/admin/casework/{case_id}"),
@@ -253,7 +260,7 @@ def main():
     print(f"case list (案件查询), township:        server {cases:8.1f} ms  {n['cases']:2} statements   "
           f"waiting for the database {db_ms['cases']:.1f} ms")
     for what, ms in searched.items():
-        print(f"case list searched, {what + ':':21} server {ms:8.1f} ms")
+        print(f"case list searched, {what + ':':30} server {ms:8.1f} ms")
     print(f"case page, township:                  server {case:8.1f} ms  {n['case']:2} statements   "
           f"waiting for the database {db_ms['case']:.1f} ms")
     print(f"dashboard, whole county:              server {dashboard:8.1f} ms  {n['dashboard']:2} statements   "
@@ -263,7 +270,7 @@ def main():
     for name, ms, extra in (("worklist, first page", worklist, f"{n['worklist']} stmts; "
                              f"{plain / worklist:.1f}× faster than plain ModelView ({plain:.1f} ms)"),
                             ("case list (案件查询)", cases, f"{n['cases']} stmts"),
-                            *((f"case list searched by {what}", ms, f"q={SEARCHES[what]}")
+                            *((f"case list searched by {what}", ms, f"q={SEARCHES[what.split(',')[0]]}")
                               for what, ms in searched.items()),
                             ("case page", case, f"{n['case']} stmts"),
                             ("dashboard", dashboard, f"{n['dashboard']} stmts; "
