@@ -601,8 +601,14 @@ def purge_tenant(session, tenant, *, archive: Archive | None, force: bool,
             if conn.dialect.name != "postgresql":
                 raise TransferError("清除只在 PostgreSQL 上进行。")
             conn.execute(text("SELECT set_config('app.tenant_id', :s, true)"), {"s": signed_setting(key, tid)})
+            tables = list(reversed(tenant_tables(derived=True)))
+            # statistics as the tables are now: each row deleted looks up the rows that point at it, by
+            # plans made from them — with a county the statistics have not seen yet (one imported an hour
+            # ago), PostgreSQL read all of the county's rows of a table for each row (8,000 cases: 21 s;
+            # 2.4 s with them). A sample of each table, in this transaction, blocking no reader or writer.
+            conn.execute(text("ANALYZE " + ", ".join(t.name for t in tables)))
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-            for table in reversed(tenant_tables(derived=True)):
+            for table in tables:
                 deleted[table.name] = conn.execute(table.delete().where(table.c.tenant_id == tid)).rowcount
             conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
             conn.execute(text("SELECT set_config('app.tenant_id', :s, true)"),
