@@ -233,6 +233,8 @@ class IncomeKind(enum.StrEnum):
 
 class IncomeItem(ScopedThroughHousehold, Base):
     __tablename__ = "household_incomes"
+    # a member removed takes its incomes: found by this key, not by reading every county's incomes
+    __table_args__ = (Index("ix_household_incomes_member", "tenant_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
@@ -266,6 +268,7 @@ class LegalSupporter(ScopedThroughHousehold, Base):
     """A person legally bound to support a member (法定赡养、抚养、扶养义务人) who lives apart."""
 
     __tablename__ = "legal_supporters"
+    __table_args__ = (Index("ix_legal_supporters_supported_member", "tenant_id", "supported_member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)

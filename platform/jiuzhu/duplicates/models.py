@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, Date, Enum, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, Date, Enum, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiuzhu.cases.households import Member
@@ -40,7 +40,8 @@ class DuplicateResolution(ScopedThroughCase, Base):
     """What the approver established about one match of one member, before approving."""
 
     __tablename__ = "duplicate_resolutions"
-    __table_args__ = (UniqueConstraint("tenant_id", "case_id", "member_id", "other"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "case_id", "member_id", "other"),
+                      Index("ix_duplicate_resolutions_member", "tenant_id", "member_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
@@ -62,7 +63,8 @@ class DuplicateFinding(ScopedThroughCase, Base):
     longer shows (the other side stopped, the member left, the case ended)."""
 
     __tablename__ = "duplicate_findings"
-    __table_args__ = (UniqueConstraint("tenant_id", "case_id", "member_id", "other", "category"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "case_id", "member_id", "other", "category"),
+                      Index("ix_duplicate_findings_member", "tenant_id", "member_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

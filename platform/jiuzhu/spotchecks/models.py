@@ -190,7 +190,9 @@ class RealNameReport(CountyOnly, Base):
     """实名举报: recorded on receipt, verified one by one, the result answered to the reporter."""
 
     __tablename__ = "realname_reports"
-    __table_args__ = (Index("ix_realname_reports_tenant_status", "tenant_id", "status"),)
+    __table_args__ = (Index("ix_realname_reports_tenant_status", "tenant_id", "status"),
+                      Index("ix_realname_reports_household", "tenant_id", "household_id"),
+                      Index("ix_realname_reports_case", "tenant_id", "case_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the reporter's real name and how to reach them for the answer (county eyes only)
