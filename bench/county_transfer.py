@@ -36,6 +36,10 @@ PASSPHRASE = "bench archive passphrase"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--keep", action="store_true",
+                        help="reuse the database a run left (the county it imported is moved again)")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the statements the purge and the import spent the most time in")
     args = parser.parse_args()
     os.environ["JIUZHU_ARCHIVE_PASSPHRASE"] = PASSPHRASE
     from flask_migrate import upgrade
@@ -57,16 +61,21 @@ def main() -> None:
     from tests.conftest import World
     from tests.factories import acting, household_of_four
 
-    owner = bench_database("jiuzhu_bench_transfer", keep=False)
+    owner = bench_database("jiuzhu_bench_transfer", keep=args.keep)
     app = create_app()
     with app.app_context():
         upgrade()
         db.session.remove()
     world = World(app)
     t0 = time.perf_counter()
-    moved = world.county("bt", townships=2, villages=2)
-    world.county("stays", townships=1, villages=1)
-    for seq in range(1, args.cases + 1):
+    if args.keep:
+        with app.app_context(), use_scope(Scope.platform()):
+            moved = {"id": tenant_by_code("bt").id}
+            db.session.remove()
+    else:
+        moved = world.county("bt", townships=2, villages=2)
+        world.county("stays", townships=1, villages=1)
+    for seq in range(1, 0 if args.keep else args.cases + 1):
         with acting(app, f"bt-t{1 + seq % 2}-staff") as user:
             # the factory's ID numbers have room for 464 households a region: a region per 400
             household = household_of_four(db.session, user, seq=(seq - 1) % 400 + 1,
@@ -77,7 +86,10 @@ def main() -> None:
                 db.session.flush()
                 attach_file(db.session, user, case.id, case.materials[0].key, filename="scan.png",
                             data=b"\x89PNG\r\n\x1a\n" + os.urandom(200_000))
-    print(f"seeded county bt: {args.cases} households of four with a case each, in {time.perf_counter() - t0:.1f} s")
+    if not args.keep:
+        print(f"seeded county bt: {args.cases} households of four with a case each, "
+              f"in {time.perf_counter() - t0:.1f} s")
+    spent = statement_times(app) if args.statements else None
 
     key = rls_key(app.config["SECRET_KEY"])
     tables = [t.name for t in tenant_tables()]
@@ -130,10 +142,14 @@ def main() -> None:
         purged = purge_tenant(db.session, tenant, archive=archive, force=False)
         purge_s = time.perf_counter() - t0
         db.session.remove()
+        if spent is not None:
+            spent.report("purge")
         t0 = time.perf_counter()
         imported = import_tenant(db.session, archive_path, PASSPHRASE)
         import_s = time.perf_counter() - t0
         db.session.remove()
+        if spent is not None:
+            spent.report("import")
     t0 = time.perf_counter()
     copy_in(copied)
     copy_in_s = time.perf_counter() - t0
@@ -158,6 +174,46 @@ def main() -> None:
           f"archive {result.archive_bytes / args.cases / 1024:.1f} KiB")
     archive_path.unlink()
     workdir.rmdir()
+
+
+class statement_times:
+    """The time the app's engine spends in each kind of statement (its verb and table), reset at each
+    report: where a purge or an import goes (the triggers' work counts to the statement firing them)."""
+
+    def __init__(self, app):
+        import collections
+        import re
+
+        from sqlalchemy import event
+
+        from jiuzhu.extensions import db
+
+        self.spent: collections.Counter = collections.Counter()
+        self.count: collections.Counter = collections.Counter()
+        words = re.compile(r"^\s*(?:WITH .*?\)\s*)?(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s+(?:.*?\sFROM\s+)?(\w+)",
+                           re.S | re.I)
+
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def before(conn, cursor, statement, parameters, context, executemany):
+            conn.info["bench_t0"] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def after(conn, cursor, statement, parameters, context, executemany):
+            found = words.match(statement)
+            kind = " ".join(found.groups()) if found else statement[:40]
+            self.spent[kind] += time.perf_counter() - conn.info.pop("bench_t0")
+            self.count[kind] += 1
+
+    def report(self, what: str) -> None:
+        total = sum(self.spent.values())
+        print(f"{what}: {total:.2f} s in statements; the most:")
+        for kind, s in self.spent.most_common(12):
+            print(f"  {s:8.2f} s  {self.count[kind]:6} × {kind}")
+        self.spent.clear()
+        self.count.clear()
 
 
 if __name__ == "__main__":
