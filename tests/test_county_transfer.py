@@ -241,6 +241,43 @@ def test_purge_refuses_an_archive_older_than_the_data(app, counties, owner_engin
     assert chain(app, keep["id"]).ok
 
 
+def test_other_counties_keep_writing_while_one_is_purged(app, counties, owner_engine, tmp_path):
+    """The purge takes no lock on the audit trail that another county's open write holds (every
+    write appends an event): it used to switch the append-only trigger off, and waited for them —
+    and every county's writes waited for it. The trigger's one exception for it stays narrow."""
+    from sqlalchemy.engine import make_url
+
+    tx, keep = counties
+    archive = tmp_path / "tx.jzca"
+    assert cli(app, "tenants", "export", "tx", str(archive)).exit_code == 0
+    kept = counts(owner_engine, keep["id"])
+    admin_url = app.config["JIUZHU_DATABASE_ADMIN_URL"]
+    # the purge gives up after 3 s waiting for a lock, instead of waiting for the open write below
+    app.config["JIUZHU_DATABASE_ADMIN_URL"] = make_url(admin_url).update_query_dict(
+        {"options": "-c lock_timeout=3000"}).render_as_string(hide_password=False)
+    writing = owner_engine.connect()
+    try:
+        open_write = writing.begin()
+        writing.execute(text("SELECT set_config('app.tenant_id', :s, true)"), {"s": _signed(keep["id"])})
+        # the lock an INSERT of an event holds until its transaction ends (another county's request)
+        writing.execute(text("LOCK TABLE audit_events IN ROW EXCLUSIVE MODE"))
+        r = cli(app, "tenants", "purge", "tx", "--archive", str(archive))
+        assert r.exit_code == 0, r.output
+        open_write.rollback()
+    finally:
+        writing.close()
+        app.config["JIUZHU_DATABASE_ADMIN_URL"] = admin_url
+    assert sum(counts(owner_engine, tx["id"]).values()) == 0
+    assert counts(owner_engine, keep["id"]) == kept and chain(app, keep["id"]).ok
+    # the exception is a purge's, of the county it names, as the owner: not another county's events
+    with owner_engine.connect() as conn:
+        conn.execute(text("SELECT set_config('jiuzhu.purge_tenant', :t, true)"), {"t": str(tx["id"])})
+        with pytest.raises(Exception, match="append-only"):
+            conn.execute(text("DELETE FROM audit_events WHERE tenant_id = :k"), {"k": keep["id"]})
+        conn.rollback()
+    assert counts(owner_engine, keep["id"]) == kept
+
+
 def test_import_refuses_a_county_already_here_and_a_tampered_archive(app, counties, owner_engine, tmp_path):
     archive = tmp_path / "tx.jzca"
     assert cli(app, "tenants", "export", "tx", str(archive)).exit_code == 0
