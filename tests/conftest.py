@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -106,6 +107,35 @@ def make_app(database_urls, **overrides):
     }
     config.update(overrides)
     return create_app(config)
+
+
+@contextmanager
+def scratch_database(database_urls, suffix: str, **overrides):
+    """A database of its own beside the run's (``<run's name>_<suffix>``, empty, not migrated) and an
+    app on it as the run's application role; yields the app and the owner's engine, and drops the
+    database at the end whatever happened."""
+    from jiuzhu.extensions import db as _db
+
+    name = f"{services.test_db_name()}_{suffix}"
+    server = make_url(PG_SERVER)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    owner = server.set(database=name)
+    app = make_app({**database_urls, "owner": owner.render_as_string(hide_password=False),
+                    "app": make_url(database_urls["app"]).set(database=name).render_as_string(hide_password=False)},
+                   **overrides)
+    engine = create_engine(owner)
+    try:
+        yield app, engine
+    finally:
+        engine.dispose()
+        with app.app_context():
+            _db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

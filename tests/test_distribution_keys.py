@@ -10,12 +10,10 @@ can no longer be pointed at a parent of another, even by someone who writes the 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from tests import services
-from tests.conftest import PG_SERVER, make_app, signed_tenant
+from tests.conftest import scratch_database, signed_tenant
 
 #: tables with a tenant_id that may not (yet) be keyed by it, and why
 EXEMPT = {
@@ -199,45 +197,28 @@ def test_the_migration_goes_down_and_up_again(database_urls):
 
     from jiuzhu.extensions import db
 
-    name = services.test_db_name() + "_m62"
-    server = make_url(PG_SERVER)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    owner = server.set(database=name)
-    app = make_app({**database_urls, "owner": owner.render_as_string(hide_password=False),
-                    "app": make_url(database_urls["app"]).set(database=name).render_as_string(hide_password=False)})
-    engine = create_engine(owner)
-    try:
-        with app.app_context():
-            upgrade()
-            with engine.connect() as conn:
-                assert problems_in(conn)[0] == []
-            downgrade(revision="0061")
-            with engine.connect() as conn:
-                assert conn.execute(text("SELECT to_regclass('ix_notifications_tenant_id')")).scalar() is not None
-                problems, _ = problems_in(conn)
-                assert "cases: primary key ['id'] lacks tenant_id" in problems
-                assert "case_steps: foreign key fk_case_steps_case_id_cases to cases lacks tenant_id" in problems
-                fk = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                                       "WHERE conname = 'fk_legal_supporters_supported_member_id_household_members'")
-                                  ).scalar()
-                assert fk == ("FOREIGN KEY (supported_member_id) REFERENCES household_members(id) "
-                              "ON DELETE SET NULL")
-            upgrade()
-            with engine.connect() as conn:
-                assert problems_in(conn)[0] == []
-                assert conn.execute(text("SELECT to_regclass('ix_notifications_tenant_id')")).scalar() is None
-                fk = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                                       "WHERE conname = 'fk_legal_supporters_supported_member_id_household_members'")
-                                  ).scalar()
-                assert fk == ("FOREIGN KEY (tenant_id, supported_member_id) REFERENCES household_members(tenant_id, id) "
-                              "ON DELETE SET NULL (supported_member_id)")
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(database_urls, "m62") as (app, engine), app.app_context():
+        upgrade()
+        with engine.connect() as conn:
+            assert problems_in(conn)[0] == []
+        downgrade(revision="0061")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT to_regclass('ix_notifications_tenant_id')")).scalar() is not None
+            problems, _ = problems_in(conn)
+            assert "cases: primary key ['id'] lacks tenant_id" in problems
+            assert "case_steps: foreign key fk_case_steps_case_id_cases to cases lacks tenant_id" in problems
+            fk = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                   "WHERE conname = 'fk_legal_supporters_supported_member_id_household_members'")
+                              ).scalar()
+            assert fk == ("FOREIGN KEY (supported_member_id) REFERENCES household_members(id) "
+                          "ON DELETE SET NULL")
+        upgrade()
+        with engine.connect() as conn:
+            assert problems_in(conn)[0] == []
+            assert conn.execute(text("SELECT to_regclass('ix_notifications_tenant_id')")).scalar() is None
+            fk = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                   "WHERE conname = 'fk_legal_supporters_supported_member_id_household_members'")
+                              ).scalar()
+            assert fk == ("FOREIGN KEY (tenant_id, supported_member_id) REFERENCES household_members(tenant_id, id) "
+                          "ON DELETE SET NULL (supported_member_id)")
+        db.session.remove()

@@ -11,8 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
 from jiuzhu import create_app
 from jiuzhu.audit import check_chain
@@ -26,8 +25,7 @@ from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.warnings.models import WarningTicket
 from jiuzhu.workflow.models import Step
-from tests import services
-from tests.conftest import PG_SERVER, TEST_KEYS, make_app
+from tests.conftest import TEST_KEYS, scratch_database
 
 PERSON = make_id_number("341021", dt.date(1968, 3, 12), 13)
 SUPPORTER = make_id_number("341021", dt.date(1992, 5, 5), 72)
@@ -39,29 +37,11 @@ HASHED = ("tenant_id", "seq", "at", "actor_id", "actor_name", "actor_role", "ent
 
 @contextmanager
 def postgres_at_0014(database_urls):
-    name = services.test_db_name() + "_m15"
-    server = make_url(PG_SERVER)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    owner = server.set(database=name)
-    app_url = make_url(database_urls["app"]).set(database=name)
-    app = make_app({**database_urls, "owner": owner.render_as_string(hide_password=False),
-                    "app": app_url.render_as_string(hide_password=False)})
-    with app.app_context():
-        upgrade(revision="0014")
-        db.session.remove()
-    engine = create_engine(owner)
-    try:
-        yield app, engine
-    finally:
-        engine.dispose()
+    with scratch_database(database_urls, "m15") as (app, engine):
         with app.app_context():
-            db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            upgrade(revision="0014")
+            db.session.remove()
+        yield app, engine
 
 
 @contextmanager

@@ -9,7 +9,6 @@ import re
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
 
 from jiuzhu.cases.households import Member, MemberNameGram
 from jiuzhu.cases.idcard import make_id_number
@@ -18,8 +17,7 @@ from jiuzhu.cases.services import MemberInput, register_household
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
 from jiuzhu.tenancy.models import Tenant
-from tests import services
-from tests.conftest import PASSWORD, PG_SERVER, World, login, make_app, signed_tenant
+from tests.conftest import PASSWORD, World, login, scratch_database, signed_tenant
 from tests.factories import acting, village_of
 from tests.test_statement_counts import brief, counted
 
@@ -125,20 +123,11 @@ def test_the_pairs_are_seen_only_where_their_household_is(app, cases, database_u
     assert grams == pairs_of("欧阳建国") and len(households) == 1
 
 
-def test_the_migration_finds_the_pairs_of_the_members_already_there(app, database_urls):
+def test_the_migration_finds_the_pairs_of_the_members_already_there(database_urls):
     """0077 on a county with members: their pairs are there at once, found by the search."""
     from flask_migrate import downgrade, upgrade
 
-    name = services.test_db_name() + "_m77"
-    server = make_url(PG_SERVER)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    owner = create_engine(server.set(database=name))
-    other = make_app({**database_urls, "owner": server.set(database=name).render_as_string(hide_password=False),
-                      "app": make_url(database_urls["app"]).set(database=name).render_as_string(hide_password=False)})
-    try:
+    with scratch_database(database_urls, "m77") as (other, owner):
         with other.app_context():
             upgrade()
             db.session.remove()
@@ -156,10 +145,3 @@ def test_the_migration_finds_the_pairs_of_the_members_already_there(app, databas
         client = other.test_client()
         assert login(client, "nm-t1-staff", PASSWORD).status_code == 302
         assert len(listed(client, "相如")) == 1 and listed(client, "如卓") == set()
-    finally:
-        owner.dispose()
-        with other.app_context():
-            db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
