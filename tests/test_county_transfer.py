@@ -104,8 +104,22 @@ def tenant_id_of(app, code: str) -> int | None:
 
 @pytest.fixture
 def counties(app, world, monkeypatch):
+    from jiuzhu.reminders.jobs import send_tenant_reminders
+    from tests.test_workflow_baseline import do
+
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
-    return seed(app, world, "tx", 5), seed(app, world, "keep", 2)
+    tx = seed(app, world, "tx", 5)
+    on = dt.date(2026, 3, 2)
+    with acting(app, "tx-t1-staff") as user:  # a sixth case, complete and accepted: its deadlines
+        accepted = engine.open_case(
+            db.session, user, household=household_of_four(db.session, user, seq=6), categories=["dibao"],
+            channel="window", applied_on=on, authorization_signed_on=on, commitment_signed_on=on,
+            provided=["application_form", "authorization", "commitment"], via_platform=["id_and_register"]).id
+    do(app, "tx-t1-staff", accepted, "acceptance", "accept", dt.date(2026, 3, 3))
+    with app.app_context():  # its reminders sent, long overdue: the county's outbox and inbox rows
+        assert send_tenant_reminders(tx["id"], today="2026-11-17")["sent"] > 0
+        db.session.remove()
+    return tx, seed(app, world, "keep", 2)
 
 
 @pytest.fixture
@@ -130,7 +144,9 @@ def test_export_purge_import_round_trips_a_county_and_leaves_the_other_alone(app
     kept = counts(owner_engine, keep["id"])
     files = file_hashes(app, tx["id"])
     keep_head = chain(app, keep["id"])
-    assert before["cases"] == 5 and before["household_members"] == 20 and before["audit_events"] > 50
+    assert before["cases"] == 6 and before["household_members"] == 24 and before["audit_events"] > 50
+    # the tables whose tenant_id no key ties to ``tenants`` (0076) move like the others
+    assert before["reminders"] > 0 and before["notifications"] > 0
     assert len(files) == 1 and files[0] == hashlib.sha256(SCAN).hexdigest()
 
     assert cli(app, "audit", "anchor").exit_code == 0  # the chains anchored outside the database, as every day
@@ -204,7 +220,7 @@ def test_export_purge_import_round_trips_a_county_and_leaves_the_other_alone(app
         found = db.session.scalars(select(Member).where(Member.id_number_bidx.in_(
             index_candidates("id_number", father)))).all()
         assert [m.name for m in found] == ["汪建国"]
-        reasons = sorted(c.decision_reason for c in db.session.scalars(select(Case)))
+        reasons = sorted(c.decision_reason for c in db.session.scalars(select(Case)) if c.decision_reason)
         assert reasons == [f"第 {seq} 户：父亲重病" for seq in range(1, 6)]
         case_id = db.session.scalar(select(Case.id).order_by(Case.id))
         db.session.remove()

@@ -480,7 +480,9 @@ def import_tenant(session, path: Path, passphrase: str, anchor_root: Path | None
             for row in loaded[table.name]:
                 new = {}
                 for name, value in row.items():
-                    if name == "id" and table.name in maps:
+                    if name == "tenant_id":  # every county table's, whether or not a key names tenants
+                        new[name] = tid
+                    elif name == "id" and table.name in maps:
                         new[name] = maps[table.name][value]
                     elif name in references:
                         new[name] = follow(references[name][0], value, references[name][1])
