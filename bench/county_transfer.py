@@ -5,7 +5,8 @@
 Needs PostgreSQL (JIUZHU_BENCH_PG, default postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres).
 It (re)creates the database ``jiuzhu_bench_transfer``, runs the migrations, and builds two counties
 through the service layer: the one moved, with ``--cases`` households of four (each with a case, so
-steps, reminders and audit events follow) and one scanned ID card, and a small one that stays.
+steps and audit events follow; five notifications a case by SQL, the inbox months of reminders leave)
+and one scanned ID card, and a small one that stays.
 
 It prints, for the moved county:
 * export (decrypt every value, verify the audit chain, ZIP, SM4-GCM) against ``COPY (SELECT … WHERE
@@ -87,8 +88,15 @@ def main() -> None:
                 attach_file(db.session, user, case.id, case.materials[0].key, filename="scan.png",
                             data=b"\x89PNG\r\n\x1a\n" + os.urandom(200_000))
     if not args.keep:
-        print(f"seeded county bt: {args.cases} households of four with a case each, "
-              f"in {time.perf_counter() - t0:.1f} s")
+        # the county's inbox as the reminder sweep fills it over months: five notifications a case
+        with owner.begin() as conn:
+            conn.execute(text("""
+                INSERT INTO notifications (tenant_id, user_id, case_id, title, body, created_at)
+                SELECT c.tenant_id, (SELECT min(u.id) FROM users u WHERE u.tenant_id = c.tenant_id), c.id,
+                       '办理提醒', '案件环节即将到期', now()
+                  FROM cases c CROSS JOIN generate_series(1, 5) WHERE c.tenant_id = :t"""), {"t": moved["id"]})
+        print(f"seeded county bt: {args.cases} households of four with a case each (and five notifications "
+              f"a case), in {time.perf_counter() - t0:.1f} s")
     spent = statement_times(app) if args.statements else None
 
     key = rls_key(app.config["SECRET_KEY"])
