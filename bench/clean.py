@@ -1,6 +1,7 @@
 """Remove what the benchmarks leave behind, and nothing else: every ``jiuzhu_bench_*`` database on
 JIUZHU_BENCH_PG with its application role, their key files, and their instances' keys and RQ jobs in
-the host's Redis (JIUZHU_REDIS_URL, default db 0 on the local server).
+the host's Redis (JIUZHU_REDIS_URL, default db 0 on the local server). ``jiuzhu_bench`` (the reminder
+sweep's default database) counts as one of theirs.
 
     .venv/bin/python bench/clean.py
 
@@ -69,8 +70,8 @@ def clean_redis(databases: list[str]) -> int:
 def main() -> None:
     admin = create_engine(bench_server(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        databases = conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE 'jiuzhu\\_bench\\_%' "
-                                      "ORDER BY datname")).all()
+        databases = conn.scalars(text("SELECT datname FROM pg_database WHERE datname = 'jiuzhu_bench' "
+                                      "OR datname LIKE 'jiuzhu\\_bench\\_%' ORDER BY datname")).all()
     admin.dispose()
     keys = clean_redis(databases)  # first: the instances' names come from the databases'
     dropped = drop_databases(databases)
