@@ -110,6 +110,8 @@ class Notification(TenantScoped, Base):
         UniqueConstraint("tenant_id", "reminder_id", "user_id"),
         Index("ix_notifications_user_unread", "user_id", postgresql_where=text("read_at IS NULL"),
               sqlite_where=text("read_at IS NULL")),
+        # a case removed (its county purged) finds its notifications without reading the county's
+        Index("ix_notifications_case", "tenant_id", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
