@@ -24,16 +24,13 @@ from support import app_role, bench_server, instance_name  # support puts the pl
 OLD_ROLE = "jiuzhu_bench_app"
 
 
-def drop_databases(names: list[str]) -> list[str]:
-    admin = create_engine(bench_server(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        roles = conn.scalars(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:r)"),
-                             {"r": [app_role(n) for n in names] + [OLD_ROLE]}).all()
-        for role in roles:
-            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-    admin.dispose()
+def drop_databases(conn, names: list[str]) -> list[str]:
+    for name in names:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    roles = conn.scalars(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:r)"),
+                         {"r": [app_role(n) for n in names] + [OLD_ROLE]}).all()
+    for role in roles:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
     for name in names:
         Path(tempfile.gettempdir(), f"{name}-keys.json").unlink(missing_ok=True)
     for left in Path(tempfile.gettempdir()).glob("jiuzhu-bench-redis-*"):
@@ -72,9 +69,9 @@ def main() -> None:
     with admin.connect() as conn:
         databases = conn.scalars(text("SELECT datname FROM pg_database WHERE datname = 'jiuzhu_bench' "
                                       "OR datname LIKE 'jiuzhu\\_bench\\_%' ORDER BY datname")).all()
+        keys = clean_redis(databases)  # first: the instances' names come from the databases'
+        dropped = drop_databases(conn, databases)
     admin.dispose()
-    keys = clean_redis(databases)  # first: the instances' names come from the databases'
-    dropped = drop_databases(databases)
     print(f"dropped {len(dropped)} databases and roles: {', '.join(dropped) or 'none'}; {keys} Redis keys")
 
 

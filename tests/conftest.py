@@ -114,8 +114,6 @@ def scratch_database(database_urls, suffix: str, **overrides):
     """A database of its own beside the run's (``<run's name>_<suffix>``, empty, not migrated) and an
     app on it as the run's application role; yields the app and the owner's engine, and drops the
     database at the end whatever happened."""
-    from jiuzhu.extensions import db as _db
-
     name = f"{services.test_db_name()}_{suffix}"
     server = make_url(PG_SERVER)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -132,7 +130,7 @@ def scratch_database(database_urls, suffix: str, **overrides):
     finally:
         engine.dispose()
         with app.app_context():
-            _db.engine.dispose()
+            db.engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -152,6 +150,14 @@ def app(database_urls):
 @pytest.fixture(scope="session")
 def owner_engine(database_urls):
     engine = create_engine(database_urls["owner"])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app_engine(database_urls):
+    """An engine as the application's role: raw SQL under row-level security."""
+    engine = create_engine(database_urls["app"])
     yield engine
     engine.dispose()
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from jiuzhu import create_app
 from jiuzhu.audit import BreakKind, check_chain, record, verify
@@ -50,13 +50,6 @@ def cli(app):
         return result
 
     return run
-
-
-@pytest.fixture
-def app_engine(database_urls):
-    engine = create_engine(database_urls["app"])
-    yield engine
-    engine.dispose()
 
 
 @contextmanager

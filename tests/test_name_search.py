@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from jiuzhu.cases.households import Member, MemberNameGram
 from jiuzhu.cases.idcard import make_id_number
@@ -99,24 +99,20 @@ def test_the_pairs_follow_each_change_of_a_member(app, cases, client_for, owner_
     assert listed(staff, "李晓明") == {own}
 
 
-def test_the_pairs_are_seen_only_where_their_household_is(app, cases, database_urls):
+def test_the_pairs_are_seen_only_where_their_household_is(app, cases, app_engine):
     """Under row-level security as the application role, and under the session's scope as any row."""
     with app.app_context():
         with use_scope(Scope.platform()):
             ids = dict(db.session.execute(select(Tenant.code, Tenant.id)).all())
         db.session.remove()
-    engine = create_engine(database_urls["app"])
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(ids["ns"])})
-            assert set(conn.scalars(text("SELECT DISTINCT tenant_id FROM member_name_grams"))) == {ids["ns"]}
-            # the triggers' rows are checked like any other: another county's pair is refused
-            with pytest.raises(Exception, match="row-level security"), conn.begin_nested():
-                conn.execute(text("INSERT INTO member_name_grams (tenant_id, gram, member_id, household_id) "
-                                  "SELECT :o, gram, member_id, household_id FROM member_name_grams LIMIT 1"),
-                             {"o": ids["nx"]})
-    finally:
-        engine.dispose()
+    with app_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed_tenant(ids["ns"])})
+        assert set(conn.scalars(text("SELECT DISTINCT tenant_id FROM member_name_grams"))) == {ids["ns"]}
+        # the triggers' rows are checked like any other: another county's pair is refused
+        with pytest.raises(Exception, match="row-level security"), conn.begin_nested():
+            conn.execute(text("INSERT INTO member_name_grams (tenant_id, gram, member_id, household_id) "
+                              "SELECT :o, gram, member_id, household_id FROM member_name_grams LIMIT 1"),
+                         {"o": ids["nx"]})
     with acting(app, "ns-t2-staff"):
         grams = set(db.session.scalars(select(MemberNameGram.gram)))
         households = set(db.session.scalars(select(MemberNameGram.household_id)))

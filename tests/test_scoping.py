@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from jiuzhu.auth.models import User
 from jiuzhu.extensions import db
@@ -148,13 +148,6 @@ def test_platform_scope_sees_only_platform_users(ctx, world, two):
 
 
 # -- PostgreSQL row-level security, the second wall ------------------------------------------------
-
-@pytest.fixture
-def app_engine(database_urls):
-    engine = create_engine(database_urls["app"])
-    yield engine
-    engine.dispose()
-
 
 def test_raw_sql_as_application_role_returns_only_current_tenant(app_engine, two):
     a, b = two
