@@ -49,36 +49,48 @@ def record_access(session, kind: AccessKind, subject_type: str, subject_id: int 
         if conn.dialect.name == "postgresql":
             from jiuzhu.tenancy.context import Scope
 
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_setting(Scope(tenant_id))})
+            signed = tenant_setting(Scope(tenant_id))
+            if household_id is not None and user_id is not None:
+                _record_look(conn, signed, row)  # the county's setting, the counts and the row: one statement
+                return
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": signed})
         if household_id is None or user_id is None:
             conn.execute(insert(PersonalDataAccess.__table__).values(**row))
         else:
             _write_and_alert(conn, row)
 
 
+#: ``jiuzhu_record_look`` (migration 0081): the county handed to row-level security, its alert limit
+#: and the account's looks within the hour read, the row written — one round trip
+RECORD_LOOK = text("SELECT alert_limit, looks, opened FROM jiuzhu_record_look(:signed, :at, :user_id, :user_name, "
+                   ":user_role, :kind, :subject_type, :subject_id, :household_id, :detail, :source, :tenant_id, "
+                   ":since)")
+
+
+def _record_look(conn, signed: str, row: dict) -> None:
+    """PostgreSQL: write the look and alert the county admins if it is the one that passes the
+    county's hourly limit of households opened, the row and the counts in one statement."""
+    limit, looks, opened = conn.execute(RECORD_LOOK, {
+        **row, "kind": str(row["kind"]), "signed": signed, "since": row["at"] - dt.timedelta(hours=1)}).one()
+    _alert_if_unusual(conn, row["tenant_id"], row["user_id"], row["user_name"], limit or DEFAULT_ALERT_PER_HOUR,
+                      looks, opened)
+
+
 def _write_and_alert(conn, row: dict) -> None:
-    """Write the look and alert the county admins if it is the one that passes the county's hourly
-    limit of households opened: on PostgreSQL the row and the counts in one statement."""
+    """The demo's SQLite: read the county's limit and the account's looks within the hour, write the
+    look, and alert the county admins if it is the one that passes the limit."""
     from jiuzhu.auth.policy import SecurityPolicy
 
     tenant_id, user_id, household_id = row["tenant_id"], row["user_id"], row["household_id"]
     since = utcnow() - dt.timedelta(hours=1)
     t, policy = PersonalDataAccess.__table__, SecurityPolicy.__table__
     mine = (t.c.tenant_id == tenant_id, t.c.user_id == user_id, t.c.at >= since)
-    # the county's limit, this household's looks within the hour and the households this account
-    # opened within the hour — before this look: a statement's subqueries do not see the row its
-    # own WITH writes
-    counts = select(
+    limit, looks, opened = conn.execute(select(
         select(policy.c.access_alert_per_hour).where(policy.c.tenant_id == tenant_id).scalar_subquery(),
         select(func.count()).where(*mine, t.c.household_id == household_id).scalar_subquery(),
         select(func.count(func.distinct(t.c.household_id))).where(*mine, t.c.household_id.is_not(None))
-        .scalar_subquery())
-    if conn.dialect.name == "postgresql":
-        limit, looks, opened = conn.execute(counts.add_cte(
-            insert(t).values(**row).returning(t.c.id).cte("written"))).one()
-    else:
-        limit, looks, opened = conn.execute(counts).one()
-        conn.execute(insert(t).values(**row))
+        .scalar_subquery())).one()
+    conn.execute(insert(t).values(**row))
     _alert_if_unusual(conn, tenant_id, user_id, row["user_name"], limit or DEFAULT_ALERT_PER_HOUR, looks, opened)
 
 
