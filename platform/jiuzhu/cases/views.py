@@ -18,7 +18,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer
 from werkzeug.datastructures import MultiDict
 
 from jiuzhu.admin.base import SecureBaseView, date_problem, flash_refusal, perform
@@ -415,20 +415,17 @@ class CaseworkView(SecureBaseView):
     def case(self, case_id, posted=None, dup_posted=None):
         """The case page; ``posted`` (after a refused step form) carries the typed values and the
         problems, so that form is shown again as it was sent, each problem beside its field."""
-        from jiuzhu.cases.models import CaseMaterial
+        from jiuzhu.cases.whole import load_whole_case
 
-        # what the page shows of the case, in a fixed number of statements however many rows (no
-        # N+1): the case with its household and the members joined (a few rows), the materials with
-        # their files joined, the notices
-        case = db.session.get(Case, case_id, options=[
-            joinedload(Case.household).joinedload(Household.members),
-            selectinload(Case.materials).joinedload(CaseMaterial.files), selectinload(Case.notices)])
-        if case is None:
+        # everything the page shows of the case in one statement, however many rows (no N+1)
+        whole = load_whole_case(db.session, case_id)
+        if whole is None:
             abort(404)
+        case = whole.case
         record_access(db.session, AccessKind.view_case, "case", case.id, household_id=case.household_id)
         plugin = engine.plugin_for(case)
         workflow = plugin.workflow_for(case)
-        view = engine.load_view(db.session, case)
+        view = engine.CaseView(case, whole.steps)
         user = current_user
         actions = []
         for step in view.open_steps:
@@ -467,17 +464,15 @@ class CaseworkView(SecureBaseView):
         else:
             assessment_error = None
         today = china_today()
-        from jiuzhu.cases.models import AssistanceKind, AssistanceRecord
+        from jiuzhu.cases.models import AssistanceKind
 
-        assistance = db.session.scalars(select(AssistanceRecord).where(AssistanceRecord.case_id == case.id)
-                                        .order_by(AssistanceRecord.done_on, AssistanceRecord.id)).all()
         county = db.session.get(Tenant, case.tenant_id)
         from jiuzhu.payments import services as pay
 
         # payments exist once a case is decided — or, for temporary relief, from an advance (先行救助)
         paid_ever = case.decided_on is not None or "temporary_relief" in (case.categories or [])
-        schedule = pay.schedule_of(db.session, case.id) if paid_ever else None
-        grants = pay.relief_grants(db.session, case.id) if paid_ever else []
+        schedule = whole.schedule if paid_ever else None
+        grants = whole.grants if paid_ever else []
         from jiuzhu.duplicates import services as dup
         from jiuzhu.duplicates.models import ResolutionKind
 
@@ -496,7 +491,7 @@ class CaseworkView(SecureBaseView):
                                plugin, view.open_steps),
                            case=case, actions=actions, timeline=timeline, plugin=plugin,
                            records=plugin.case_records(case, view),
-                           assistance=assistance, assistance_kinds=list(AssistanceKind),
+                           assistance=whole.assistance, assistance_kinds=list(AssistanceKind),
                            workflow=workflow, today=today, assessment=assessment, assessment_error=assessment_error,
                            left=workdays_between(today, case.due_on) if case.due_on else None,
                            categories={c.value: c.label for c in Category}, may_decide=not user.role.is_village,
