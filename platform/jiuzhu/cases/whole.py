@@ -74,9 +74,8 @@ def load_whole_case(session, case_id: int) -> WholeCase | None:
         .outerjoin(ReliefGrant, and_(on == GRANTS, ReliefGrant.case_id == Case.id))
         .outerjoin(ReliefPayment, ReliefPayment.grant_id == ReliefGrant.id)
         .where(Case.id == case_id)
-        # what the page acts on must be what the database holds now (a refused form is shown again
-        # after its transaction rolled back)
-        .execution_options(populate_existing=True)
+        # (not populate_existing: the case and its household, on every row, would be filled anew on
+        # each; a refused form is shown again after a rollback, which expired everything loaded)
     )
     rows = session.execute(stmt).all()
     if not rows:
