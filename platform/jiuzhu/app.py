@@ -68,6 +68,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from jiuzhu.disclosure.generation import init_publicity_generation
 
     init_publicity_generation(app)  # committed writes move the cached public pages' generation
+    from jiuzhu.plans import watch
+
+    with app.app_context():
+        for engine in db.engines.values():
+            watch(engine)  # what may write, so that a request that only read commits (jiuzhu.plans)
     _register_signals()
     from jiuzhu.ops import init_ops
 
@@ -144,6 +149,9 @@ def _register_request_hooks(app: Flask) -> None:
     app.before_request(require_password_change)
     app.teardown_request(leave_request_scope)
     app.teardown_request(leave_request_actor)
+    from jiuzhu.plans import end_read_only_transaction
+
+    app.teardown_request(end_read_only_transaction)  # registered last: runs first, still in the request's scope
 
     @app.context_processor
     def _unread():

@@ -182,7 +182,7 @@ def init_publicity_generation(app: Flask) -> None:
         _watch(engine, gens)
 
 
-def _info(conn) -> dict | None:
+def live_info(conn) -> dict | None:
     """The connection's ``info``, or None for a connection cut meanwhile (the server went away and
     SQLAlchemy invalidated it): asking a cut connection for it raises, which turned the rollback of a
     request that met an outage into a 500 instead of a 503. Nothing it wrote will commit, and the
@@ -213,7 +213,7 @@ def _watch(engine, gens: Generations) -> None:
             written.add(GLOBAL)
 
     def commit(conn):
-        info = _info(conn)
+        info = live_info(conn)
         if info is None:
             return
         written = info.pop(_WRITTEN, None)
@@ -222,7 +222,7 @@ def _watch(engine, gens: Generations) -> None:
             info.setdefault(_COMMITTED, set()).update(written)
 
     def rollback(conn):
-        info = _info(conn)
+        info = live_info(conn)
         if info is not None:
             info.pop(_WRITTEN, None)
             info.pop(_SETTING, None)
