@@ -1,6 +1,6 @@
 """The township worklist and the county dashboard at 1,000,000 cases.
 
-    python bench/worklist_dashboard.py [--cases 1000000] [--keep] [--repeat 20]
+    python bench/worklist_dashboard.py [--cases 1000000] [--keep] [--repeat 20] [--warm 30]
 
 Needs PostgreSQL (JIUZHU_BENCH_PG, default postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres).
 It (re)creates ``jiuzhu_bench_screens``, migrates, creates one county with 20 townships (staff in
@@ -18,7 +18,9 @@ with the SQL statements each request sends:
 * the case list (案件查询), also searched by part of a name (one many members have, one none has) and
   by an ID number, and a case page, as the township's staff (each household has two members);
 * the county dashboard, against the bare SQL aggregates it replaced (counting the cases).
-``--keep`` reuses the seeded database (and migrates it to the head first).
+``--keep`` reuses the seeded database (and migrates it to the head first). Each page is requested
+``--warm`` times before it is timed, as on a server that has served a while (psycopg has prepared
+its statements); the case page is also timed on fresh connections, before any of that.
 The last lines (``RESULT``) are what ``bench/run-all`` tabulates.
 """
 
@@ -88,6 +90,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--warm", type=int, default=30,
+                        help="requests of each page before the timed ones (the statements get prepared)")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--profile", metavar="PAGE", choices=("worklist", "cases", "case", "dashboard"),
                         help="print where the server time of PAGE goes (cProfile, 50 requests) and stop")
@@ -180,18 +184,26 @@ def main():
     def started(conn, *a):
         conn.info["bench_t0"] = time.perf_counter()
 
+    took: list[float] = []  # each statement's time, in order
+
     def ended(conn, *a):
-        in_db[0] += time.perf_counter() - conn.info.pop("bench_t0")
+        took.append(time.perf_counter() - conn.info.pop("bench_t0"))
+        in_db[0] += took[-1]
 
     event.listen(engine, "before_cursor_execute", started)
     event.listen(engine, "after_cursor_execute", ended)
-    if args.statements:
+    if args.statements:  # each statement with its median time over --repeat requests (round trip included)
         client, url = pages[args.statements]
         client.get(url)
-        seen.clear()
-        assert client.get(url).status_code == 200, url
+        each: list[list[float]] = []
+        for _ in range(args.repeat):
+            seen.clear()
+            took.clear()
+            assert client.get(url).status_code == 200, url
+            each.append(list(took))
         for i, (statement, params) in enumerate(seen, 1):
-            print(f"-- {i}\n{' '.join(statement.split())}\n   {params!r}")
+            ms = sorted(run[i - 1] for run in each if len(run) >= i)
+            print(f"-- {i}  (median {ms[len(ms) // 2] * 1000:.2f} ms)\n{' '.join(statement.split())}\n   {params!r}")
         return
 
     def statements(client, url):
@@ -231,12 +243,27 @@ def main():
     def shown(client, url):  # a page that failed is not timed: its error would pass for speed
         assert (status := client.get(url).status_code) == 200, (url, status)
 
+    case_url = f"/admin/casework/{case_id}"
+    # the case page on fresh connections: nothing prepared yet, each statement planned at each request
+    with app.app_context():
+        _db.engine.dispose()
+    cold = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        shown(staff, case_url)
+        cold.append((time.perf_counter() - t0) * 1000)
+    case_cold = sorted(cold)[len(cold) // 2]
+    # then as a server that has served a while: psycopg prepares a statement on a connection once it
+    # ran there five times, and PostgreSQL keeps a generic plan after five more when it is no worse
+    for client, url in pages.values():
+        for _ in range(args.warm):
+            shown(client, url)
     worklist = median_ms(lambda: shown(staff, "/admin/casework/"), args.repeat)
     filtered = median_ms(lambda: shown(staff, "/admin/casework/?category=tekun"), args.repeat)
     dashboard = median_ms(lambda: shown(county, "/admin/dashboard/"), args.repeat)
     plain = median_ms(lambda: shown(county, "/admin/plain_steps/"), max(3, args.repeat // 4))
     cases = median_ms(lambda: shown(staff, "/admin/casework/cases"), args.repeat)
-    case = median_ms(lambda: shown(staff, f"/admin/casework/{case_id}"), args.repeat)
+    case = median_ms(lambda: shown(staff, case_url), args.repeat)
     from urllib.parse import quote
 
     # what → (words typed, milliseconds); the county's staff search every township: a name nobody has
@@ -264,7 +291,7 @@ def main():
     for what, (_, ms) in searched.items():
         print(f"case list searched, {what + ':':30} server {ms:8.1f} ms")
     print(f"case page, township:                  server {case:8.1f} ms  {n['case']:2} statements   "
-          f"waiting for the database {db_ms['case']:.1f} ms")
+          f"waiting for the database {db_ms['case']:.1f} ms   (fresh connections: {case_cold:.1f} ms)")
     print(f"dashboard, whole county:              server {dashboard:8.1f} ms  {n['dashboard']:2} statements   "
           f"bare SQL counting the cases {sql_dashboard:7.1f} ms   ratio {dashboard / sql_dashboard:5.2f}×   "
           f"waiting for the database {db_ms['dashboard']:.1f} ms")
@@ -275,6 +302,7 @@ def main():
                             *((f"case list searched by {what}", ms, f"q={q}")
                               for what, (q, ms) in searched.items()),
                             ("case page", case, f"{n['case']} stmts"),
+                            ("case page, fresh connections", case_cold, "first 5 requests, nothing prepared"),
                             ("dashboard", dashboard, f"{n['dashboard']} stmts; "
                              f"bare SQL counting cases {sql_dashboard:.1f} ms")):
         print(f"RESULT\t{name}\t{size}\t{ms:.1f} ms\t{extra}")
