@@ -4,9 +4,9 @@ a request that wrote, or may have written, still ends in a rollback (``jiuzhu.pl
 
 from __future__ import annotations
 
+import flask
 import psycopg
 import pytest
-from flask import request
 from sqlalchemy import event, select, text
 
 from jiuzhu.extensions import db
@@ -16,11 +16,12 @@ from tests.conftest import make_app
 
 
 @pytest.fixture
-def probe(database_urls, world):
+def probe(request, database_urls, world):  # (pytest's request)
     """An app of its own with pages that read, write without committing, or notify; the ends of
-    its transactions (``ended``: "commit" or "rollback", in order)."""
+    its transactions (``ended``: "commit" or "rollback", in order). Parametrized indirectly: the
+    app's settings."""
     county = world.county("rc", plugin="baseline", townships=1, villages=1)
-    app = make_app(database_urls)
+    app = make_app(database_urls, **getattr(request, "param", {}))
 
     @app.get("/_probe/read")
     def read():
@@ -40,7 +41,7 @@ def probe(database_urls, world):
     @app.get("/_probe/notify")
     def notify():
         db.session.execute(text("SELECT pg_notify('jiuzhu_probe', 'sent')"))
-        if "commit" in request.args:
+        if "commit" in flask.request.args:
             db.session.commit()
         return "ok"
 
@@ -64,6 +65,19 @@ def test_a_page_that_only_reads_commits_and_its_statements_stay_prepared(probe):
     with app.app_context(), db.engine.connect() as conn:  # the requests' one pooled connection
         prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
     assert any("FROM tenants" in s for s in prepared), prepared
+
+
+@pytest.mark.parametrize("probe", [{"JIUZHU_DB_PREPARE_THRESHOLD": 0}], indirect=True)
+def test_an_instance_behind_an_old_pgbouncer_prepares_nothing(probe):
+    """``JIUZHU_DB_PREPARE_THRESHOLD=0``: no statement is ever prepared (PgBouncer in transaction
+    pooling before 1.21 would hand a prepared statement's name to another server connection)."""
+    app, ended = probe
+    client = app.test_client()
+    for _ in range(12):
+        assert client.get("/_probe/read").status_code == 200
+    assert set(ended) == {"commit"}
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar() == 0
 
 
 def test_a_page_that_wrote_without_committing_leaves_nothing_behind(probe, owner_engine):

@@ -97,6 +97,9 @@ SETTINGS: tuple[Setting, ...] = (
             help="Default UI language."),
     Setting("JIUZHU_DB_CONNECT_TIMEOUT", "JIUZHU_DB_CONNECT_TIMEOUT", parse=int, default=5,
             help="Seconds to wait for a PostgreSQL connection before answering 503 (an unreachable host never hangs a request)."),
+    Setting("JIUZHU_DB_PREPARE_THRESHOLD", "JIUZHU_DB_PREPARE_THRESHOLD", parse=int, default=5,
+            help="Executions of a statement on a connection after which psycopg prepares it on the server (planned "
+                 "once, not at every request); 0 never prepares (PgBouncer in transaction pooling before 1.21)."),
     Setting("JIUZHU_LOG_FORMAT", "JIUZHU_LOG_FORMAT", parse=parse_choice("json", "text"), default="json",
             help="`json` (one JSON object a line: request id, tenant, user id, endpoint, status, duration) or `text` (the demo)."),
     Setting("JIUZHU_LOG_LEVEL", "JIUZHU_LOG_LEVEL", parse=parse_choice("debug", "info", "warning", "error"),
@@ -157,10 +160,15 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """SQLAlchemy engine options: a dead pooled connection is replaced before use (the app recovers
-    by itself when PostgreSQL is back), connecting gives up after JIUZHU_DB_CONNECT_TIMEOUT, and
-    statement parameters (names, ID numbers) never appear in an error message or a log line."""
+    by itself when PostgreSQL is back), connecting gives up after JIUZHU_DB_CONNECT_TIMEOUT, a
+    statement run JIUZHU_DB_PREPARE_THRESHOLD times on a connection is prepared there (see
+    ``jiuzhu.plans``), and statement parameters (names, ID numbers) never appear in an error
+    message or a log line."""
     options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
     if url.startswith("postgresql"):
-        options["connect_args"] = {"connect_timeout": int(config.get("JIUZHU_DB_CONNECT_TIMEOUT") or 5)}
+        threshold = int(config.get("JIUZHU_DB_PREPARE_THRESHOLD", 5))
+        options["connect_args"] = {"connect_timeout": int(config.get("JIUZHU_DB_CONNECT_TIMEOUT") or 5),
+                                   # psycopg: None never prepares (0 would prepare every statement at once)
+                                   "prepare_threshold": threshold if threshold > 0 else None}
     return options
