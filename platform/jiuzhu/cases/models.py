@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -160,9 +161,11 @@ class Case(Audited, OrgScoped, Base):
         return super().in_org_scope(scope)
 
 
+@lru_cache(maxsize=1)
 def unshown_in_lists() -> tuple:
     """Loader options of a list of cases (screens, API): the reasons no list shows are neither loaded
-    nor decrypted — personal data is opened where it is shown, not fifty rows at a time."""
+    nor decrypted — personal data is opened where it is shown, not fifty rows at a time. Built once
+    (options are immutable and shared by every statement that carries them)."""
     from sqlalchemy.orm import defer
 
     return tuple(defer(c) for c in (Case.extension_reason, Case.emergency_reason, Case.decision_reason,

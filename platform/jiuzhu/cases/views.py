@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -146,7 +147,14 @@ def worklist_query(user, *, category=None, village_id=None, step_key=None, chann
     # the page names each household by its head: a column of the page's one statement (neither the
     # households nor their members are loaded), and it decrypts nothing it never shows (the steps'
     # form data and reasons, the cases' reasons)
-    return q.order_by(*order).options(defer(Step.data), defer(Step.reason), *unshown_in_lists())
+    return q.order_by(*order).options(*_worklist_options())
+
+
+@lru_cache(maxsize=1)
+def _worklist_options() -> tuple:
+    """What the worklist never shows (the steps' form data and reasons, the cases' reasons): not
+    loaded, not decrypted. Built once, not at every request: options are immutable."""
+    return (defer(Step.data), defer(Step.reason), *unshown_in_lists())
 
 
 def worklist_rows(user, *, green_channel: bool, after=None, limit: int, **filters) -> list:
@@ -177,6 +185,12 @@ def head_name_column():
 
     return (select(Member.name).where(Member.household_id == Case.household_id, Member.relation == Relation.head)
             .order_by(Member.id).limit(1).correlate(Case).scalar_subquery().label("head_name"))
+
+
+def _case_href() -> str:
+    """The address of a case page without its number: a list links its rows as this followed by
+    each case's id — one ``url_for`` a page instead of one a row (each a routing lookup, 25 µs)."""
+    return url_for("casework.case", case_id=0).removesuffix("0")
 
 
 def _pdf(data: bytes, filename: str):
@@ -219,6 +233,7 @@ class CaseworkView(SecureBaseView):
         next_cursor = _cursor(bool(rows[-1][1].priority), rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
         steps = plugin.default_workflow().steps
         return self.render("cases/worklist.html", items=items, next_cursor=next_cursor, filters=filters,
+                           case_href=_case_href(),
                            villages=villages_in_scope(db.session, tenant), steps=steps, categories=plugin.categories, today=today,
                            channels=list(Channel))
 
@@ -258,7 +273,7 @@ class CaseworkView(SecureBaseView):
         if more and rows:
             last = rows[-1][0]
             next_after = f"p{last.id}" if open_only and last.priority else last.id
-        return self.render("cases/list.html", cases=rows, next_after=next_after,
+        return self.render("cases/list.html", cases=rows, next_after=next_after, case_href=_case_href(),
                            statuses=CASE_STATUS_LABELS, status=status, search=search, open_only=open_only,
                            page_heading=_("我的待办") if open_only else _("案件查询"))
 
