@@ -22,6 +22,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import defer
 from werkzeug.datastructures import MultiDict
 
+from jiuzhu.admin.badges import due_badge
 from jiuzhu.admin.base import SecureBaseView, date_problem, flash_refusal, perform
 from jiuzhu.auth.roles import Role
 from jiuzhu.calendar import workdays_between
@@ -39,6 +40,7 @@ from jiuzhu.cases.services import (
 from jiuzhu.clock import china_today
 from jiuzhu.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from jiuzhu.extensions import db
+from jiuzhu.i18n_terms import term
 from jiuzhu.privacy.models import AccessKind
 from jiuzhu.privacy.services import record_access
 from jiuzhu.security.inputs import MAX_ID, parse_id
@@ -223,13 +225,25 @@ class CaseworkView(SecureBaseView):
         rows = rows[:PAGE_SIZE]
         today = china_today()
         items = []
+        # each row's cells made here, once per distinct value (a page of fifty rows has a few steps,
+        # categories and deadlines): the template only places them
+        labels, badges, kinds = {}, {}, {}
         for step, case, head_name in rows:
             workflow = plugin.workflow_for(case)
             due = effective_due(step, case)  # a step without its own limit runs to the case's
             left = workdays_between(today, due) if due else None
-            items.append(SimpleNamespace(step=step, case=case, label=workflow.step(step.key).label,
-                                         household=household_label(head_name, case.household_id), left=left,
-                                         due=due, overdue=is_overdue(due, today)))
+            provisional = step.due_provisional if step.due_on else case.due_provisional
+            if (label := labels.get((id(workflow), step.key))) is None:
+                label = labels[id(workflow), step.key] = term(workflow.step(step.key).label)
+            if (badge := badges.get((left, provisional))) is None:
+                badge = badges[left, provisional] = due_badge(left, provisional)
+            categories = tuple(case.categories or ())
+            if (kind := kinds.get(categories)) is None:
+                kind = kinds[categories] = "、".join(term(c.label) for c in case.category_enums)
+            items.append(SimpleNamespace(own_due=step.due_on, due=due, overdue=is_overdue(due, today), badge=badge,
+                                         label=label, green=case.priority, green_reason=case.priority_reason,
+                                         household=household_label(head_name, case.household_id),
+                                         categories=kind, case_id=case.id))
         next_cursor = _cursor(bool(rows[-1][1].priority), rows[-1][0].due_on, rows[-1][0].id) if more and rows else None
         steps = plugin.default_workflow().steps
         return self.render("cases/worklist.html", items=items, next_cursor=next_cursor, filters=filters,
