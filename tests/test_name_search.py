@@ -1,6 +1,7 @@
-"""案件查询 finds a member's name by any part of it through the pairs of adjacent characters the database
-keeps (``member_name_grams``, migration 0077): the same answers as reading every name, for the
-county's, a township's and a village's staff, and the pairs follow every change of a member."""
+"""案件查询 finds a member's name by any part of it through the keys the database keeps
+(``member_name_grams``: each pair of adjacent characters, migration 0077, and the last character alone,
+0082): the same answers as reading every name, for the county's, a township's and a village's staff,
+one character too, and the keys follow every change of a member."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select, text
 
 from jiuzhu.cases.households import Member, MemberNameGram
 from jiuzhu.cases.idcard import make_id_number
-from jiuzhu.cases.search import pairs_of
+from jiuzhu.cases.search import keys_of, pairs_of
 from jiuzhu.cases.services import MemberInput, register_household
 from jiuzhu.extensions import db
 from jiuzhu.tenancy.context import Scope, use_scope
@@ -84,7 +85,8 @@ def test_the_pairs_follow_each_change_of_a_member(app, cases, client_for, owner_
                 "ON m.tenant_id = g.tenant_id AND m.id = g.member_id AND m.household_id = g.household_id")).all())
 
     names = {"欧阳建国", "李小明", "小王小"}
-    assert {g for n, g in pairs() if n in names} == set().union(*(pairs_of(n) for n in names))
+    assert {g for n, g in pairs() if n in names} == set().union(*(keys_of(n) for n in names))
+    assert keys_of("欧阳建国") == {"欧阳", "阳建", "建国", "国"}
     with acting(app, "ns-t1-staff"):
         member = db.session.scalars(select(Member).where(Member.name == "李小明")).one()
         member.name = "李晓明"  # a name corrected
@@ -95,7 +97,7 @@ def test_the_pairs_follow_each_change_of_a_member(app, cases, client_for, owner_
     assert not [n for n, _ in pairs() if n in ("李小明", "小王小")]
     with acting(app, "ns-t1-staff"):  # an update that leaves the name alone leaves its pairs alone
         db.session.scalars(select(Member).where(Member.name == "李晓明")).one().working = True
-    assert {g for n, g in pairs() if n == "李晓明"} == {"李晓", "晓明"}
+    assert {g for n, g in pairs() if n == "李晓明"} == {"李晓", "晓明", "明"}
     assert listed(staff, "李晓明") == {own}
 
 
@@ -116,7 +118,7 @@ def test_the_pairs_are_seen_only_where_their_household_is(app, cases, app_engine
     with acting(app, "ns-t2-staff"):
         grams = set(db.session.scalars(select(MemberNameGram.gram)))
         households = set(db.session.scalars(select(MemberNameGram.household_id)))
-    assert grams == pairs_of("欧阳建国") and len(households) == 1
+    assert grams == keys_of("欧阳建国") and len(households) == 1
 
 
 def test_the_migration_finds_the_pairs_of_the_members_already_there(database_urls):
@@ -137,7 +139,69 @@ def test_the_migration_finds_the_pairs_of_the_members_already_there(database_url
             db.session.remove()
         with owner.connect() as conn:
             grams = set(conn.scalars(text("SELECT gram FROM member_name_grams")))
-        assert grams == pairs_of("司马相如") | pairs_of("卓文君")
+        assert grams == keys_of("司马相如") | keys_of("卓文君")
         client = other.test_client()
         assert login(client, "nm-t1-staff", PASSWORD).status_code == 302
         assert len(listed(client, "相如")) == 1 and listed(client, "如卓") == set()
+        assert len(listed(client, "君")) == 1 and listed(client, "禤") == set()
+        # 0082 undone: the pairs of 0077 only, in the database's own order; done again: the last characters
+        with other.app_context():
+            downgrade(revision="0081")
+            db.session.remove()
+        with owner.connect() as conn:
+            assert set(conn.scalars(text("SELECT gram FROM member_name_grams"))) == pairs_of("司马相如") | pairs_of("卓文君")
+        with other.app_context():
+            upgrade()
+            db.session.remove()
+        with owner.connect() as conn:
+            assert set(conn.scalars(text("SELECT gram FROM member_name_grams"))) == grams
+            # sorted by code point: the keys beginning with 司 are those from 司 up to the next character
+            assert conn.execute(text("SELECT collation_name FROM information_schema.columns "
+                                     "WHERE table_name = 'member_name_grams' AND column_name = 'gram'")).scalar() == "C"
+        assert len(listed(client, "君")) == 1 and len(listed(client, "如")) == 1
+
+
+def test_one_character_is_found_among_the_newest_cases_or_else_by_its_keys(app, cases, client_for, monkeypatch):
+    """A surname typed alone: a page of the township's newest cases that have it is the listing's first
+    page, read from their names; a character none of them has is looked up by the keys (every character
+    of a name begins one: 国 is the last of 欧阳建国). Either way only where the user works."""
+    from jiuzhu.cases import search, views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(search, "NEWEST", 2)
+    own = cases["own"]
+    older_wang = case_of(app, "ns-t1-staff", "王明")
+    newest_wang = case_of(app, "ns-t1-staff", "王刚")
+    elsewhere_wang = case_of(app, "ns-t2-staff", "王强")  # the county's newest: another township's
+    staff = client_for("ns-t1-staff")
+
+    def looked_up(client, q: str, **args) -> tuple[set[int], list[str]]:
+        with counted(app) as seen:
+            html = client.get("/admin/casework/cases", query_string={"q": q, **args}).get_data(as_text=True)
+        return {int(n) for n in re.findall(r'href="/admin/casework/(\d+)"', html)}, \
+            [s for s in seen if "FROM cases" in s]
+
+    # 王: both of the township's two newest cases have it — the page (one case) comes from their names
+    page, listing = looked_up(staff, "王")
+    assert page == {newest_wang}, page
+    assert len(listing) == 1 and "member_name_grams" not in listing[0], brief(listing)
+    page, listing = looked_up(staff, "王", after=newest_wang)  # the next two have it too (小王小 is own's)
+    assert page == {older_wang} and len(listing) == 1, brief(listing)
+    page, listing = looked_up(staff, "王", after=older_wang)  # the last case: fewer than a page, by the keys
+    assert page == {own} and "member_name_grams" in listing[-1], brief(listing)
+    assert looked_up(staff, "王", after=own)[0] == set()
+    # 欧 and 国: in the oldest case only, beyond the newest two — found by the keys
+    for q in ("欧", "国", "小"):
+        page, listing = looked_up(staff, q)
+        assert page == {own}, q
+        assert "member_name_grams" in listing[-1], brief(listing)
+    for q in ("禤", "%", "_"):
+        assert looked_up(staff, q)[0] == set(), q
+    # another township, a village, the county, another county: only their own
+    assert looked_up(client_for("ns-t2-staff"), "王")[0] == {elsewhere_wang}
+    assert looked_up(client_for("ns-t2-staff"), "刚")[0] == set()
+    assert looked_up(client_for("ns-t1-village"), "国")[0] == {own}
+    assert looked_up(client_for("ns-t2-village"), "明")[0] == set()
+    assert looked_up(client_for("ns-county"), "强")[0] == {elsewhere_wang}
+    assert looked_up(client_for("nx-t1-staff"), "王")[0] == set()
+    assert looked_up(client_for("nx-t1-staff"), "欧")[0] == {cases["other_county"]}

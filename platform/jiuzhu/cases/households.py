@@ -194,10 +194,12 @@ class Member(ScopedThroughHousehold, Base):
 
 
 class MemberNameGram(ThroughHousehold, Base):
-    """Each pair of adjacent characters of a member's name, with the member and its household: how
-    案件查询 finds a name by its part without reading every name of the county (:mod:`jiuzhu.cases.search`).
+    """The keys of a member's name — each pair of adjacent characters, and its last character alone —
+    with the member and its household: how 案件查询 finds a name by its part, one character too, without
+    reading every name of the county (:mod:`jiuzhu.cases.search`). Sorted by code point (``COLLATE
+    "C"``, migration 0082): the keys that begin with a character are one range of the index.
 
-    Kept by triggers on ``household_members`` in the writing transaction (PostgreSQL, migration 0077)
+    Kept by triggers on ``household_members`` in the writing transaction (PostgreSQL, migrations 0077, 0082)
     and removed with the member; never written by the application, never exported with a county (an
     import's members make them anew). The demo's SQLite has none: its search reads the names."""
 
@@ -207,7 +209,7 @@ class MemberNameGram(ThroughHousehold, Base):
                       # a member's pairs, for its update and its removal
                       Index("ix_member_name_grams_member", "tenant_id", "member_id"))
 
-    gram: Mapped[str] = mapped_column(String(2))
+    gram: Mapped[str] = mapped_column(String(2).with_variant(String(2, collation="C"), "postgresql"))
     member_id: Mapped[int] = mapped_column(ForeignKey("household_members.id", ondelete="CASCADE"))
     household_id: Mapped[int] = mapped_column(Integer)
 

@@ -7,10 +7,18 @@ name by its part. Both at once (``name LIKE … OR id_number_bidx IN …``) read
 county for each search, the ID number's too: 0.49–0.53 s at 1,000,000 cases.
 
 A name's part of two characters or more is looked up by its pairs of adjacent characters
-(:class:`~jiuzhu.cases.households.MemberNameGram`, a btree on the county and the pair): the members
+(:class:`~jiuzhu.cases.households.MemberNameGram`, a btree on the county and the key): the members
 that have every pair of it, whose names are then checked. ``name LIKE '%…%'`` alone, which no index
 serves, walked the county's cases newest first under row-level security: 0.3–1.7 s at 1,000,000 cases.
-One character, and the demo's SQLite (no pairs kept), still read the names.
+
+One character (a surname typed alone) is first looked for among the names of the listing's newest
+cases (:data:`NEWEST`): a common one fills the page there. Otherwise it is looked up by the keys that
+begin with it — every character of a name begins one of its keys (a pair, or the last character
+alone), and the keys sort by code point, so they are one range of the index. Neither way alone is
+quick for every character: reading the names walked every case of the county when no name had the
+character (0.6 s for a township's staff, 1.5 s for the county's, at 1,000,000 cases), and the keys of
+a surname one member in fifty has are tens of thousands (0.25–0.7 s). The demo's SQLite (no keys
+kept) reads the names.
 """
 
 from __future__ import annotations
@@ -23,6 +31,43 @@ def pairs_of(words: str) -> set[str]:
     return {words[i:i + 2] for i in range(len(words) - 1)}
 
 
+def keys_of(name: str) -> set[str]:
+    """The keys the database keeps for a member's ``name`` (migration 0082): its pairs of adjacent
+    characters, and its last character alone."""
+    return pairs_of(name) | ({name[-1]} if name else set())
+
+
+def following(character: str) -> str:
+    """The character after ``character`` in code-point order (past the surrogates, which no text
+    holds): the keys beginning with ``character`` are those from it up to this one."""
+    after = ord(character) + 1
+    if 0xD800 <= after <= 0xDFFF:
+        after = 0xE000
+    return chr(after) if after <= 0x10FFFF else character + "\U0010FFFF"
+
+
+#: how many of a listing's newest cases a one-character search reads the names of before it looks
+#: the character up by its keys (about 30–50 ms at 1,000,000 cases; a character in one name in forty
+#: fills a page of fifty there)
+NEWEST = 2000
+
+
+def reads_newest_first(search: str) -> bool:
+    """Whether ``search`` is looked for first among the newest cases' names: one character, not a
+    digit (a digit is part of an ID number), where the keys are kept (PostgreSQL)."""
+    from jiuzhu.extensions import db
+
+    return len(search) == 1 and not search.isdigit() and db.engine.dialect.name == "postgresql"
+
+
+def households_named(search: str):
+    """A select of the ids of the households with a member whose name contains ``search`` (as typed),
+    reading the names."""
+    from jiuzhu.cases.households import Member
+
+    return select(Member.household_id).where(Member.name.contains(search, autoescape=True))
+
+
 def households_matching(search: str):
     """A select of the ids of the households with a member whose ID number is ``search`` (when it has a
     digit) or whose name contains it (as typed: ``%`` and ``_`` are plain characters). The scope's
@@ -33,10 +78,14 @@ def households_matching(search: str):
 
     if any(c.isdigit() for c in search):
         return select(Member.household_id).where(Member.id_number_bidx.in_(index_candidates("id_number", search)))
-    named = select(Member.household_id).where(Member.name.contains(search, autoescape=True))
-    pairs = pairs_of(search)
-    if not pairs or db.engine.dialect.name != "postgresql":
+    named = households_named(search)
+    if db.engine.dialect.name != "postgresql":
         return named
+    if len(search) == 1:
+        beginning = (select(MemberNameGram.member_id)
+                     .where(MemberNameGram.gram >= search, MemberNameGram.gram < following(search)))
+        return named.where(Member.id.in_(beginning))
+    pairs = pairs_of(search)
     having_all = (select(MemberNameGram.member_id).where(MemberNameGram.gram.in_(sorted(pairs)))
                   .group_by(MemberNameGram.member_id).having(func.count() == len(pairs)))
     return named.where(Member.id.in_(having_all))
