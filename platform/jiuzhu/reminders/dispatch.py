@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 
-from sqlalchemy import select, text, update
+from sqlalchemy import String, select, text, type_coerce, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from jiuzhu.auth.models import User
@@ -358,6 +358,16 @@ def enabled_channels(session) -> dict[ChannelKind, NotificationChannel]:
     return {c.kind: c for c in session.scalars(select(NotificationChannel).where(NotificationChannel.enabled))}
 
 
+def _claimed(column: str):
+    """A claimed column as read: the subject and the kind as the strings stored — a ``StrEnum`` member
+    is equal to its value and hashes like it, so every test of them reads the same, without the
+    enumeration's lookup for each of a sweep's rows (two a row, about a tenth of the claim)."""
+    attribute = getattr(Reminder, column)
+    if column in ("subject", "kind"):
+        return type_coerce(attribute, String(16)).label(column)
+    return attribute
+
+
 def claim(session, today: dt.date, batch: int, *, after: tuple | None = None):
     """The next batch of the current county's due pending reminders (oldest first), as rows of
     CLAIM_COLUMNS (ROW_COLUMNS on SQLite); None if another worker is sweeping the county.
@@ -373,7 +383,7 @@ def claim(session, today: dt.date, batch: int, *, after: tuple | None = None):
                                               {"k": SWEEP_LOCK, "t": tenant_id}):
         return None
     # an ORM select of columns (the scope's criteria apply; no objects for the session to track)
-    query = (select(*(getattr(Reminder, c) for c in (CLAIM_COLUMNS if _is_pg(session) else ROW_COLUMNS)))
+    query = (select(*(_claimed(c) for c in (CLAIM_COLUMNS if _is_pg(session) else ROW_COLUMNS)))
              .where(Reminder.status == ReminderStatus.pending, Reminder.send_on <= today)
              .order_by(Reminder.send_on, Reminder.id).limit(batch))
     if after is not None:
