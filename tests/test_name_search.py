@@ -175,9 +175,9 @@ def test_one_character_is_found_among_the_newest_cases_or_else_by_its_keys(app, 
     elsewhere_wang = case_of(app, "ns-t2-staff", "王强")  # the county's newest: another township's
     staff = client_for("ns-t1-staff")
 
-    def looked_up(client, q: str, **args) -> tuple[set[int], list[str]]:
+    def looked_up(client, q: str, path: str = "/admin/casework/cases", **args) -> tuple[set[int], list[str]]:
         with counted(app) as seen:
-            html = client.get("/admin/casework/cases", query_string={"q": q, **args}).get_data(as_text=True)
+            html = client.get(path, query_string={"q": q, **args}).get_data(as_text=True)
         return {int(n) for n in re.findall(r'href="/admin/casework/(\d+)"', html)}, \
             [s for s in seen if "FROM cases" in s]
 
@@ -187,14 +187,18 @@ def test_one_character_is_found_among_the_newest_cases_or_else_by_its_keys(app, 
     assert len(listing) == 1 and "member_name_grams" not in listing[0], brief(listing)
     page, listing = looked_up(staff, "王", after=newest_wang)  # the next two have it too (小王小 is own's)
     assert page == {older_wang} and len(listing) == 1, brief(listing)
-    page, listing = looked_up(staff, "王", after=older_wang)  # the last case: fewer than a page, by the keys
-    assert page == {own} and "member_name_grams" in listing[-1], brief(listing)
+    # the last case: fewer than a page, but no case left unread — the page as found, not by the keys
+    page, listing = looked_up(staff, "王", after=older_wang)
+    assert page == {own} and not any("member_name_grams" in s for s in listing), brief(listing)
     assert looked_up(staff, "王", after=own)[0] == set()
     # 欧 and 国: in the oldest case only, beyond the newest two — found by the keys
     for q in ("欧", "国", "小"):
         page, listing = looked_up(staff, q)
         assert page == {own}, q
         assert "member_name_grams" in listing[-1], brief(listing)
+    assert len(listing) == 3, brief(listing)  # the newest two's names, whether there are more, the keys
+    # a village's 我的待办 (open cases, green channel first) is searched the same way
+    assert looked_up(client_for("ns-t1-village"), "欧", path="/admin/casework/")[0] == {own}
     for q in ("禤", "%", "_"):
         assert looked_up(staff, q)[0] == set(), q
     # another township, a village, the county, another county: only their own

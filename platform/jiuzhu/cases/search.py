@@ -11,8 +11,9 @@ A name's part of two characters or more is looked up by its pairs of adjacent ch
 that have every pair of it, whose names are then checked. ``name LIKE '%…%'`` alone, which no index
 serves, walked the county's cases newest first under row-level security: 0.3–1.7 s at 1,000,000 cases.
 
-One character (a surname typed alone) is first looked for among the names of the listing's newest
-cases (:data:`NEWEST`): a common one fills the page there. Otherwise it is looked up by the keys that
+One character (a surname typed alone) is first looked for among the names of the listing's first
+cases (:data:`NEWEST`, in the listing's order): a common one fills the page there, and a listing no
+longer than that (a village's) is read whole. Otherwise it is looked up by the keys that
 begin with it — every character of a name begins one of its keys (a pair, or the last character
 alone), and the keys sort by code point, so they are one range of the index. Neither way alone is
 quick for every character: reading the names walked every case of the county when no name had the
@@ -46,9 +47,9 @@ def following(character: str) -> str:
     return chr(after) if after <= 0x10FFFF else character + "\U0010FFFF"
 
 
-#: how many of a listing's newest cases a one-character search reads the names of before it looks
-#: the character up by its keys (about 30–50 ms at 1,000,000 cases; a character in one name in forty
-#: fills a page of fifty there)
+#: how many of a listing's first cases (newest first) a one-character search reads the names of
+#: before it looks the character up by its keys (about 30–50 ms at 1,000,000 cases; a character in one
+#: name in forty fills a page of fifty there)
 NEWEST = 2000
 
 

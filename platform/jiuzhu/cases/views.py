@@ -276,15 +276,15 @@ class CaseworkView(SecureBaseView):
         if search:
             from jiuzhu.cases import search as by
 
-            if by.reads_newest_first(search) and not open_only:
-                # one character: the listing's newest cases first — when a page of them has it, that
-                # page is the listing's first (every later match is an older case)
-                newest = q.with_only_columns(Case.id).limit(by.NEWEST)
+            if by.reads_newest_first(search):
+                # one character: the listing's first cases first (its filters, its order) — when a page
+                # of them has it, that page is the listing's first (every later match comes after)
+                first = q.with_only_columns(Case.id)
                 rows = db.session.execute(
-                    q.where(Case.id.in_(newest), Case.household_id.in_(by.households_named(search)))
+                    q.where(Case.id.in_(first.limit(by.NEWEST)), Case.household_id.in_(by.households_named(search)))
                     .options(*unshown_in_lists()).limit(PAGE_SIZE + 1)).all()
-                if len(rows) <= PAGE_SIZE:
-                    rows = None  # a rarer character: by its keys
+                if len(rows) <= PAGE_SIZE and db.session.scalar(first.offset(by.NEWEST - 1).limit(1)) is not None:
+                    rows = None  # a rarer character, and more cases than were read: by its keys
             # an ID number exactly, through its blind index (the number is encrypted); else a name by its part
             q = q.where(Case.household_id.in_(by.households_matching(search)))
         # each row names its household by its head, a column of this one statement (no N+1, and
