@@ -18,7 +18,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import defer
 from werkzeug.datastructures import MultiDict
 
@@ -280,11 +280,18 @@ class CaseworkView(SecureBaseView):
                 # one character: the listing's first cases first (its filters, its order) — when a page
                 # of them has it, that page is the listing's first (every later match comes after)
                 first = q.with_only_columns(Case.id)
-                rows = db.session.execute(
-                    q.where(Case.id.in_(first.limit(by.NEWEST)), Case.household_id.in_(by.households_named(search)))
+                read = first.limit(by.NEWEST).cte("first_cases")  # read once, for the page and its count
+                found = db.session.execute(
+                    q.add_columns(select(func.count()).select_from(read).scalar_subquery())
+                    .where(Case.id.in_(select(read.c.id)), Case.household_id.in_(by.households_named(search)))
                     .options(*unshown_in_lists()).limit(PAGE_SIZE + 1)).all()
-                if len(rows) <= PAGE_SIZE and db.session.scalar(first.offset(by.NEWEST - 1).limit(1)) is not None:
-                    rows = None  # a rarer character, and more cases than were read: by its keys
+                rows = [(case, head) for case, head, _ in found]
+                # fewer than a page: the keys, unless the listing had no more cases than were read
+                # (known from the rows found; when none was, asked)
+                if len(rows) <= PAGE_SIZE and (
+                        found[0][2] >= by.NEWEST if found
+                        else db.session.scalar(first.offset(by.NEWEST - 1).limit(1)) is not None):
+                    rows = None
             # an ID number exactly, through its blind index (the number is encrypted); else a name by its part
             q = q.where(Case.household_id.in_(by.households_matching(search)))
         # each row names its household by its head, a column of this one statement (no N+1, and
