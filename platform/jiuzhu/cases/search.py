@@ -69,6 +69,29 @@ def households_named(search: str):
     return select(Member.household_id).where(Member.name.contains(search, autoescape=True))
 
 
+def page_among_first(session, listing, search: str, limit: int, options=()):
+    """The first ``limit`` rows of ``listing`` (a select of ``Case`` and columns of its, in the
+    listing's order) whose household has a member whose name contains ``search``, looked for among
+    the listing's first :data:`NEWEST` cases only — a page found there is the listing's first page,
+    every later match coming after. None when they hold fewer rows and the listing has more cases
+    than were read: the keys must be asked (:func:`households_matching`).
+
+    The cases read are a ``WITH`` the page also counts, so whether there were more is known from any
+    row found; only when none was is it asked."""
+    from jiuzhu.cases.models import Case
+
+    first = listing.with_only_columns(Case.id)
+    read = first.limit(NEWEST).cte("first_cases")
+    found = session.execute(
+        listing.add_columns(select(func.count()).select_from(read).scalar_subquery())
+        .where(Case.id.in_(select(read.c.id)), Case.household_id.in_(households_named(search)))
+        .options(*options).limit(limit)).all()
+    if len(found) < limit and (found[0][-1] >= NEWEST if found
+                               else session.scalar(first.offset(NEWEST - 1).limit(1)) is not None):
+        return None
+    return [row[:-1] for row in found]
+
+
 def households_matching(search: str):
     """A select of the ids of the households with a member whose ID number is ``search`` (when it has a
     digit) or whose name contains it (as typed: ``%`` and ``_`` are plain characters). The scope's

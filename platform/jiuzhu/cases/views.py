@@ -18,7 +18,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import defer
 from werkzeug.datastructures import MultiDict
 
@@ -276,22 +276,8 @@ class CaseworkView(SecureBaseView):
         if search:
             from jiuzhu.cases import search as by
 
-            if by.reads_newest_first(search):
-                # one character: the listing's first cases first (its filters, its order) — when a page
-                # of them has it, that page is the listing's first (every later match comes after)
-                first = q.with_only_columns(Case.id)
-                read = first.limit(by.NEWEST).cte("first_cases")  # read once, for the page and its count
-                found = db.session.execute(
-                    q.add_columns(select(func.count()).select_from(read).scalar_subquery())
-                    .where(Case.id.in_(select(read.c.id)), Case.household_id.in_(by.households_named(search)))
-                    .options(*unshown_in_lists()).limit(PAGE_SIZE + 1)).all()
-                rows = [(case, head) for case, head, _ in found]
-                # fewer than a page: the keys, unless the listing had no more cases than were read
-                # (known from the rows found; when none was, asked)
-                if len(rows) <= PAGE_SIZE and (
-                        found[0][2] >= by.NEWEST if found
-                        else db.session.scalar(first.offset(by.NEWEST - 1).limit(1)) is not None):
-                    rows = None
+            if by.reads_newest_first(search):  # one character: among the listing's first cases first
+                rows = by.page_among_first(db.session, q, search, PAGE_SIZE + 1, unshown_in_lists())
             # an ID number exactly, through its blind index (the number is encrypted); else a name by its part
             q = q.where(Case.household_id.in_(by.households_matching(search)))
         # each row names its household by its head, a column of this one statement (no N+1, and
