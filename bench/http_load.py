@@ -15,6 +15,11 @@ mix (the seeded county has no API token). The client runs on the same two cores 
 reading a page do); with the default 0 the users click without pause, so the server is saturated and
 the latency measures the queue in front of it rather than a page's time.
 
+It also prints each gunicorn worker's CPU time over the run (a worker replaced meanwhile by one
+started anew, after ``max_requests``, is counted too): how evenly the workers shared the requests.
+``GUNICORN_CMD_ARGS`` passes through to gunicorn, so settings other than the shipped ones can be
+compared in the same run of the machine — e.g. the earlier ``--keep-alive 5 --worker-connections 1000``.
+
 It prints throughput, p50/p95/p99 and errors (a page answered other than 200 — a redirect to the
 login too —, a login other than 302, or a failed connection),
 and one ``RESULT`` line for ``bench/run-all``.
@@ -47,6 +52,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def worker_cpu(master: int) -> dict[int, float]:
+    """CPU seconds (user and system) of each process whose parent is ``master``: gunicorn's workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seen = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # after the name: state, ppid, …; utime and stime are the 12th and 13th
+            seen[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return seen
 
 
 def main():
@@ -126,8 +145,9 @@ def main():
             time.sleep(args.ramp * i / args.users)
             session = requests.Session()
             # a page asked again once when the server had just closed the idle connection it was sent
-            # on (gunicorn's keepalive is 5 s, the users' pauses average up to that): what a browser,
-            # or nginx in front of gunicorn, does for a GET; a POST is never repeated
+            # on (with a gunicorn that keeps connections, as before ``keepalive = 0``: 5 s, while the users'
+            # pauses averaged up to that): what a browser, or nginx in front of gunicorn, does for a GET;
+            # a POST is never repeated
             session.mount("http://", requests.adapters.HTTPAdapter(max_retries=Retry(
                 total=1, connect=1, read=1, status=0, other=0, allowed_methods=frozenset({"GET"}),
                 raise_on_status=False)))
@@ -168,6 +188,18 @@ def main():
                 if args.think:
                     time.sleep(min(pause.expovariate(1 / args.think), max(0.0, stop_at - time.monotonic())))
 
+        cpu: dict[int, float] = {}  # the last seen CPU time of every worker, replaced ones too
+
+        def watch_workers():
+            while time.monotonic() < stop_at + 1:
+                cpu.update(worker_cpu(server.pid))
+                time.sleep(1)
+
+        cpu.update(worker_cpu(server.pid))
+        first_workers = set(cpu)
+        start_cpu = dict(cpu)
+        watcher = threading.Thread(target=watch_workers, daemon=True)
+        watcher.start()
         t0 = time.monotonic()
         threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
         for t in threads:
@@ -175,6 +207,7 @@ def main():
         for t in threads:
             t.join()
         wall = time.monotonic() - t0
+        cpu.update(worker_cpu(server.pid))
     finally:
         server.terminate()
         server.wait(30)
@@ -188,11 +221,16 @@ def main():
     pq = statistics.quantiles(page_times, n=100)
     print(f"  the pages alone (logins aside): {len(page_times):,}; p50 {pq[49] * 1000:.0f} ms, "
           f"p95 {pq[94] * 1000:.0f} ms, p99 {pq[98] * 1000:.0f} ms")
+    used = sorted((cpu[pid] - start_cpu.get(pid, 0.0) for pid in cpu), reverse=True)
+    replaced = len(set(cpu) - first_workers)
+    print(f"  the workers' CPU over the run: {', '.join(f'{t:.1f} s' for t in used)} (the busiest "
+          f"{100 * used[0] / max(sum(used), 1e-9):.0f}% of {sum(used):.1f} s; {replaced} started anew after "
+          f"max_requests)")
     for e in sorted(set(errors))[:10]:
         print("  error:", e)
     print(f"RESULT\thttp mixed session\t{args.users} users{thinking}, {cases:,} cases\t{len(times) / wall:.1f} req/s\t"
           f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, {len(errors)} errors; pages alone p95 "
-          f"{pq[94] * 1000:.0f} ms")
+          f"{pq[94] * 1000:.0f} ms; busiest worker {100 * used[0] / max(sum(used), 1e-9):.0f}% of the workers' CPU")
 
 
 if __name__ == "__main__":

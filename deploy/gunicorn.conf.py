@@ -26,7 +26,15 @@ threads = 4
 # A request may render a long case file as PDF; nginx gives up at 65 s (proxy_read_timeout).
 timeout = 60
 graceful_timeout = 30  # a restart lets running requests finish
-keepalive = 5  # nginx keeps upstream connections open between requests
+
+# Every connection is closed after its response, and a worker takes at most twice its threads of
+# connections: each request then goes to a worker with room. A ``gthread`` worker accepts every
+# connection it can and keeps a kept-alive one to itself, so users who came in together stayed with
+# one worker, which served most of the requests on one core while the others idled (measured with
+# ``bench/http_load.py``: one worker 27.6 s of CPU in 30 s, the other two 3.6 and 3.8 s). Behind
+# nginx, on the same host, a new connection costs next to nothing; nginx keeps the browsers'.
+keepalive = 0
+worker_connections = 2 * threads
 
 # A worker is replaced after this many requests (with jitter, not all at once): memory that a
 # library holds on to (fonts, PDF layout) is given back.

@@ -4,6 +4,7 @@ started with the shipped configuration: /readyz, a login, the worklist, /metrics
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import os
@@ -54,6 +55,9 @@ def test_gunicorn_accepts_the_shipped_configuration(tmp_path):
     assert int(config["workers"]) == len(os.sched_getaffinity(0)) + 1 and int(config["threads"]) >= 2
     assert config["forwarded_allow_ips"] == "[]"  # the app's ProxyFix decides, nobody else
     assert config["logger_class"] == "jiuzhu.ops.gunicorn.JiuzhuLogger"
+    # each request goes to a worker with room: no connection is kept with the worker that took it
+    # first, and a worker takes no more than twice its threads of them
+    assert config["keepalive"] == "0" and int(config["worker_connections"]) == 2 * int(config["threads"])
 
 
 class Gunicorn:
@@ -167,6 +171,15 @@ def test_gunicorn_with_the_shipped_config_is_ready_logs_in_and_shows_the_worklis
         found = re.search(r'jiuzhu_http_requests_total\{endpoint="ops.healthz",method="GET",status="200"\} (\S+)',
                           body)
         return float(found.group(1))
+
+    # a client that would keep its connection (HTTP/1.1, as nginx did upstream) is answered and
+    # closed: its next request is taken by whichever worker has room, not the one it first reached
+    kept = http.client.HTTPConnection("127.0.0.1", gunicorn.port, timeout=10)
+    kept.request("GET", "/healthz")
+    answer = kept.getresponse()
+    answer.read()
+    assert answer.status == 200 and answer.getheader("Connection") == "close" and answer.will_close
+    kept.close()
 
     before = healthz_count()
     for _ in range(40):  # each on a new connection: both workers take some
