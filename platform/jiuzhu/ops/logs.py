@@ -129,3 +129,6 @@ def configure_logging(app: Flask) -> None:
         root.addHandler(handler)
     handler.setFormatter(formatter(app.config.get("JIUZHU_LOG_FORMAT") or "json"))
     root.setLevel((app.config.get("JIUZHU_LOG_LEVEL") or "info").upper())
+    # WeasyPrint tells each step of every PDF at info (eight lines a document): only when debugging
+    logging.getLogger("weasyprint.progress").setLevel(logging.NOTSET if root.level <= logging.DEBUG
+                                                      else logging.WARNING)
