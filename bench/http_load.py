@@ -11,6 +11,8 @@ page; county staff the dashboard (督办看板), the worklist and the case list.
 mix (the seeded county has no API token). The client runs on the same two cores as the server.
 
 ``--ramp S``: the users arrive one by one over S seconds instead of logging in all at once.
+``--pdf``: township staff also print the case's file (一户一档) in each round — a PDF laid out with
+the CJK fonts; with it, the workers' memory minute by minute shows whether what a PDF took is given back.
 ``--think S``: each user pauses between two pages for a random time averaging S seconds (as staff
 reading a page do); with the default 0 the users click without pause, so the server is saturated and
 the latency measures the queue in front of it rather than a page's time.
@@ -54,17 +56,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker_cpu(master: int) -> dict[int, float]:
-    """CPU seconds (user and system) of each process whose parent is ``master``: gunicorn's workers."""
-    tick = os.sysconf("SC_CLK_TCK")
+def worker_usage(master: int) -> dict[int, tuple[float, float]]:
+    """CPU seconds (user and system) and resident memory (MB) of each process whose parent is
+    ``master``: gunicorn's workers."""
+    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
     seen = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == master:  # after the name: state, ppid, …; utime and stime are the 12th and 13th
-            seen[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / tick
+        # after the name: state, ppid, …; utime and stime are the 12th and 13th, rss (pages) the 22nd
+        if int(fields[1]) == master:
+            seen[int(stat.parent.name)] = ((int(fields[11]) + int(fields[12])) / tick,
+                                           int(fields[21]) * page / 2**20)
     return seen
 
 
@@ -74,6 +79,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause of a user between pages (s)")
     parser.add_argument("--ramp", type=float, default=0.0, help="users arrive one by one over this time (s)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="township users also print the case's file (一户一档) as PDF in their round")
     args = parser.parse_args()
     owner = bench_database("jiuzhu_bench_screens", keep=True, secure_cookies=False)
     with owner.connect() as conn:
@@ -153,7 +160,8 @@ def main():
                 raise_on_status=False)))
             county = i % 2 == 0
             pages = (["/admin/dashboard/", "/admin/casework/", "/admin/casework/cases", "/api/v1/cases"] if county
-                     else ["/admin/casework/", "/admin/casework/cases", f"/admin/casework/{case_id}", "/api/v1/cases"])
+                     else ["/admin/casework/", "/admin/casework/cases", f"/admin/casework/{case_id}", "/api/v1/cases"]
+                     + ([f"/admin/casework/{case_id}/file.pdf"] if args.pdf else []))
             api = {"Authorization": f"Bearer {tokens[i]}"}
 
             def timed(method, url, expect=200, **kw):
@@ -189,13 +197,24 @@ def main():
                     time.sleep(min(pause.expovariate(1 / args.think), max(0.0, stop_at - time.monotonic())))
 
         cpu: dict[int, float] = {}  # the last seen CPU time of every worker, replaced ones too
+        rss: dict[int, list[float]] = {}  # each worker's resident memory: first seen, peak
+        by_minute: dict[int, dict[int, float]] = {}  # each minute's last reading of every worker
+
+        def seen(usage):
+            for pid, (cpu_s, rss_mb) in usage.items():
+                cpu[pid] = cpu_s
+                first_peak = rss.setdefault(pid, [rss_mb, rss_mb])
+                first_peak[1] = max(first_peak[1], rss_mb)
 
         def watch_workers():
+            started = time.monotonic()
             while time.monotonic() < stop_at + 1:
-                cpu.update(worker_cpu(server.pid))
+                usage = worker_usage(server.pid)
+                seen(usage)
+                by_minute[int((time.monotonic() - started) // 60)] = {p: mb for p, (_, mb) in usage.items()}
                 time.sleep(1)
 
-        cpu.update(worker_cpu(server.pid))
+        seen(worker_usage(server.pid))
         first_workers = set(cpu)
         start_cpu = dict(cpu)
         watcher = threading.Thread(target=watch_workers, daemon=True)
@@ -207,14 +226,14 @@ def main():
         for t in threads:
             t.join()
         wall = time.monotonic() - t0
-        cpu.update(worker_cpu(server.pid))
+        seen(worker_usage(server.pid))
     finally:
         server.terminate()
         server.wait(30)
     q = statistics.quantiles(times, n=100)
     p50, p95, p99 = q[49] * 1000, q[94] * 1000, q[98] * 1000
-    thinking = (f", think {args.think:g} s" if args.think else "") + (f", arriving over {args.ramp:g} s"
-                                                                     if args.ramp else "")
+    thinking = ((", with the case file's PDF" if args.pdf else "") + (f", think {args.think:g} s" if args.think else "")
+                + (f", arriving over {args.ramp:g} s" if args.ramp else ""))
     print(f"{args.users} users{thinking}, {wall:.0f} s, {cases:,} cases: {len(times):,} requests, "
           f"{len(times) / wall:.1f} req/s; p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms; "
           f"{len(errors)} errors")
@@ -226,6 +245,10 @@ def main():
     print(f"  the workers' CPU over the run: {', '.join(f'{t:.1f} s' for t in used)} (the busiest "
           f"{100 * used[0] / max(sum(used), 1e-9):.0f}% of {sum(used):.1f} s; {replaced} started anew after "
           f"max_requests)")
+    print("  their resident memory, at the start → its peak: " + ", ".join(
+        f"{first:.0f} → {peak:.0f} MB" for first, peak in (rss[pid] for pid in sorted(rss))))
+    print("  the workers' memory minute by minute (the largest then): " + ", ".join(
+        f"{max(by_minute[m].values()):.0f} MB" for m in sorted(by_minute) if by_minute[m]))
     for e in sorted(set(errors))[:10]:
         print("  error:", e)
     print(f"RESULT\thttp mixed session\t{args.users} users{thinking}, {cases:,} cases\t{len(times) / wall:.1f} req/s\t"
