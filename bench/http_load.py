@@ -241,10 +241,10 @@ def main():
     print(f"  the pages alone (logins aside): {len(page_times):,}; p50 {pq[49] * 1000:.0f} ms, "
           f"p95 {pq[94] * 1000:.0f} ms, p99 {pq[98] * 1000:.0f} ms")
     used = sorted((cpu[pid] - start_cpu.get(pid, 0.0) for pid in cpu), reverse=True)
+    busiest = 100 * used[0] / max(sum(used), 1e-9)  # the share of the workers' CPU the busiest one used
     replaced = len(set(cpu) - first_workers)
     print(f"  the workers' CPU over the run: {', '.join(f'{t:.1f} s' for t in used)} (the busiest "
-          f"{100 * used[0] / max(sum(used), 1e-9):.0f}% of {sum(used):.1f} s; {replaced} started anew after "
-          f"max_requests)")
+          f"{busiest:.0f}% of {sum(used):.1f} s; {replaced} started anew after max_requests)")
     print("  their resident memory, at the start → its peak: " + ", ".join(
         f"{first:.0f} → {peak:.0f} MB" for first, peak in (rss[pid] for pid in sorted(rss))))
     print("  the workers' memory minute by minute (the largest then): " + ", ".join(
@@ -253,7 +253,7 @@ def main():
         print("  error:", e)
     print(f"RESULT\thttp mixed session\t{args.users} users{thinking}, {cases:,} cases\t{len(times) / wall:.1f} req/s\t"
           f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, {len(errors)} errors; pages alone p95 "
-          f"{pq[94] * 1000:.0f} ms; busiest worker {100 * used[0] / max(sum(used), 1e-9):.0f}% of the workers' CPU")
+          f"{pq[94] * 1000:.0f} ms; busiest worker {busiest:.0f}% of the workers' CPU")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ The wording of a notice is its plugin's (``notice_text``); this module only lays
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import datetime as dt
 import gc
 import threading
 from dataclasses import dataclass
+from functools import cache
 from types import SimpleNamespace
 
 from flask import current_app
@@ -32,15 +32,14 @@ from jiuzhu.workflow.models import Step
 FONT_STACK = '"Noto Serif CJK SC", "Noto Sans CJK SC", "Noto Serif CJK", "Noto Sans CJK", serif'
 
 
+@cache
 def _malloc_trim():
-    """glibc's ``malloc_trim``, or None (another C library)."""
+    """glibc's ``malloc_trim`` from the C library the process already has loaded, or None (another C
+    library); looked up at the first PDF, not at import."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
-
-
-_MALLOC_TRIM = _malloc_trim()
 
 
 def give_back_memory() -> None:
@@ -50,8 +49,8 @@ def give_back_memory() -> None:
     from about 100 MB to 950 MB in four minutes (``bench/http_load.py --pdf``). Cheap once the
     worker's own objects are frozen out of the collector's way (``deploy/gunicorn.conf.py``)."""
     gc.collect()
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+    if (trim := _malloc_trim()) is not None:
+        trim(0)
 
 
 #: PDFs laid out at once in one process: each takes about a hundred megabytes while it is laid out,
@@ -68,10 +67,10 @@ def render_pdf(template: str, **context) -> bytes:
     # print a document too
     from jiuzhu.ops.metrics import metrics, timed
 
-    html = current_app.jinja_env.get_template(template).render(font_stack=FONT_STACK, **context)
     with _LAYING_OUT:
         try:
             with timed(metrics().pdf_seconds, document=template.rsplit("/", 1)[-1].removesuffix(".html")):
+                html = current_app.jinja_env.get_template(template).render(font_stack=FONT_STACK, **context)
                 return HTML(string=html).write_pdf()
         finally:
             give_back_memory()
